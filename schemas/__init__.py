@@ -1,0 +1,1 @@
+"""Contracts shared by every Pathways service: commands, events, subjects, playbooks, rosters."""

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+
+
+class Contract(BaseModel):
+    """Base of every contract: immutable, and strict about unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _require_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("time must carry a timezone")
+    return value.astimezone(UTC)
+
+
+UtcDateTime = Annotated[datetime, AfterValidator(_require_utc)]
+
+# Ids end up as NATS subject tokens and key-value keys, so they are limited to characters that
+# are safe in both (no dots, spaces or wildcards).
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
+IncidentId = Annotated[str, StringConstraints(pattern=r"^INC-[0-9A-Z]{8}$")]
+TaskId = Annotated[str, StringConstraints(pattern=r"^INC-[0-9A-Z]{8}\.[a-z0-9][a-z0-9-]{0,62}$")]
+PersonId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$")]
+RequestId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def incident_id_for(request_id: str) -> str:
+    """Derive the incident id from the request that logs it, so a retried request lands on the
+    same incident instead of creating a second one."""
+    digest = int.from_bytes(hashlib.sha256(request_id.encode()).digest()[:5], "big")
+    chars = [_CROCKFORD[(digest >> shift) & 31] for shift in range(35, -1, -5)]
+    return "INC-" + "".join(chars)
+
+
+def task_id_for(incident_id: str, key: str) -> str:
+    return f"{incident_id}.{key}"
+
+
+def split_task_id(task_id: str) -> tuple[str, str]:
+    incident_id, _, key = task_id.partition(".")
+    return incident_id, key

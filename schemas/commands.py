@@ -1,0 +1,100 @@
+"""Commands (requests over NATS request-reply) and their replies."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import Field
+
+from schemas.base import Contract, IncidentId, PersonId, RequestId, Slug, TaskId
+from schemas.enums import Severity, TaskStatus
+
+
+class Command(Contract):
+    # Chosen by the client and reused on retry: the same request id never changes anything twice.
+    request_id: RequestId
+    actor: PersonId
+
+
+class LogIncident(Command):
+    incident_type: Slug
+    title: str = Field(min_length=1, max_length=200)
+    severity: Severity = Severity.HIGH
+    attributes: dict[Slug, str] = {}
+    auto_trigger: bool = True
+
+
+class TriggerPlaybook(Command):
+    incident_id: IncidentId
+    playbook_id: Slug
+
+
+class TaskVerb(StrEnum):
+    ACKNOWLEDGE = "acknowledge"
+    START = "start"
+    COMPLETE = "complete"
+    DECLINE = "decline"
+
+
+class ActOnTask(Command):
+    verb: TaskVerb
+    task_id: TaskId
+    note: str | None = Field(default=None, max_length=4000)
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+# Queries carry no request id: they change nothing.
+class Query(Contract):
+    viewer: str | None = None
+
+
+class GetIncident(Query):
+    incident_id: IncidentId
+
+
+class ListIncidents(Query):
+    pass
+
+
+class ListTasks(Query):
+    incident_id: IncidentId | None = None
+    assignee: PersonId | None = None
+    status: TaskStatus | None = None
+
+
+class GetTimeline(Query):
+    incident_id: IncidentId
+
+
+class ListPlaybooks(Query):
+    pass
+
+
+class GetPlaybook(Query):
+    playbook_id: Slug
+
+
+class ErrorCode(StrEnum):
+    INVALID_REQUEST = "invalid_request"
+    NOT_FOUND = "not_found"
+    NOT_ASSIGNEE = "not_assignee"
+    INVALID_TRANSITION = "invalid_transition"
+    CONFLICT = "conflict"
+    UNAVAILABLE = "unavailable"
+    INTERNAL = "internal"
+
+
+class ErrorInfo(Contract):
+    code: ErrorCode
+    message: str
+
+
+class Reply(Contract):
+    """The envelope of every reply. `changed` is false when the request was already applied."""
+
+    ok: bool
+    changed: bool = False
+    data: dict[str, Any] | list[Any] | None = None
+    error: ErrorInfo | None = None
+    kind: Literal["reply"] = "reply"

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    """Who a task goes to. The first three are the role families of a collective-healing response."""
+
+    COMMUNITY_LIAISON = "community_liaison"
+    VICTIM_ADVOCATE = "victim_advocate"
+    PEER_SUPPORT = "peer_support"
+    COMMAND_STAFF = "command_staff"
+    PUBLIC_INFORMATION = "public_information"
+
+
+class Tier(StrEnum):
+    """Confidentiality of a task and its notes."""
+
+    PUBLIC = "public"
+    COMMAND = "command"
+    RESTRICTED = "restricted"
+
+
+class Severity(StrEnum):
+    LOW = "low"
+    MODERATE = "moderate"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return list(Severity).index(self)
+
+
+class TaskStatus(StrEnum):
+    WAITING = "waiting"  # prerequisites are not complete yet
+    UNASSIGNED = "unassigned"  # in the pool: nobody holding the role is available
+    ASSIGNED = "assigned"  # with a person, not yet acknowledged
+    ACKNOWLEDGED = "acknowledged"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+
+
+class IncidentStatus(StrEnum):
+    ACTIVE = "active"
+    RESPONSE_COMPLETE = "response_complete"

@@ -1,0 +1,115 @@
+"""Events: immutable facts appended to the event stream, named in the past tense."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, TypeAdapter
+
+from schemas.base import Contract, IncidentId, PersonId, Slug, UtcDateTime
+from schemas.enums import Severity
+from schemas.tasks import TaskPlan, TaskSnapshot
+
+
+class Event(Contract):
+    # The event id doubles as the Nats-Msg-Id, so it is derived from what the event records:
+    # publishing the same fact twice yields the same id and the server drops the copy.
+    event_id: str = Field(min_length=1, max_length=200)
+    incident_id: IncidentId
+    actor: str = Field(min_length=1, max_length=64)
+    at: UtcDateTime
+
+
+class IncidentLogged(Event):
+    type: Literal["incident.logged"] = "incident.logged"
+    incident_type: Slug
+    title: str
+    severity: Severity
+    attributes: dict[str, str] = {}
+    auto_trigger: bool = True
+
+
+class PlaybookTriggered(Event):
+    type: Literal["playbook.triggered"] = "playbook.triggered"
+    playbook_id: Slug
+    playbook_title: str
+    version: str
+    trigger: Literal["automatic", "manual"]
+    incident_logged_at: UtcDateTime
+    tasks: tuple[TaskPlan, ...]
+
+
+class TaskEvent(Event):
+    task: TaskSnapshot
+
+
+class TaskCreated(TaskEvent):
+    type: Literal["task.created"] = "task.created"
+
+
+class TaskReleased(TaskEvent):
+    """Every prerequisite completed: a waiting task goes to its assignee."""
+
+    type: Literal["task.released"] = "task.released"
+
+
+class TaskAssigned(TaskEvent):
+    """The task changed hands (after a decline)."""
+
+    type: Literal["task.assigned"] = "task.assigned"
+    previous_assignee: PersonId | None = None
+
+
+class TaskAcknowledged(TaskEvent):
+    type: Literal["task.acknowledged"] = "task.acknowledged"
+
+
+class TaskStarted(TaskEvent):
+    type: Literal["task.started"] = "task.started"
+
+
+class TaskCompleted(TaskEvent):
+    type: Literal["task.completed"] = "task.completed"
+
+
+class TaskDeclined(TaskEvent):
+    type: Literal["task.declined"] = "task.declined"
+    reason: str
+
+
+class ResponseCompleted(Event):
+    type: Literal["response.completed"] = "response.completed"
+    playbook_id: Slug
+    completed_tasks: int
+
+
+AnyEvent = Annotated[
+    IncidentLogged
+    | PlaybookTriggered
+    | TaskCreated
+    | TaskReleased
+    | TaskAssigned
+    | TaskAcknowledged
+    | TaskStarted
+    | TaskCompleted
+    | TaskDeclined
+    | ResponseCompleted,
+    Field(discriminator="type"),
+]
+ANY_EVENT: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
+
+AnyTaskEvent = (
+    TaskCreated
+    | TaskReleased
+    | TaskAssigned
+    | TaskAcknowledged
+    | TaskStarted
+    | TaskCompleted
+    | TaskDeclined
+)
+
+
+def event_verb(event: Event) -> str:
+    """The last token of the event's subject: `task.acknowledged` -> `acknowledged`."""
+    kind: str = event.type
+    return kind.rsplit(".", 1)[1]

@@ -1,0 +1,98 @@
+"""Every subject, stream and bucket name, in one place. Nothing else spells a subject inline.
+
+Events of one incident share the prefix `pw.evt.<incident>.`, so its whole history replays with
+one filter; a task's events share `pw.evt.<incident>.task.<key>.`, which is also the filter its
+optimistic-concurrency check runs on.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from schemas.base import Contract
+
+EVENTS_STREAM = "PATHWAYS_EVENTS"
+EVENTS_ALL = "pw.evt.>"
+
+TASKS_BUCKET = "pw_tasks"
+INCIDENTS_BUCKET = "pw_incidents"
+
+# Commands (request-reply, served by queue groups so replicas share the load).
+CMD_INCIDENT_LOG = "pw.cmd.incident.log"
+CMD_PLAYBOOK_TRIGGER = "pw.cmd.playbook.trigger"
+CMD_TASK_ACT = "pw.cmd.task.act"
+
+# Queries (request-reply, read-only).
+QRY_INCIDENT_GET = "pw.qry.incident.get"
+QRY_INCIDENT_LIST = "pw.qry.incident.list"
+QRY_TASK_LIST = "pw.qry.task.list"
+QRY_TIMELINE = "pw.qry.timeline"
+QRY_PLAYBOOK_LIST = "pw.qry.playbook.list"
+QRY_PLAYBOOK_GET = "pw.qry.playbook.get"
+
+# Filters the engine reacts to.
+ON_INCIDENT_LOGGED = "pw.evt.*.incident.logged"
+ON_PLAYBOOK_TRIGGERED = "pw.evt.*.playbook.triggered"
+ON_TASK_COMPLETED = "pw.evt.*.task.*.completed"
+ON_TASK_DECLINED = "pw.evt.*.task.*.declined"
+
+
+def incident_events(incident_id: str) -> str:
+    return f"pw.evt.{incident_id}.>"
+
+
+def incident_logged(incident_id: str) -> str:
+    return f"pw.evt.{incident_id}.incident.logged"
+
+
+def incident_filter(incident_id: str) -> str:
+    return f"pw.evt.{incident_id}.incident.>"
+
+
+def playbook_triggered(incident_id: str) -> str:
+    return f"pw.evt.{incident_id}.playbook.triggered"
+
+
+def playbook_filter(incident_id: str) -> str:
+    return f"pw.evt.{incident_id}.playbook.>"
+
+
+def task_event(incident_id: str, key: str, verb: str) -> str:
+    return f"pw.evt.{incident_id}.task.{key}.{verb}"
+
+
+def task_filter(incident_id: str, key: str) -> str:
+    return f"pw.evt.{incident_id}.task.{key}.>"
+
+
+def response_completed(incident_id: str) -> str:
+    return f"pw.evt.{incident_id}.response.completed"
+
+
+def response_filter(incident_id: str) -> str:
+    return f"pw.evt.{incident_id}.response.>"
+
+
+class StreamSpec(Contract):
+    name: str
+    subjects: tuple[str, ...]
+    duplicate_window: timedelta
+    description: str
+
+
+class BucketSpec(Contract):
+    name: str
+    description: str
+    history: int = 1
+
+
+EVENTS = StreamSpec(
+    name=EVENTS_STREAM,
+    subjects=(EVENTS_ALL,),
+    duplicate_window=timedelta(minutes=2),
+    description="Every Pathways event, the source of truth for incidents and tasks",
+)
+BUCKETS = (
+    BucketSpec(name=TASKS_BUCKET, description="Projection: the latest snapshot of every task"),
+    BucketSpec(name=INCIDENTS_BUCKET, description="Projection: a summary of every incident"),
+)

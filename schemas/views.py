@@ -1,0 +1,89 @@
+"""Read models: what queries return and what the projections store."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from schemas.base import Contract, IncidentId, Slug, UtcDateTime
+from schemas.enums import IncidentStatus, Severity, Tier
+from schemas.events import AnyEvent, IncidentLogged, PlaybookTriggered, ResponseCompleted
+from schemas.tasks import TaskSnapshot
+
+
+class TaskRecord(Contract):
+    seq: int = Field(description="Stream sequence of the event this snapshot comes from")
+    task: TaskSnapshot
+
+
+class IncidentSummary(Contract):
+    incident_id: IncidentId
+    incident_type: Slug
+    title: str
+    severity: Severity
+    attributes: dict[str, str] = {}
+    status: IncidentStatus = IncidentStatus.ACTIVE
+    logged_at: UtcDateTime
+    logged_by: str
+    playbook_id: Slug | None = None
+    playbook_version: str | None = None
+    task_count: int = 0
+    response_completed_at: UtcDateTime | None = None
+
+    @classmethod
+    def from_logged(cls, event: IncidentLogged) -> IncidentSummary:
+        return cls(
+            incident_id=event.incident_id,
+            incident_type=event.incident_type,
+            title=event.title,
+            severity=event.severity,
+            attributes=event.attributes,
+            logged_at=event.at,
+            logged_by=event.actor,
+        )
+
+    def after(self, event: AnyEvent) -> IncidentSummary:
+        """The summary once `event` has happened to the incident."""
+        if isinstance(event, PlaybookTriggered):
+            return self.model_copy(
+                update={
+                    "playbook_id": event.playbook_id,
+                    "playbook_version": event.version,
+                    "task_count": len(event.tasks),
+                }
+            )
+        if isinstance(event, ResponseCompleted):
+            return self.model_copy(
+                update={
+                    "status": IncidentStatus.RESPONSE_COMPLETE,
+                    "response_completed_at": event.at,
+                }
+            )
+        return self
+
+
+class PlaybookInfo(Contract):
+    id: Slug
+    title: str
+    version: str
+    path: str
+    incident_types: tuple[str, ...]
+    min_severity: Severity
+    auto: bool
+    task_count: int
+
+
+class TimelineEntry(Contract):
+    seq: int
+    at: UtcDateTime
+    type: str
+    actor: str
+    text: str
+    task_id: str | None = None
+    tier: Tier = Tier.PUBLIC
+    note: str | None = None
+    redacted: bool = False
+
+
+class Timeline(Contract):
+    incident: IncidentSummary
+    entries: tuple[TimelineEntry, ...]

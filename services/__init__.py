@@ -1,0 +1,1 @@
+"""Pathways services: small async services over one NATS JetStream broker."""

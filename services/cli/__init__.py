@@ -1,0 +1,1 @@
+"""The `pathways` command line: a thin client of the commands and queries."""

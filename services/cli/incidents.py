@@ -1,0 +1,149 @@
+"""pathways incident log | show | list"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from schemas import subjects
+from schemas.commands import GetIncident, ListIncidents, ListTasks, LogIncident
+from schemas.enums import Severity
+from schemas.tasks import TaskSnapshot
+from schemas.views import IncidentSummary
+from services.cli.client import execute, fail, make, new_request_id, request
+from services.cli.options import DEFAULT_URL, Actor, Json, NatsUrl, RequestIdOpt, default_actor
+from services.cli.output import (
+    incident_json,
+    incident_table,
+    out,
+    print_json,
+    task_json,
+    task_table,
+    when,
+)
+
+app = typer.Typer(help="Log and read incidents.", no_args_is_help=True)
+
+
+def parse_attributes(pairs: list[str]) -> dict[str, str]:
+    attributes: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            fail(f"--attr expects KEY=VALUE, got {pair!r}")
+        attributes[key.strip()] = value.strip()
+    return attributes
+
+
+@app.command("log")
+def log_incident(
+    incident_type: Annotated[
+        str, typer.Option("--type", help="Incident type, e.g. officer-involved-shooting.")
+    ],
+    title: Annotated[str, typer.Option("--title", help="A short description.")],
+    severity: Annotated[Severity, typer.Option("--severity")] = Severity.HIGH,
+    attr: Annotated[list[str] | None, typer.Option("--attr", help="KEY=VALUE, repeatable.")] = None,
+    manual: Annotated[
+        bool, typer.Option("--manual", help="Do not trigger a playbook automatically.")
+    ] = False,
+    actor: Actor = None,
+    request_id: RequestIdOpt = None,
+    as_json: Json = False,
+    nats_url: NatsUrl = DEFAULT_URL,
+) -> None:
+    """Log a high-profile incident; a matching playbook starts on its own."""
+    command = make(
+        LogIncident,
+        request_id=request_id or new_request_id(),
+        actor=actor or default_actor(),
+        incident_type=incident_type,
+        title=title,
+        severity=severity,
+        attributes=parse_attributes(attr or []),
+        auto_trigger=not manual,
+    )
+    reply = execute(request(nats_url, subjects.CMD_INCIDENT_LOG, command))
+    assert isinstance(reply.data, dict)
+    incident = IncidentSummary.model_validate(reply.data["incident"])
+    automatic, suggested = reply.data["automatic_playbook"], reply.data["suggested_playbooks"]
+    if as_json:
+        print_json(
+            {
+                "incident": incident_json(incident),
+                "changed": reply.changed,
+                "automatic_playbook": automatic,
+                "suggested_playbooks": suggested,
+            }
+        )
+        return
+    verb = "Logged" if reply.changed else "Already logged"
+    out.print(
+        f"{verb} {incident.incident_id} ({incident.incident_type}, severity {incident.severity.value})."
+    )
+    if automatic:
+        out.print(f"Playbook {automatic} is starting; its tasks are going out now.")
+    elif suggested:
+        out.print(f"Suggested playbooks: {', '.join(suggested)}")
+        out.print(
+            f"Start one with: pathways playbook trigger {incident.incident_id} {suggested[0]}"
+        )
+    else:
+        out.print(
+            "No playbook matches this incident type; trigger one with `pathways playbook trigger`."
+        )
+    out.print(f"Next: pathways task list --incident {incident.incident_id}")
+
+
+@app.command("show")
+def show_incident(
+    incident_id: Annotated[str, typer.Argument(metavar="ID")],
+    as_json: Json = False,
+    nats_url: NatsUrl = DEFAULT_URL,
+) -> None:
+    """Show an incident and its tasks."""
+
+    async def fetch() -> tuple[IncidentSummary, list[TaskSnapshot]]:
+        incident = await request(
+            nats_url, subjects.QRY_INCIDENT_GET, make(GetIncident, incident_id=incident_id)
+        )
+        tasks = await request(
+            nats_url, subjects.QRY_TASK_LIST, make(ListTasks, incident_id=incident_id)
+        )
+        assert isinstance(tasks.data, list)
+        return (
+            IncidentSummary.model_validate(incident.data),
+            [TaskSnapshot.model_validate(t) for t in tasks.data],
+        )
+
+    incident, tasks = execute(fetch())
+    if as_json:
+        print_json({**incident_json(incident), "tasks": [task_json(t) for t in tasks]})
+        return
+    out.print(f"[bold]{incident.incident_id}[/]  {incident.title}")
+    out.print(
+        f"type {incident.incident_type}, severity {incident.severity.value}, "
+        f"status {incident.status.value}, logged {when(incident.logged_at)} by {incident.logged_by}"
+    )
+    if incident.playbook_id:
+        out.print(
+            f"playbook {incident.playbook_id} (version {incident.playbook_version}), "
+            f"{sum(t.status == 'completed' for t in tasks)}/{len(tasks)} tasks completed"
+        )
+    if tasks:
+        out.print()
+        out.print(task_table(tasks))
+
+
+@app.command("list")
+def list_incidents(as_json: Json = False, nats_url: NatsUrl = DEFAULT_URL) -> None:
+    """List incidents, newest first."""
+    reply = execute(request(nats_url, subjects.QRY_INCIDENT_LIST, ListIncidents()))
+    assert isinstance(reply.data, list)
+    incidents = [IncidentSummary.model_validate(i) for i in reply.data]
+    if as_json:
+        print_json([incident_json(i) for i in incidents])
+    elif incidents:
+        out.print(incident_table(incidents))
+    else:
+        out.print("No incidents yet. Log one with: pathways incident log --type TYPE --title TEXT")

@@ -1,0 +1,146 @@
+"""The `pathways` command."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import signal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from schemas import subjects
+from schemas.commands import GetTimeline
+from schemas.views import Timeline
+from schemas.yaml_source import SourceInvalid
+from services.app import SERVICES, load_runtime, serve
+from services.cli import incidents, playbooks, tasks
+from services.cli.client import errors, execute, fail, make, request
+from services.cli.options import DEFAULT_URL, Json, NatsUrl
+from services.cli.output import entry_json, incident_json, out, print_timeline
+from services.core.embedded import EmbeddedNats
+from services.core.logging import configure_logging
+from services.core.runtime import Runtime
+from services.core.settings import Settings
+
+app = typer.Typer(
+    help="Pathways: coordinate a trauma-informed response to a high-profile incident.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(incidents.app, name="incident")
+app.add_typer(playbooks.app, name="playbook")
+app.add_typer(tasks.app, name="task")
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def _up(rt: Runtime, embedded: EmbeddedNats | None) -> None:
+    stop = _stop_on_signals()
+    if embedded is not None:
+        await embedded.start()
+    try:
+        errors.print(f"Pathways is up on {rt.settings.nats_url}. Press Ctrl-C to stop.")
+        if rt.roster.example:
+            errors.print(f"Using the EXAMPLE roster {rt.settings.roster} (fictional people).")
+        errors.print('Try: pathways incident log --type officer-involved-shooting --title "..."')
+        await serve(rt, list(SERVICES), stop)
+    finally:
+        if embedded is not None:
+            await embedded.stop()
+
+
+@app.command()
+def up(
+    data_dir: Annotated[Path, typer.Option("--data-dir", envvar="PATHWAYS_DATA_DIR")] = Path(
+        ".pathways"
+    ),
+    nats_url: Annotated[
+        str | None,
+        typer.Option(
+            "--nats-url", envvar="PATHWAYS_NATS_URL", help="Use this NATS instead of starting one."
+        ),
+    ] = None,
+    nats_port: Annotated[int, typer.Option("--nats-port", envvar="PATHWAYS_NATS_PORT")] = 4222,
+) -> None:
+    """Run everything in one process, on a bundled NATS server unless --nats-url is given."""
+    embedded = None if nats_url else EmbeddedNats(data_dir, nats_port)
+    url = nats_url or (embedded.url if embedded else DEFAULT_URL)
+    settings = Settings(nats_url=url, data_dir=data_dir, nats_port=nats_port)
+    configure_logging(settings.log_format, settings.log_level)
+    rt = _load(settings)
+    execute(_up(rt, embedded))
+
+
+def _load(settings: Settings) -> Runtime:
+    try:
+        return load_runtime(settings)
+    except SourceInvalid as exc:
+        for problem in exc.errors:
+            errors.print(str(problem), markup=False)
+        fail(f"cannot start: {len(exc.errors)} problem(s) in playbooks or roster")
+
+
+@app.command()
+def run(
+    service: Annotated[
+        str, typer.Argument(metavar="SERVICE", help=f"One of: {', '.join(SERVICES)}")
+    ],
+    nats_url: NatsUrl = DEFAULT_URL,
+) -> None:
+    """Run one service against an existing NATS; start as many replicas as you like."""
+    if service not in SERVICES:
+        fail(f"unknown service {service!r}; expected one of: {', '.join(SERVICES)}")
+    settings = Settings(nats_url=nats_url)
+    configure_logging(settings.log_format, settings.log_level)
+    rt = _load(settings)
+
+    async def main() -> None:
+        await serve(rt, [service], _stop_on_signals())
+
+    execute(main())
+
+
+@app.command()
+def timeline(
+    incident_id: Annotated[str, typer.Argument(metavar="INCIDENT")],
+    output_format: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+    as_json: Json = False,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write to a file.")] = None,
+    nats_url: NatsUrl = DEFAULT_URL,
+) -> None:
+    """The incident's events in order, replayed from the stream."""
+    if output_format not in ("text", "json"):
+        fail(f"--format {output_format} is not available; expected text or json")
+    query = make(GetTimeline, incident_id=incident_id)
+    reply = execute(request(nats_url, subjects.QRY_TIMELINE, query))
+    found = Timeline.model_validate(reply.data)
+    target = out if out_file is None else Console(file=io.StringIO(), width=160, highlight=False)
+    if as_json or output_format == "json":
+        document = {
+            "incident": incident_json(found.incident),
+            "entries": [entry_json(e) for e in found.entries],
+        }
+        target.print(
+            json.dumps(document, indent=2, ensure_ascii=False), markup=False, soft_wrap=True
+        )
+    else:
+        print_timeline(found, target)
+    if out_file is not None:
+        assert isinstance(target.file, io.StringIO)
+        out_file.write_text(target.file.getvalue())
+        errors.print(f"Wrote {out_file}")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,126 @@
+"""What the CLI prints. The JSON shapes here are the documented, stable `--json` output."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from schemas.tasks import TaskSnapshot
+from schemas.views import IncidentSummary, Timeline, TimelineEntry
+
+out = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 160)
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+
+
+def task_json(task: TaskSnapshot) -> dict[str, Any]:
+    return {
+        "id": task.task_id,
+        "incident": task.incident_id,
+        "key": task.key,
+        "title": task.title,
+        "role": task.role.value,
+        "phase": task.phase,
+        "status": task.status.value,
+        "assignee": task.assignee,
+        "tier": task.tier.value,
+        "required": task.required,
+        "depends_on": list(task.depends_on),
+        "declined_by": list(task.declined_by),
+        "acknowledge_by": task.acknowledge_by.isoformat(),
+        "due_by": task.due_by.isoformat(),
+        "note": task.note,
+        "instructions": task.instructions,
+    }
+
+
+def incident_json(incident: IncidentSummary) -> dict[str, Any]:
+    return {
+        "id": incident.incident_id,
+        "type": incident.incident_type,
+        "title": incident.title,
+        "severity": incident.severity.value,
+        "status": incident.status.value,
+        "attributes": incident.attributes,
+        "logged_at": incident.logged_at.isoformat(),
+        "logged_by": incident.logged_by,
+        "playbook": incident.playbook_id,
+        "playbook_version": incident.playbook_version,
+        "task_count": incident.task_count,
+        "response_completed_at": (
+            incident.response_completed_at.isoformat() if incident.response_completed_at else None
+        ),
+    }
+
+
+def entry_json(entry: TimelineEntry) -> dict[str, Any]:
+    return {
+        "seq": entry.seq,
+        "at": entry.at.isoformat(),
+        "type": entry.type,
+        "actor": entry.actor,
+        "text": entry.text,
+        "task": entry.task_id,
+        "tier": entry.tier.value,
+        "note": entry.note,
+        "redacted": entry.redacted,
+    }
+
+
+def when(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def task_table(tasks: list[TaskSnapshot]) -> Table:
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for column in ("TASK", "ROLE", "STATUS", "ASSIGNEE", "ACK BY", "DUE BY", "TITLE"):
+        table.add_column(column, no_wrap=column != "TITLE")
+    for task in tasks:
+        table.add_row(
+            task.task_id,
+            task.role.value,
+            task.status.value,
+            task.assignee or "-",
+            when(task.acknowledge_by),
+            when(task.due_by),
+            task.title,
+        )
+    return table
+
+
+def incident_table(incidents: list[IncidentSummary]) -> Table:
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for column in ("INCIDENT", "TYPE", "SEVERITY", "STATUS", "LOGGED", "PLAYBOOK", "TITLE"):
+        table.add_column(column, no_wrap=column != "TITLE")
+    for incident in incidents:
+        table.add_row(
+            incident.incident_id,
+            incident.incident_type,
+            incident.severity.value,
+            incident.status.value,
+            when(incident.logged_at),
+            incident.playbook_id or "-",
+            incident.title,
+        )
+    return table
+
+
+def print_timeline(timeline: Timeline, console: Console = out) -> None:
+    incident = timeline.incident
+    console.print(f"{incident.incident_id}  {incident.title}", markup=False)
+    console.print(
+        f"{incident.incident_type}, severity {incident.severity.value}, {incident.status.value}",
+        markup=False,
+    )
+    console.print()
+    for entry in timeline.entries:
+        console.print(f"{entry.at.strftime('%Y-%m-%d %H:%M:%S')}  {entry.text}", markup=False)
+        if entry.note:
+            console.print(f"{'':21}note ({entry.tier.value}): {entry.note}", markup=False)

@@ -1,0 +1,117 @@
+"""pathways playbook list | show | validate | trigger"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from schemas import subjects
+from schemas.commands import GetPlaybook, ListPlaybooks, TriggerPlaybook
+from schemas.views import PlaybookInfo
+from schemas.yaml_source import SourceInvalid
+from services.cli.client import errors, execute, fail, make, new_request_id, request
+from services.cli.options import DEFAULT_URL, Actor, Json, NatsUrl, RequestIdOpt, default_actor
+from services.cli.output import out, print_json
+from services.core.library import playbook_files, read_playbook
+
+app = typer.Typer(help="Response playbooks: list, read, validate, trigger.", no_args_is_help=True)
+
+
+@app.command("list")
+def list_playbooks(as_json: Json = False, nats_url: NatsUrl = DEFAULT_URL) -> None:
+    """List the playbooks the running engine knows."""
+    reply = execute(request(nats_url, subjects.QRY_PLAYBOOK_LIST, ListPlaybooks()))
+    assert isinstance(reply.data, list)
+    books = [PlaybookInfo.model_validate(b) for b in reply.data]
+    if as_json:
+        print_json([{"id": b.id, **b.model_dump(mode="json", exclude={"id"})} for b in books])
+        return
+    for book in books:
+        auto = "automatic" if book.auto else "by hand"
+        out.print(
+            f"[bold]{book.id}[/]  {book.title}  ({book.task_count} tasks, version {book.version})"
+        )
+        out.print(
+            f"  triggers on {', '.join(book.incident_types)} from severity "
+            f"{book.min_severity.value}, {auto}"
+        )
+
+
+@app.command("show")
+def show_playbook(
+    name: Annotated[str, typer.Argument(metavar="NAME")],
+    as_json: Json = False,
+    nats_url: NatsUrl = DEFAULT_URL,
+) -> None:
+    """Print a playbook as the running engine has it."""
+    reply = execute(
+        request(nats_url, subjects.QRY_PLAYBOOK_GET, make(GetPlaybook, playbook_id=name))
+    )
+    assert isinstance(reply.data, dict)
+    if as_json:
+        print_json({"id": name, **reply.data})
+        return
+    info = PlaybookInfo.model_validate(reply.data["info"])
+    out.print(f"# {info.path}, version {info.version}", markup=False)
+    out.print(reply.data["source"], markup=False, end="")
+
+
+@app.command("validate")
+def validate(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(metavar="[PATH]...", help="Files or directories; default playbooks/"),
+    ] = None,
+) -> None:
+    """Check playbook files; every problem is reported with file, line and field."""
+    files = playbook_files(paths or [Path("playbooks")])
+    if not files:
+        fail("no playbook files found")
+    problems = 0
+    for path in files:
+        try:
+            pinned = read_playbook(path)
+        except SourceInvalid as exc:
+            problems += len(exc.errors)
+            for problem in exc.errors:
+                errors.print(str(problem), markup=False)
+            continue
+        out.print(
+            f"ok  {path}  {pinned.playbook.id} ({len(pinned.playbook.tasks)} tasks, "
+            f"version {pinned.version})",
+            markup=False,
+        )
+    if problems:
+        fail(f"{problems} problem(s) in {len(files)} file(s)")
+
+
+@app.command("trigger")
+def trigger(
+    incident_id: Annotated[str, typer.Argument(metavar="INCIDENT")],
+    name: Annotated[str, typer.Argument(metavar="NAME")],
+    actor: Actor = None,
+    request_id: RequestIdOpt = None,
+    as_json: Json = False,
+    nats_url: NatsUrl = DEFAULT_URL,
+) -> None:
+    """Start a playbook for an incident (pins the playbook's current version)."""
+    command = make(
+        TriggerPlaybook,
+        request_id=request_id or new_request_id(),
+        actor=actor or default_actor(),
+        incident_id=incident_id,
+        playbook_id=name,
+    )
+    reply = execute(request(nats_url, subjects.CMD_PLAYBOOK_TRIGGER, command))
+    assert isinstance(reply.data, dict)
+    if as_json:
+        print_json({**reply.data, "changed": reply.changed})
+        return
+    prefix = "Triggered" if reply.changed else "Already running:"
+    out.print(
+        f"{prefix} {reply.data['playbook_id']} (version {reply.data['version']}) for "
+        f"{incident_id}: {reply.data['tasks']} tasks."
+    )
+    out.print(f"Next: pathways task list --incident {incident_id}")

@@ -1,0 +1,147 @@
+"""pathways task list | ack | start | complete | decline"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from schemas import subjects
+from schemas.commands import ActOnTask, ListTasks, TaskVerb
+from schemas.enums import TaskStatus
+from schemas.tasks import TaskSnapshot
+from services.cli.client import execute, make, new_request_id, request
+from services.cli.options import DEFAULT_URL, Json, NatsUrl, RequestIdOpt, RequiredActor
+from services.cli.output import out, print_json, task_json, task_table
+
+app = typer.Typer(help="List tasks and act on them.", no_args_is_help=True)
+
+TaskArg = Annotated[
+    str, typer.Argument(metavar="TASK", help="Task id, e.g. INC-1A2B3C4D.peer-support-defusing")
+]
+
+
+@app.command("list")
+def list_tasks(
+    incident: Annotated[
+        str | None, typer.Option("--incident", help="Only this incident's tasks.")
+    ] = None,
+    assignee: Annotated[
+        str | None, typer.Option("--assignee", help="Only tasks with this person.")
+    ] = None,
+    status: Annotated[TaskStatus | None, typer.Option("--status")] = None,
+    viewer: Annotated[
+        str | None,
+        typer.Option(
+            "--as",
+            envvar="PATHWAYS_ACTOR",
+            help="Who is reading (sees their own restricted notes).",
+        ),
+    ] = None,
+    as_json: Json = False,
+    nats_url: NatsUrl = DEFAULT_URL,
+) -> None:
+    """List tasks, by deadline."""
+    query = make(ListTasks, incident_id=incident, assignee=assignee, status=status, viewer=viewer)
+    reply = execute(request(nats_url, subjects.QRY_TASK_LIST, query))
+    assert isinstance(reply.data, list)
+    tasks = [TaskSnapshot.model_validate(t) for t in reply.data]
+    if as_json:
+        print_json([task_json(t) for t in tasks])
+    elif tasks:
+        out.print(task_table(tasks))
+    else:
+        out.print("No tasks match.")
+
+
+_PAST = {
+    TaskVerb.ACKNOWLEDGE: "acknowledged",
+    TaskVerb.START: "started",
+    TaskVerb.COMPLETE: "completed",
+    TaskVerb.DECLINE: "declined",
+}
+
+
+def act(
+    verb: TaskVerb,
+    task_id: str,
+    actor: str,
+    note: str | None,
+    reason: str | None,
+    request_id: str | None,
+    as_json: bool,
+    nats_url: str,
+) -> None:
+    command = make(
+        ActOnTask,
+        request_id=request_id or new_request_id(),
+        actor=actor,
+        verb=verb,
+        task_id=task_id,
+        note=note,
+        reason=reason,
+    )
+    reply = execute(request(nats_url, subjects.CMD_TASK_ACT, command))
+    task = TaskSnapshot.model_validate(reply.data)
+    if as_json:
+        print_json({"task": task_json(task), "changed": reply.changed})
+    elif not reply.changed:
+        out.print(
+            f"{task.task_id} was already {_PAST[verb]}; nothing changed (status {task.status.value})."
+        )
+    elif verb is TaskVerb.DECLINE:
+        out.print(f"{task.task_id} declined by {actor}; it goes to the next {task.role.value}.")
+    else:
+        out.print(f"{task.task_id} {_PAST[verb]} by {actor} (status {task.status.value}).")
+
+
+@app.command("ack")
+def ack(
+    task_id: TaskArg,
+    actor: RequiredActor,
+    request_id: RequestIdOpt = None,
+    as_json: Json = False,
+    nats_url: NatsUrl = DEFAULT_URL,
+) -> None:
+    """Acknowledge a task assigned to you."""
+    act(TaskVerb.ACKNOWLEDGE, task_id, actor, None, None, request_id, as_json, nats_url)
+
+
+@app.command("start")
+def start(
+    task_id: TaskArg,
+    actor: RequiredActor,
+    request_id: RequestIdOpt = None,
+    as_json: Json = False,
+    nats_url: NatsUrl = DEFAULT_URL,
+) -> None:
+    """Start work on a task assigned to you."""
+    act(TaskVerb.START, task_id, actor, None, None, request_id, as_json, nats_url)
+
+
+@app.command("complete")
+def complete(
+    task_id: TaskArg,
+    actor: RequiredActor,
+    note: Annotated[
+        str | None, typer.Option("--note", help="What was done (kept at the task's tier).")
+    ] = None,
+    request_id: RequestIdOpt = None,
+    as_json: Json = False,
+    nats_url: NatsUrl = DEFAULT_URL,
+) -> None:
+    """Complete a task assigned to you, with a note."""
+    act(TaskVerb.COMPLETE, task_id, actor, note, None, request_id, as_json, nats_url)
+
+
+@app.command("decline")
+def decline(
+    task_id: TaskArg,
+    actor: RequiredActor,
+    reason: Annotated[str, typer.Option("--reason", help="Why; the task goes to the next person.")],
+    request_id: RequestIdOpt = None,
+    as_json: Json = False,
+    nats_url: NatsUrl = DEFAULT_URL,
+) -> None:
+    """Decline a task; it goes back to the pool and to the next person in the role."""
+    act(TaskVerb.DECLINE, task_id, actor, None, reason, request_id, as_json, nats_url)

@@ -1,0 +1,94 @@
+"""Connecting to NATS and declaring the stream and buckets, in this one place."""
+
+from __future__ import annotations
+
+import nats
+from faststream.nats import JStream, NatsBroker
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+from nats.js.api import KeyValueConfig, StorageType, StreamConfig
+from nats.js.errors import BadRequestError, NotFoundError
+from nats.js.kv import KeyValue
+
+from schemas.subjects import BUCKETS, EVENTS, INCIDENTS_BUCKET, TASKS_BUCKET
+
+# Subscribers bind to the stream declared below; FastStream must not re-declare it with its own
+# idea of the configuration.
+EVENTS_JSTREAM = JStream(EVENTS.name, declare=False)
+
+
+class NatsUnreachable(Exception):
+    def __init__(self, url: str) -> None:
+        super().__init__(f"cannot reach NATS at {url}")
+        self.url = url
+
+
+def new_broker(url: str) -> NatsBroker:
+    return NatsBroker(
+        servers=url.split(","),
+        connect_timeout=2,
+        max_reconnect_attempts=-1,
+        allow_reconnect=True,
+        graceful_timeout=10.0,
+    )
+
+
+async def quiet(_: Exception) -> None:
+    """nats-py logs every failed attempt with a traceback; callers report failures themselves."""
+
+
+async def connect(url: str, name: str = "pathways-cli") -> Client:
+    """A plain client for short-lived callers (CLI, benchmarks); one clear error if unreachable."""
+    try:
+        return await nats.connect(
+            servers=url.split(","),
+            name=name,
+            connect_timeout=2,
+            # nats-py reads 0 as "retry forever"; 1 means two quick tries, then a clear error.
+            max_reconnect_attempts=1,
+            reconnect_time_wait=0.2,
+            allow_reconnect=False,
+            error_cb=quiet,
+        )
+    except (OSError, nats.errors.NoServersError, nats.errors.TimeoutError) as exc:
+        raise NatsUnreachable(url) from exc
+
+
+async def declare(js: JetStreamContext, replicas: int = 1) -> None:
+    """Create or update the events stream and the projection buckets (idempotent)."""
+    config = StreamConfig(
+        name=EVENTS.name,
+        description=EVENTS.description,
+        subjects=list(EVENTS.subjects),
+        storage=StorageType.FILE,
+        num_replicas=replicas,
+        duplicate_window=EVENTS.duplicate_window.total_seconds(),
+        allow_direct=True,
+    )
+    try:
+        await js.stream_info(EVENTS.name)
+        await js.update_stream(config)
+    except NotFoundError:
+        await js.add_stream(config)
+    for bucket in BUCKETS:
+        try:
+            await js.key_value(bucket.name)
+        except (NotFoundError, BadRequestError):
+            await js.create_key_value(
+                KeyValueConfig(
+                    bucket=bucket.name,
+                    description=bucket.description,
+                    history=bucket.history,
+                    storage=StorageType.FILE,
+                    replicas=replicas,
+                    direct=True,
+                )
+            )
+
+
+async def tasks_bucket(js: JetStreamContext) -> KeyValue:
+    return await js.key_value(TASKS_BUCKET)
+
+
+async def incidents_bucket(js: JetStreamContext) -> KeyValue:
+    return await js.key_value(INCIDENTS_BUCKET)

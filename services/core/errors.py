@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from schemas.commands import ErrorCode
+
+
+class Refused(Exception):
+    """A request that cannot be applied, with a reason for the person who sent it."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message

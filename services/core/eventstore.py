@@ -1,0 +1,120 @@
+"""The event stream as the source of truth.
+
+A transition is one append. Its optimistic-concurrency check runs on the server: the append
+names the last sequence it saw on the aggregate's subject filter, and a stale append is refused,
+so two replicas can never both decide the same transition.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import APIError, NotFoundError
+
+from schemas.events import ANY_EVENT, AnyEvent, Event
+from schemas.subjects import EVENTS_STREAM
+
+WRONG_LAST_SEQUENCE = 10071
+
+EventT = TypeVar("EventT", bound=Event)
+
+
+class ConcurrencyConflict(Exception):
+    """The aggregate moved on since it was read: reload and decide again."""
+
+
+@dataclass(frozen=True)
+class Stored(Generic[EventT]):
+    event: EventT
+    seq: int
+    subject: str
+
+
+@dataclass(frozen=True)
+class Expect:
+    """Append only if the last event on `subject_filter` has sequence `last_seq` (0: none yet)."""
+
+    subject_filter: str
+    last_seq: int
+
+
+class EventStore:
+    def __init__(self, js: JetStreamContext, stream: str = EVENTS_STREAM) -> None:
+        self._js = js
+        self._stream = stream
+
+    async def append(self, subject: str, event: Event, expect: Expect | None = None) -> int:
+        headers = {"Nats-Msg-Id": event.event_id}
+        if expect is not None:
+            headers["Nats-Expected-Last-Subject-Sequence"] = str(expect.last_seq)
+            headers["Nats-Expected-Last-Subject-Sequence-Subject"] = expect.subject_filter
+        try:
+            ack = await self._js.publish(
+                subject, event.model_dump_json().encode(), stream=self._stream, headers=headers
+            )
+        except APIError as exc:
+            if exc.err_code == WRONG_LAST_SEQUENCE:
+                raise ConcurrencyConflict(subject) from None
+            raise
+        return ack.seq
+
+    async def last(self, subject_filter: str) -> Stored[AnyEvent] | None:
+        """The newest event on a subject filter, read straight from the stream."""
+        try:
+            msg = await self._js.get_msg(self._stream, subject=subject_filter, direct=True)
+        except NotFoundError:
+            return None
+        assert msg.data is not None and msg.seq is not None and msg.subject is not None
+        return Stored(ANY_EVENT.validate_json(msg.data), msg.seq, msg.subject)
+
+    async def last_of(self, subject_filter: str, kind: type[EventT]) -> Stored[EventT] | None:
+        found = await self.last(subject_filter)
+        if found is None or not isinstance(found.event, kind):
+            return None
+        return Stored(found.event, found.seq, found.subject)
+
+    async def exists(self, subject: str) -> bool:
+        try:
+            await self._js.get_msg(self._stream, subject=subject, direct=True)
+        except NotFoundError:
+            return False
+        return True
+
+    async def read(self, subject_filter: str, timeout: float = 5.0) -> list[Stored[AnyEvent]]:
+        """Every event on a subject filter, in stream order."""
+        sub = await self._js.pull_subscribe(
+            subject_filter,
+            stream=self._stream,
+            config=ConsumerConfig(
+                ack_policy=AckPolicy.NONE,
+                deliver_policy=DeliverPolicy.ALL,
+                inactive_threshold=30.0,
+                mem_storage=True,
+            ),
+        )
+        try:
+            info = await sub.consumer_info()
+            remaining = info.num_pending or 0
+            events: list[Stored[AnyEvent]] = []
+            while remaining > 0:
+                batch = await sub.fetch(min(remaining, 256), timeout=timeout)
+                for msg in batch:
+                    events.append(
+                        Stored(
+                            ANY_EVENT.validate_json(msg.data),
+                            msg.metadata.sequence.stream,
+                            msg.subject,
+                        )
+                    )
+                remaining -= len(batch)
+            return events
+        finally:
+            await sub.unsubscribe()
+
+    async def all_exist(self, subjects: list[str]) -> bool:
+        found = await asyncio.gather(*(self.exists(subject) for subject in subjects))
+        return all(found)

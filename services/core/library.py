@@ -1,0 +1,60 @@
+"""Reading playbooks and rosters from disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from schemas.playbook import PinnedPlaybook, parse_playbook
+from schemas.roster import Roster, parse_roster
+from schemas.yaml_source import SourceError, SourceInvalid
+
+
+def playbook_files(paths: list[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted([*path.glob("*.yaml"), *path.glob("*.yml")]))
+        else:
+            files.append(path)
+    return files
+
+
+def read_playbook(path: Path) -> PinnedPlaybook:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SourceInvalid(
+            [SourceError(str(path), 1, 1, "", f"cannot read: {exc.strerror}")]
+        ) from None
+    return parse_playbook(raw, str(path))
+
+
+def load_library(directory: Path) -> dict[str, PinnedPlaybook]:
+    """Every playbook in a directory by id; raises SourceInvalid with all problems of all files."""
+    library: dict[str, PinnedPlaybook] = {}
+    errors: list[SourceError] = []
+    if not directory.is_dir():
+        raise SourceInvalid([SourceError(str(directory), 1, 1, "", "playbook directory not found")])
+    for path in playbook_files([directory]):
+        try:
+            pinned = read_playbook(path)
+        except SourceInvalid as exc:
+            errors.extend(exc.errors)
+            continue
+        if pinned.playbook.id in library:
+            other = library[pinned.playbook.id].path
+            errors.append(SourceError(str(path), 1, 1, "id", f"id already used by {other}"))
+        library[pinned.playbook.id] = pinned
+    if errors:
+        raise SourceInvalid(errors)
+    return library
+
+
+def load_roster(path: Path) -> Roster:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SourceInvalid(
+            [SourceError(str(path), 1, 1, "", f"cannot read: {exc.strerror}")]
+        ) from None
+    return parse_roster(raw, str(path))

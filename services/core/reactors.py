@@ -1,0 +1,83 @@
+"""Durable JetStream consumers that react to events.
+
+A failed reaction is negatively acknowledged and redelivered (up to MAX_DELIVER times, with
+back-off), never dropped: FastStream's default would terminate it. Reactions are idempotent, so a
+redelivery changes nothing that already happened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from faststream import AckPolicy
+from faststream.nats import NatsMessage, NatsRouter, PullSub
+from nats.js.api import ConsumerConfig
+from pydantic import BaseModel, ValidationError
+
+from services.core.broker import EVENTS_JSTREAM
+from services.core.logging import get_logger
+
+log = get_logger(__name__)
+
+MAX_DELIVER = 10
+BACKOFF_SECONDS = [0.5, 1, 2, 5, 10, 30, 60, 120, 300]
+
+EventT = TypeVar("EventT", bound=BaseModel)
+
+
+def consume(
+    router: NatsRouter,
+    subject_filter: str,
+    durable: str,
+    handler: Callable[[bytes, int], Awaitable[None]],
+    *,
+    max_workers: int = 1,
+    batch_size: int = 16,
+) -> None:
+    """Run `handler(body, stream_sequence)` for every event on the filter, via a durable
+    pull consumer that replicas share."""
+
+    async def on_message(message: NatsMessage) -> None:
+        await handler(message.body, message.raw_message.metadata.sequence.stream)
+
+    on_message.__name__ = durable.replace("-", "_")
+    router.subscriber(
+        subject_filter,
+        stream=EVENTS_JSTREAM,
+        durable=durable,
+        pull_sub=PullSub(batch_size=batch_size, timeout=5.0),
+        config=ConsumerConfig(
+            durable_name=durable,
+            max_deliver=MAX_DELIVER,
+            backoff=BACKOFF_SECONDS,
+            ack_wait=30,
+        ),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        max_workers=max_workers,
+        title=durable,
+    )(on_message)
+
+
+def react(
+    router: NatsRouter,
+    subject_filter: str,
+    durable: str,
+    model: type[EventT],
+    handler: Callable[[EventT], Awaitable[None]],
+    *,
+    max_workers: int = 1,
+    batch_size: int = 16,
+) -> None:
+    """Like `consume`, with the body parsed as `model`."""
+
+    async def parsed(body: bytes, seq: int) -> None:
+        try:
+            event = model.model_validate_json(body)
+        except ValidationError:
+            # A message that can never parse would be redelivered forever; record and skip it.
+            log.error("event_unreadable", consumer=durable, seq=seq)
+            return
+        await handler(event)
+
+    consume(router, subject_filter, durable, parsed, max_workers=max_workers, batch_size=batch_size)

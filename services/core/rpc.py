@@ -1,0 +1,94 @@
+"""Request-reply on both sides: serving commands and queries, and calling them.
+
+Whatever arrives, the caller gets a reply: a malformed payload is an `invalid_request` error, a
+refusal names its reason, and an unexpected failure is logged and answered as `internal`. The
+service keeps serving either way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from faststream.nats import NatsMessage, NatsRouter
+from nats.aio.client import Client
+from nats.errors import NoRespondersError, TimeoutError
+from pydantic import BaseModel, ValidationError
+
+from schemas.commands import ErrorCode, ErrorInfo, Reply
+from services.core.errors import Refused
+from services.core.logging import get_logger
+
+log = get_logger(__name__)
+
+RequestT = TypeVar("RequestT", bound=BaseModel)
+Handler = Callable[[RequestT], Awaitable[Reply]]
+
+
+def ok(
+    data: BaseModel | dict[str, Any] | list[Any] | None = None, *, changed: bool = True
+) -> Reply:
+    if isinstance(data, BaseModel):
+        data = data.model_dump(mode="json")
+    return Reply(ok=True, changed=changed, data=data)
+
+
+def failure(code: ErrorCode, message: str) -> Reply:
+    return Reply(ok=False, error=ErrorInfo(code=code, message=message))
+
+
+def _invalid(exc: ValidationError) -> Reply:
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or 'body'}: {err['msg']}"
+        for err in exc.errors(include_url=False)[:5]
+    )
+    return failure(ErrorCode.INVALID_REQUEST, problems)
+
+
+async def answer(raw: bytes, model: type[RequestT], handler: Handler[RequestT]) -> Reply:
+    try:
+        request = model.model_validate_json(raw)
+    except ValidationError as exc:
+        return _invalid(exc)
+    try:
+        return await handler(request)
+    except Refused as exc:
+        return failure(exc.code, exc.message)
+    except Exception:
+        log.exception("request_failed", request=model.__name__)
+        return failure(ErrorCode.INTERNAL, "the service failed to handle this request; see its log")
+
+
+def serve(
+    router: NatsRouter,
+    subject: str,
+    model: type[RequestT],
+    handler: Handler[RequestT],
+    *,
+    queue: str,
+    max_workers: int = 32,
+) -> None:
+    """Answer requests on `subject`, load-balanced over every replica in `queue`."""
+
+    async def endpoint(message: NatsMessage) -> bytes:
+        reply = await answer(message.body, model, handler)
+        return reply.model_dump_json(exclude_none=True).encode()
+
+    endpoint.__name__ = f"serve_{subject.replace('.', '_')}"
+    router.subscriber(subject, queue=queue, max_workers=max_workers, title=subject)(endpoint)
+
+
+class ServiceUnavailable(Exception):
+    pass
+
+
+async def call(nc: Client, subject: str, request: BaseModel, timeout: float = 5.0) -> Reply:
+    try:
+        msg = await nc.request(subject, request.model_dump_json().encode(), timeout=timeout)
+    except NoRespondersError:
+        raise ServiceUnavailable(
+            f"no Pathways service answers {subject}; is `pathways up` running?"
+        ) from None
+    except TimeoutError:
+        raise ServiceUnavailable(f"no reply on {subject} within {timeout:g}s") from None
+    return Reply.model_validate_json(msg.data)

@@ -1,0 +1,56 @@
+"""What handlers need at run time, wired once at start-up (the composition root fills it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+from nats.js.kv import KeyValue
+
+from schemas.enums import Role
+from schemas.playbook import PinnedPlaybook
+from schemas.roster import Roster
+from schemas.subjects import INCIDENTS_BUCKET, TASKS_BUCKET
+from services.core.broker import declare
+from services.core.eventstore import EventStore
+from services.core.settings import Settings
+
+
+class NotAttached(RuntimeError):
+    pass
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    library: dict[str, PinnedPlaybook]
+    roster: Roster
+    _js: JetStreamContext | None = field(default=None, init=False)
+    _store: EventStore | None = field(default=None, init=False)
+    _buckets: dict[str, KeyValue] = field(default_factory=dict, init=False)
+
+    async def attach(self, nc: Client) -> None:
+        """Bind to a connected client; declares the stream and buckets if they are missing."""
+        self._js = nc.jetstream()
+        await declare(self._js, self.settings.stream_replicas)
+        self._store = EventStore(self._js)
+        for name in (TASKS_BUCKET, INCIDENTS_BUCKET):
+            self._buckets[name] = await self._js.key_value(name)
+
+    @property
+    def store(self) -> EventStore:
+        if self._store is None:
+            raise NotAttached("runtime used before attach()")
+        return self._store
+
+    @property
+    def tasks(self) -> KeyValue:
+        return self._buckets[TASKS_BUCKET]
+
+    @property
+    def incidents(self) -> KeyValue:
+        return self._buckets[INCIDENTS_BUCKET]
+
+    def holders(self) -> dict[Role, tuple[str, ...]]:
+        return {role: self.roster.holders(role) for role in Role}

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class LogFormat(StrEnum):
+    AUTO = "auto"  # console on a terminal, JSON otherwise
+    CONSOLE = "console"
+    JSON = "json"
+
+
+DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
+
+
+class Settings(BaseSettings):
+    """Read once at start-up from flags and PATHWAYS_* environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="PATHWAYS_", extra="ignore")
+
+    nats_url: str = DEFAULT_NATS_URL
+    data_dir: Path = Path(".pathways")
+    nats_port: int = Field(default=4222, ge=1, le=65535)
+    playbooks_dir: Path = Path("playbooks")
+    roster: Path = Path("rosters/example.yaml")
+    stream_replicas: int = Field(default=1, ge=1, le=5)
+    log_format: LogFormat = LogFormat.AUTO
+    log_level: str = "info"
+    request_timeout: float = Field(default=5.0, gt=0)

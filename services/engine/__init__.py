@@ -1,0 +1,1 @@
+"""The engine: playbook runs and the task state machine."""

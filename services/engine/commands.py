@@ -1,0 +1,100 @@
+"""Command handlers: load, decide (pure), append. Each retries a decision the stream refused
+because another replica moved the same task first."""
+
+from __future__ import annotations
+
+from schemas import subjects
+from schemas.base import utc_now
+from schemas.commands import ActOnTask, ErrorCode, Reply, TriggerPlaybook
+from schemas.events import IncidentLogged, PlaybookTriggered
+from services.core.errors import Refused
+from services.core.eventstore import ConcurrencyConflict, Expect
+from services.core.logging import get_logger
+from services.core.rpc import ok
+from services.core.runtime import Runtime
+from services.engine import lifecycle, runs
+from services.engine.tasks import append_task_event, require_task
+
+log = get_logger(__name__)
+
+ATTEMPTS = 5
+
+
+async def act_on_task(rt: Runtime, command: ActOnTask) -> Reply:
+    for _ in range(ATTEMPTS):
+        loaded = await require_task(rt.store, command.task_id)
+        event = lifecycle.decide(loaded.task, command, utc_now())
+        if event is None:
+            return ok(loaded.task, changed=False)
+        try:
+            await append_task_event(rt.store, event, loaded.seq)
+        except ConcurrencyConflict:
+            continue
+        log.info("task_" + command.verb, task_id=command.task_id, status=event.task.status)
+        return ok(event.task)
+    raise Refused(ErrorCode.CONFLICT, f"task {command.task_id} is changing too fast; try again")
+
+
+async def start_run(
+    rt: Runtime, incident: IncidentLogged, playbook_id: str, *, how: str, actor: str
+) -> tuple[PlaybookTriggered, bool]:
+    """Pin and trigger a playbook for an incident (one playbook per incident)."""
+    pinned = rt.library.get(playbook_id)
+    if pinned is None:
+        known = ", ".join(sorted(rt.library)) or "none"
+        raise Refused(ErrorCode.NOT_FOUND, f"no playbook {playbook_id} (known: {known})")
+    for _ in range(ATTEMPTS):
+        existing = await rt.store.last_of(
+            subjects.playbook_triggered(incident.incident_id), PlaybookTriggered
+        )
+        if existing is not None:
+            if existing.event.playbook_id != playbook_id:
+                raise Refused(
+                    ErrorCode.CONFLICT,
+                    f"incident {incident.incident_id} already runs playbook "
+                    f"{existing.event.playbook_id}",
+                )
+            return existing.event, False
+        event = runs.trigger(
+            pinned,
+            incident,
+            how="automatic" if how == "automatic" else "manual",
+            actor=actor,
+            now=utc_now(),
+        )
+        try:
+            await rt.store.append(
+                subjects.playbook_triggered(incident.incident_id),
+                event,
+                Expect(subjects.playbook_filter(incident.incident_id), 0),
+            )
+        except ConcurrencyConflict:
+            continue
+        log.info(
+            "playbook_triggered",
+            incident_id=incident.incident_id,
+            playbook_id=playbook_id,
+            version=event.version,
+            trigger=how,
+        )
+        return event, True
+    raise Refused(ErrorCode.CONFLICT, f"incident {incident.incident_id} is changing too fast")
+
+
+async def trigger_playbook(rt: Runtime, command: TriggerPlaybook) -> Reply:
+    logged = await rt.store.last_of(subjects.incident_logged(command.incident_id), IncidentLogged)
+    if logged is None:
+        raise Refused(ErrorCode.NOT_FOUND, f"no incident {command.incident_id}")
+    run, changed = await start_run(
+        rt, logged.event, command.playbook_id, how="manual", actor=command.actor
+    )
+    return ok(
+        {
+            "incident_id": run.incident_id,
+            "playbook_id": run.playbook_id,
+            "version": run.version,
+            "tasks": len(run.tasks),
+            "trigger": run.trigger,
+        },
+        changed=changed,
+    )

@@ -1,0 +1,155 @@
+"""The task state machine, as pure functions.
+
+    waiting ──(prerequisites complete)──▶ assigned ──ack──▶ acknowledged ──start──▶ in_progress
+                                          │  ▲                                          │
+                                          │  └──(reassigned)── unassigned ◀──decline────┤
+                                          └────────────── complete ─────────────────────▶ completed
+
+`start` implies `acknowledge`, and `complete` implies both: responders in the field do not always
+press every button. Only the assignee may act on a task. A command whose effect already holds
+(a retry) decides nothing, so it changes nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from schemas.commands import ActOnTask, ErrorCode, TaskVerb
+from schemas.enums import TaskStatus
+from schemas.events import (
+    TaskAcknowledged,
+    TaskAssigned,
+    TaskCompleted,
+    TaskDeclined,
+    TaskEvent,
+    TaskReleased,
+    TaskStarted,
+)
+from schemas.tasks import TaskSnapshot
+from services.core.errors import Refused
+
+_PROGRESS = {
+    TaskStatus.ASSIGNED: 0,
+    TaskStatus.ACKNOWLEDGED: 1,
+    TaskStatus.IN_PROGRESS: 2,
+    TaskStatus.COMPLETED: 3,
+}
+_TARGET = {
+    TaskVerb.ACKNOWLEDGE: TaskStatus.ACKNOWLEDGED,
+    TaskVerb.START: TaskStatus.IN_PROGRESS,
+    TaskVerb.COMPLETE: TaskStatus.COMPLETED,
+}
+_EVENT = {
+    TaskVerb.ACKNOWLEDGE: TaskAcknowledged,
+    TaskVerb.START: TaskStarted,
+    TaskVerb.COMPLETE: TaskCompleted,
+}
+
+
+def decide(task: TaskSnapshot, command: ActOnTask, now: datetime) -> TaskEvent | None:
+    """The event a command produces on a task, None if it already holds; raises Refused."""
+    if command.verb is TaskVerb.DECLINE:
+        return _decline(task, command, now)
+    target = _TARGET[command.verb]
+    if task.status is TaskStatus.WAITING:
+        raise Refused(
+            ErrorCode.INVALID_TRANSITION,
+            f"task {task.task_id} is waiting on {', '.join(task.depends_on)} to complete first",
+        )
+    if task.status is TaskStatus.UNASSIGNED or task.assignee is None:
+        raise Refused(
+            ErrorCode.INVALID_TRANSITION, f"task {task.task_id} is not assigned to anyone"
+        )
+    if task.assignee != command.actor:
+        raise Refused(
+            ErrorCode.NOT_ASSIGNEE,
+            f"task {task.task_id} is assigned to {task.assignee}, not to {command.actor}",
+        )
+    if _PROGRESS[task.status] >= _PROGRESS[target]:
+        return None
+    note = command.note if command.verb is TaskVerb.COMPLETE else task.note
+    after = task.model_copy(update={"status": target, "note": note})
+    return _EVENT[command.verb](
+        event_id=f"{task.task_id}.{command.verb}.{command.request_id}",
+        incident_id=task.incident_id,
+        actor=command.actor,
+        at=now,
+        task=after,
+    )
+
+
+def _decline(task: TaskSnapshot, command: ActOnTask, now: datetime) -> TaskDeclined | None:
+    if command.actor in task.declined_by and task.assignee != command.actor:
+        return None
+    if task.status is TaskStatus.COMPLETED:
+        raise Refused(ErrorCode.INVALID_TRANSITION, f"task {task.task_id} is already completed")
+    if task.assignee != command.actor:
+        holder = task.assignee or "nobody"
+        raise Refused(
+            ErrorCode.NOT_ASSIGNEE,
+            f"task {task.task_id} is assigned to {holder}, not to {command.actor}",
+        )
+    reason = (command.reason or "").strip()
+    if not reason:
+        raise Refused(ErrorCode.INVALID_REQUEST, "a decline needs a reason (--reason)")
+    after = task.model_copy(
+        update={
+            "status": TaskStatus.UNASSIGNED,
+            "assignee": None,
+            "declined_by": (*task.declined_by, command.actor),
+        }
+    )
+    return TaskDeclined(
+        event_id=f"{task.task_id}.declined.{command.actor}",
+        incident_id=task.incident_id,
+        actor=command.actor,
+        at=now,
+        task=after,
+        reason=reason,
+    )
+
+
+def release(task: TaskSnapshot, now: datetime, actor: str = "engine") -> TaskReleased | None:
+    """A waiting task whose prerequisites all completed goes to its assignee."""
+    if task.status is not TaskStatus.WAITING:
+        return None
+    status = TaskStatus.ASSIGNED if task.assignee else TaskStatus.UNASSIGNED
+    return TaskReleased(
+        event_id=f"{task.task_id}.released",
+        incident_id=task.incident_id,
+        actor=actor,
+        at=now,
+        task=task.model_copy(update={"status": status}),
+    )
+
+
+def reassign(
+    task: TaskSnapshot, holders: Sequence[str], now: datetime, actor: str = "engine"
+) -> TaskAssigned | None:
+    """After a decline, hand the task to the next holder of its role who has not declined it."""
+    if task.status is not TaskStatus.UNASSIGNED:
+        return None
+    after_whom = task.declined_by[-1] if task.declined_by else None
+    candidate = next_in_rotation(holders, after_whom, exclude=set(task.declined_by))
+    if candidate is None:
+        return None
+    return TaskAssigned(
+        event_id=f"{task.task_id}.assigned.{len(task.declined_by)}",
+        incident_id=task.incident_id,
+        actor=actor,
+        at=now,
+        task=task.model_copy(update={"status": TaskStatus.ASSIGNED, "assignee": candidate}),
+        previous_assignee=after_whom,
+    )
+
+
+def next_in_rotation(
+    holders: Sequence[str], after_whom: str | None, exclude: set[str]
+) -> str | None:
+    start = holders.index(after_whom) + 1 if after_whom in holders else 0
+    for offset in range(len(holders)):
+        candidate = holders[(start + offset) % len(holders)]
+        if candidate not in exclude:
+            return candidate
+    return None

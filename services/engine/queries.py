@@ -1,0 +1,69 @@
+"""Read-only requests the engine answers: tasks and its playbook library."""
+
+from __future__ import annotations
+
+from schemas.commands import ErrorCode, GetPlaybook, ListPlaybooks, ListTasks, Reply
+from schemas.enums import Tier
+from schemas.playbook import PinnedPlaybook
+from schemas.tasks import TaskSnapshot
+from schemas.views import PlaybookInfo, TaskRecord
+from services.core.errors import Refused
+from services.core.projections import values
+from services.core.rpc import ok
+from services.core.runtime import Runtime
+
+RESTRICTED_NOTE = "[restricted: visible to the responder's team only]"
+
+
+def visible(task: TaskSnapshot, viewer: str | None) -> TaskSnapshot:
+    """A restricted note is shown only to the person who wrote it."""
+    if task.note and task.tier is Tier.RESTRICTED and viewer != task.assignee:
+        return task.model_copy(update={"note": RESTRICTED_NOTE})
+    return task
+
+
+async def list_tasks(rt: Runtime, query: ListTasks) -> Reply:
+    key_filter = f"{query.incident_id}.*" if query.incident_id else ">"
+    records = [TaskRecord.model_validate_json(raw) for raw in await values(rt.tasks, key_filter)]
+    tasks = [
+        visible(r.task, query.viewer)
+        for r in records
+        if (query.assignee is None or r.task.assignee == query.assignee)
+        and (query.status is None or r.task.status is query.status)
+    ]
+    tasks.sort(key=lambda t: (t.incident_id, t.acknowledge_by, t.key))
+    return ok([t.model_dump(mode="json") for t in tasks], changed=False)
+
+
+def info(pinned: PinnedPlaybook) -> PlaybookInfo:
+    book = pinned.playbook
+    return PlaybookInfo(
+        id=book.id,
+        title=book.title,
+        version=pinned.version,
+        path=pinned.path,
+        incident_types=book.triggers.incident_types,
+        min_severity=book.triggers.min_severity,
+        auto=book.triggers.auto,
+        task_count=len(book.tasks),
+    )
+
+
+async def list_playbooks(rt: Runtime, query: ListPlaybooks) -> Reply:
+    return ok(
+        [info(p).model_dump(mode="json") for _, p in sorted(rt.library.items())], changed=False
+    )
+
+
+async def get_playbook(rt: Runtime, query: GetPlaybook) -> Reply:
+    pinned = rt.library.get(query.playbook_id)
+    if pinned is None:
+        raise Refused(ErrorCode.NOT_FOUND, f"no playbook {query.playbook_id}")
+    return ok(
+        {
+            "info": info(pinned).model_dump(mode="json"),
+            "playbook": pinned.playbook.model_dump(mode="json"),
+            "source": pinned.source,
+        },
+        changed=False,
+    )

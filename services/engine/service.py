@@ -1,0 +1,77 @@
+"""Wires the engine's commands, queries and reactions onto a router."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from faststream.nats import NatsRouter
+
+from schemas import subjects
+from schemas.commands import ActOnTask, GetPlaybook, ListPlaybooks, ListTasks, TriggerPlaybook
+from schemas.events import IncidentLogged, PlaybookTriggered, TaskCompleted, TaskDeclined
+from services.core.reactors import react
+from services.core.rpc import serve
+from services.core.runtime import Runtime
+from services.engine import commands, queries, reactions
+
+QUEUE = "engine"
+
+
+def build(rt: Runtime) -> NatsRouter:
+    router = NatsRouter()
+    serve(router, subjects.CMD_TASK_ACT, ActOnTask, partial(commands.act_on_task, rt), queue=QUEUE)
+    serve(
+        router,
+        subjects.CMD_PLAYBOOK_TRIGGER,
+        TriggerPlaybook,
+        partial(commands.trigger_playbook, rt),
+        queue=QUEUE,
+    )
+    serve(router, subjects.QRY_TASK_LIST, ListTasks, partial(queries.list_tasks, rt), queue=QUEUE)
+    serve(
+        router,
+        subjects.QRY_PLAYBOOK_LIST,
+        ListPlaybooks,
+        partial(queries.list_playbooks, rt),
+        queue=QUEUE,
+    )
+    serve(
+        router,
+        subjects.QRY_PLAYBOOK_GET,
+        GetPlaybook,
+        partial(queries.get_playbook, rt),
+        queue=QUEUE,
+    )
+    react(
+        router,
+        subjects.ON_INCIDENT_LOGGED,
+        "engine-on-incident-logged",
+        IncidentLogged,
+        partial(reactions.on_incident_logged, rt),
+        max_workers=8,
+    )
+    react(
+        router,
+        subjects.ON_PLAYBOOK_TRIGGERED,
+        "engine-on-playbook-triggered",
+        PlaybookTriggered,
+        partial(reactions.on_playbook_triggered, rt),
+        max_workers=8,
+    )
+    react(
+        router,
+        subjects.ON_TASK_COMPLETED,
+        "engine-on-task-completed",
+        TaskCompleted,
+        partial(reactions.on_task_completed, rt),
+        max_workers=8,
+    )
+    react(
+        router,
+        subjects.ON_TASK_DECLINED,
+        "engine-on-task-declined",
+        TaskDeclined,
+        partial(reactions.on_task_declined, rt),
+        max_workers=4,
+    )
+    return router

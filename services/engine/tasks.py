@@ -1,0 +1,44 @@
+"""Loading a task from the stream and appending its next event, with the concurrency check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from schemas import subjects
+from schemas.base import split_task_id
+from schemas.commands import ErrorCode
+from schemas.events import TaskEvent, event_verb
+from schemas.tasks import TaskSnapshot
+from services.core.errors import Refused
+from services.core.eventstore import EventStore, Expect
+
+
+@dataclass(frozen=True)
+class LoadedTask:
+    task: TaskSnapshot
+    seq: int  # stream sequence of the task's last event: the version an append must expect
+
+
+async def load_task(store: EventStore, task_id: str) -> LoadedTask | None:
+    incident_id, key = split_task_id(task_id)
+    found = await store.last(subjects.task_filter(incident_id, key))
+    if found is None or not isinstance(found.event, TaskEvent):
+        return None
+    return LoadedTask(found.event.task, found.seq)
+
+
+async def require_task(store: EventStore, task_id: str) -> LoadedTask:
+    loaded = await load_task(store, task_id)
+    if loaded is None:
+        raise Refused(ErrorCode.NOT_FOUND, f"no task {task_id}")
+    return loaded
+
+
+async def append_task_event(store: EventStore, event: TaskEvent, expected_seq: int) -> int:
+    """Raises ConcurrencyConflict if the task moved since `expected_seq`."""
+    task = event.task
+    return await store.append(
+        subjects.task_event(task.incident_id, task.key, event_verb(event)),
+        event,
+        Expect(subjects.task_filter(task.incident_id, task.key), expected_seq),
+    )

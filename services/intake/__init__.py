@@ -1,0 +1,1 @@
+"""Intake: logging incidents, and reading them back."""

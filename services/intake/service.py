@@ -1,0 +1,108 @@
+"""Incident commands and queries."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from faststream.nats import NatsRouter
+from nats.js.errors import KeyNotFoundError
+
+from schemas import subjects
+from schemas.base import incident_id_for, utc_now
+from schemas.commands import ErrorCode, GetIncident, ListIncidents, LogIncident, Reply
+from schemas.events import IncidentLogged
+from schemas.views import IncidentSummary
+from services.core.errors import Refused
+from services.core.eventstore import ConcurrencyConflict, Expect
+from services.core.logging import get_logger
+from services.core.projections import values
+from services.core.rpc import ok, serve
+from services.core.runtime import Runtime
+
+log = get_logger(__name__)
+QUEUE = "intake"
+
+
+def suggestions(rt: Runtime, event: IncidentLogged) -> list[str]:
+    return sorted(
+        p.playbook.id
+        for p in rt.library.values()
+        if p.playbook.matches(event.incident_type, event.severity)
+    )
+
+
+async def log_incident(rt: Runtime, command: LogIncident) -> Reply:
+    incident_id = incident_id_for(command.request_id)
+    event = IncidentLogged(
+        event_id=f"{incident_id}.logged",
+        incident_id=incident_id,
+        actor=command.actor,
+        at=utc_now(),
+        incident_type=command.incident_type,
+        title=command.title,
+        severity=command.severity,
+        attributes=command.attributes,
+        auto_trigger=command.auto_trigger,
+    )
+    changed = True
+    try:
+        await rt.store.append(
+            subjects.incident_logged(incident_id),
+            event,
+            Expect(subjects.incident_filter(incident_id), 0),
+        )
+        log.info(
+            "incident_logged",
+            incident_id=incident_id,
+            incident_type=command.incident_type,
+            severity=command.severity,
+        )
+    except ConcurrencyConflict:
+        # The same request again: answer with the incident it logged the first time.
+        found = await rt.store.last_of(subjects.incident_logged(incident_id), IncidentLogged)
+        if found is None:
+            raise
+        event, changed = found.event, False
+    automatic = [
+        p
+        for p in suggestions(rt, event)
+        if rt.library[p].playbook.triggers.auto and event.auto_trigger
+    ]
+    return ok(
+        {
+            "incident": IncidentSummary.from_logged(event).model_dump(mode="json"),
+            "suggested_playbooks": suggestions(rt, event),
+            "automatic_playbook": automatic[0] if automatic else None,
+        },
+        changed=changed,
+    )
+
+
+async def get_incident(rt: Runtime, query: GetIncident) -> Reply:
+    try:
+        entry = await rt.incidents.get(query.incident_id)
+    except KeyNotFoundError:
+        entry = None
+    if entry is not None and entry.value:
+        return ok(IncidentSummary.model_validate_json(entry.value), changed=False)
+    # Not projected yet (it was logged a moment ago): the stream has the fact.
+    found = await rt.store.last_of(subjects.incident_logged(query.incident_id), IncidentLogged)
+    if found is None:
+        raise Refused(ErrorCode.NOT_FOUND, f"no incident {query.incident_id}")
+    return ok(IncidentSummary.from_logged(found.event), changed=False)
+
+
+async def list_incidents(rt: Runtime, query: ListIncidents) -> Reply:
+    found = [IncidentSummary.model_validate_json(raw) for raw in await values(rt.incidents)]
+    found.sort(key=lambda s: s.logged_at, reverse=True)
+    return ok([s.model_dump(mode="json") for s in found], changed=False)
+
+
+def build(rt: Runtime) -> NatsRouter:
+    router = NatsRouter()
+    serve(router, subjects.CMD_INCIDENT_LOG, LogIncident, partial(log_incident, rt), queue=QUEUE)
+    serve(router, subjects.QRY_INCIDENT_GET, GetIncident, partial(get_incident, rt), queue=QUEUE)
+    serve(
+        router, subjects.QRY_INCIDENT_LIST, ListIncidents, partial(list_incidents, rt), queue=QUEUE
+    )
+    return router

@@ -1,0 +1,1 @@
+"""Projector: folds events into the key-value read models behind list queries."""

@@ -1,0 +1,89 @@
+"""Keeps the task and incident projections current.
+
+The stream is the truth; these buckets are caches for queries and can be rebuilt by replaying
+it. Each write is a compare-and-swap on the bucket revision, and a task record only moves
+forward in stream order, so redelivered or reordered events never roll a record back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+from faststream.nats import NatsRouter
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.kv import KeyValue
+from pydantic import ValidationError
+
+from schemas import subjects
+from schemas.events import ANY_EVENT, AnyEvent, IncidentLogged, TaskEvent
+from schemas.views import IncidentSummary, TaskRecord
+from services.core.logging import get_logger
+from services.core.reactors import consume
+from services.core.runtime import Runtime
+
+log = get_logger(__name__)
+DURABLE = "projector"
+ATTEMPTS = 10
+
+
+class MissingIncident(Exception):
+    """An incident event arrived before the incident itself; redelivery will retry it."""
+
+
+async def _compare_and_swap(
+    bucket: KeyValue, key: str, change: Callable[[bytes | None], bytes | None]
+) -> None:
+    for _ in range(ATTEMPTS):
+        try:
+            entry = await bucket.get(key)
+            current, revision = entry.value, entry.revision
+        except KeyNotFoundError:
+            current, revision = None, 0
+        updated = change(current)
+        if updated is None:
+            return
+        try:
+            if revision:
+                await bucket.update(key, updated, last=revision)
+            else:
+                await bucket.create(key, updated)
+            return
+        except KeyWrongLastSequenceError:
+            continue
+    raise RuntimeError(f"projection of {key} kept conflicting")
+
+
+def _advance_task(record: TaskRecord, current: bytes | None) -> bytes | None:
+    if current is not None and TaskRecord.model_validate_json(current).seq >= record.seq:
+        return None
+    return record.model_dump_json().encode()
+
+
+def _fold_incident(event: AnyEvent, current: bytes | None) -> bytes | None:
+    if isinstance(event, IncidentLogged):
+        return None if current else IncidentSummary.from_logged(event).model_dump_json().encode()
+    if current is None:
+        raise MissingIncident(event.incident_id)
+    return IncidentSummary.model_validate_json(current).after(event).model_dump_json().encode()
+
+
+async def project(rt: Runtime, body: bytes, seq: int) -> None:
+    try:
+        event = ANY_EVENT.validate_json(body)
+    except ValidationError:
+        log.error("event_unreadable", consumer=DURABLE, seq=seq)
+        return
+    if isinstance(event, TaskEvent):
+        record = TaskRecord(seq=seq, task=event.task)
+        await _compare_and_swap(rt.tasks, event.task.task_id, partial(_advance_task, record))
+    else:
+        await _compare_and_swap(rt.incidents, event.incident_id, partial(_fold_incident, event))
+
+
+def build(rt: Runtime) -> NatsRouter:
+    router = NatsRouter()
+    consume(
+        router, subjects.EVENTS_ALL, DURABLE, partial(project, rt), max_workers=8, batch_size=64
+    )
+    return router

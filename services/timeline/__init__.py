@@ -1,0 +1,1 @@
+"""Timeline: an incident's history, replayed from its events."""
