@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
 import nats
+import structlog
 from faststream.nats import JStream, NatsBroker
 from nats.aio.client import Client
 from nats.js import JetStreamContext
@@ -26,6 +29,10 @@ class NatsUnreachable(Exception):
 def new_broker(url: str) -> NatsBroker:
     return NatsBroker(
         servers=url.split(","),
+        # FastStream's per-message lines go to structlog at debug level: a busy engine handles
+        # thousands of messages a second, and their bodies may hold personal data.
+        logger=structlog.get_logger("faststream"),
+        log_level=logging.DEBUG,
         connect_timeout=2,
         max_reconnect_attempts=-1,
         allow_reconnect=True,

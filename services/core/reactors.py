@@ -34,6 +34,7 @@ def consume(
     *,
     max_workers: int = 1,
     batch_size: int = 16,
+    ack_wait: float = 30.0,
 ) -> None:
     """Run `handler(body, stream_sequence)` for every event on the filter, via a durable
     pull consumer that replicas share."""
@@ -51,7 +52,7 @@ def consume(
             durable_name=durable,
             max_deliver=MAX_DELIVER,
             backoff=BACKOFF_SECONDS,
-            ack_wait=30,
+            ack_wait=ack_wait,
         ),
         ack_policy=AckPolicy.NACK_ON_ERROR,
         max_workers=max_workers,
@@ -68,6 +69,7 @@ def react(
     *,
     max_workers: int = 1,
     batch_size: int = 16,
+    ack_wait: float = 30.0,
 ) -> None:
     """Like `consume`, with the body parsed as `model`."""
 
@@ -80,4 +82,12 @@ def react(
             return
         await handler(event)
 
-    consume(router, subject_filter, durable, parsed, max_workers=max_workers, batch_size=batch_size)
+    consume(
+        router,
+        subject_filter,
+        durable,
+        parsed,
+        max_workers=max_workers,
+        batch_size=batch_size,
+        ack_wait=ack_wait,
+    )

@@ -30,3 +30,6 @@ class Settings(BaseSettings):
     log_format: LogFormat = LogFormat.AUTO
     log_level: str = "info"
     request_timeout: float = Field(default=5.0, gt=0)
+    # How long a reaction (a fan-out, a release) may run before JetStream redelivers it to
+    # another replica; a crashed engine's unfinished work resumes after this.
+    ack_wait_seconds: float = Field(default=30.0, gt=0)

@@ -23,6 +23,10 @@ from services.engine.tasks import append_task_event, load_task
 
 log = get_logger(__name__)
 
+# Appends in flight at once during a fan-out: enough to pipeline a large playbook, few enough
+# that a huge one does not flood the server.
+FAN_OUT_WINDOW = 64
+
 
 async def on_incident_logged(rt: Runtime, incident: IncidentLogged) -> None:
     pinned = runs.automatic_playbook(rt.library.values(), incident)
@@ -39,7 +43,13 @@ async def on_playbook_triggered(rt: Runtime, run: PlaybookTriggered) -> None:
     """Fan out every task of the run at once. A redelivered run re-creates nothing: each
     creation expects an empty task subject, and assignments are deterministic."""
     created = runs.instantiate(run, rt.holders(), utc_now())
-    await asyncio.gather(*(_create(rt.store, event) for event in created))
+    window = asyncio.Semaphore(FAN_OUT_WINDOW)
+
+    async def create(event: TaskCreated) -> None:
+        async with window:
+            await _create(rt.store, event)
+
+    await asyncio.gather(*(create(event) for event in created))
     log.info("tasks_created", incident_id=run.incident_id, count=len(created))
 
 

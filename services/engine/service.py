@@ -19,6 +19,7 @@ QUEUE = "engine"
 
 def build(rt: Runtime) -> NatsRouter:
     router = NatsRouter()
+    wait = rt.settings.ack_wait_seconds
     serve(router, subjects.CMD_TASK_ACT, ActOnTask, partial(commands.act_on_task, rt), queue=QUEUE)
     serve(
         router,
@@ -49,6 +50,7 @@ def build(rt: Runtime) -> NatsRouter:
         IncidentLogged,
         partial(reactions.on_incident_logged, rt),
         max_workers=8,
+        ack_wait=wait,
     )
     react(
         router,
@@ -57,6 +59,7 @@ def build(rt: Runtime) -> NatsRouter:
         PlaybookTriggered,
         partial(reactions.on_playbook_triggered, rt),
         max_workers=8,
+        ack_wait=wait,
     )
     react(
         router,
@@ -65,6 +68,7 @@ def build(rt: Runtime) -> NatsRouter:
         TaskCompleted,
         partial(reactions.on_task_completed, rt),
         max_workers=8,
+        ack_wait=wait,
     )
     react(
         router,
@@ -73,5 +77,6 @@ def build(rt: Runtime) -> NatsRouter:
         TaskDeclined,
         partial(reactions.on_task_declined, rt),
         max_workers=4,
+        ack_wait=wait,
     )
     return router

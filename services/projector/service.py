@@ -84,6 +84,12 @@ async def project(rt: Runtime, body: bytes, seq: int) -> None:
 def build(rt: Runtime) -> NatsRouter:
     router = NatsRouter()
     consume(
-        router, subjects.EVENTS_ALL, DURABLE, partial(project, rt), max_workers=8, batch_size=64
+        router,
+        subjects.EVENTS_ALL,
+        DURABLE,
+        partial(project, rt),
+        max_workers=8,
+        batch_size=64,
+        ack_wait=rt.settings.ack_wait_seconds,
     )
     return router

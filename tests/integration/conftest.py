@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from nats.aio.client import Client
+from pydantic import BaseModel
+
+from schemas.commands import Reply
+from services.app import SERVICES, load_runtime, serve
+from services.core.broker import connect
+from services.core.library import load_library
+from services.core.rpc import call
+from services.core.runtime import Runtime
+from services.core.logging import configure_logging
+from services.core.settings import LogFormat, Settings
+from tests.support import FIXTURES, ROOT, eventually
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="session")
+async def runtime(nats_url: str) -> AsyncIterator[Runtime]:
+    """Every service running in this process against the real server, with the real library
+    plus the test playbooks in tests/fixtures/playbooks."""
+    settings = Settings(
+        nats_url=nats_url,
+        playbooks_dir=ROOT / "playbooks",
+        roster=ROOT / "rosters" / "example.yaml",
+        ack_wait_seconds=2,
+    )
+    configure_logging(LogFormat.CONSOLE, "warning")
+    rt = load_runtime(settings)
+    rt.library.update(load_library(FIXTURES / "playbooks"))
+    stop = asyncio.Event()
+    running = asyncio.create_task(serve(rt, list(SERVICES), stop))
+
+    async def attached() -> bool:
+        if running.done():
+            running.result()
+        return rt._store is not None
+
+    await eventually(attached)
+    await asyncio.sleep(0.2)  # let the subscribers bind
+    yield rt
+    stop.set()
+    await running
+
+
+@pytest.fixture(scope="session")
+async def nc(nats_url: str) -> AsyncIterator[Client]:
+    client = await connect(nats_url, name="tests")
+    yield client
+    await client.close()
+
+
+class Caller:
+    def __init__(self, nc: Client) -> None:
+        self.nc = nc
+
+    async def __call__(self, subject: str, request: BaseModel) -> Reply:
+        return await call(self.nc, subject, request, timeout=10)
+
+    async def ok(self, subject: str, request: BaseModel) -> Reply:
+        reply = await self(subject, request)
+        assert reply.ok, reply.error
+        return reply
+
+
+@pytest.fixture
+def caller(nc: Client, runtime: Runtime) -> Caller:
+    return Caller(nc)

@@ -1,0 +1,78 @@
+"""Steps the integration tests share: log an incident, wait for its tasks, act on them."""
+
+from __future__ import annotations
+
+from schemas import subjects
+from schemas.commands import ActOnTask, ListTasks, LogIncident, TaskVerb
+from schemas.enums import Severity
+from schemas.tasks import TaskSnapshot
+from tests.integration.conftest import Caller
+from tests.support import eventually, request_id
+
+
+async def log_incident(
+    caller: Caller, incident_type: str, *, auto_trigger: bool = True, severity: Severity = Severity.HIGH
+) -> str:
+    reply = await caller.ok(
+        subjects.CMD_INCIDENT_LOG,
+        LogIncident(
+            request_id=request_id(),
+            actor="renee.alvarez",
+            incident_type=incident_type,
+            title="Test incident",
+            severity=severity,
+            auto_trigger=auto_trigger,
+        ),
+    )
+    assert isinstance(reply.data, dict)
+    incident_id: str = reply.data["incident"]["incident_id"]
+    return incident_id
+
+
+async def tasks_of(caller: Caller, incident_id: str) -> dict[str, TaskSnapshot]:
+    reply = await caller.ok(subjects.QRY_TASK_LIST, ListTasks(incident_id=incident_id))
+    assert isinstance(reply.data, list)
+    found = [TaskSnapshot.model_validate(t) for t in reply.data]
+    return {t.key: t for t in found}
+
+
+async def wait_for_tasks(caller: Caller, incident_id: str, count: int) -> dict[str, TaskSnapshot]:
+    async def probe() -> dict[str, TaskSnapshot] | None:
+        found = await tasks_of(caller, incident_id)
+        return found if len(found) == count else None
+
+    return await eventually(probe)
+
+
+async def wait_for_status(
+    caller: Caller, incident_id: str, key: str, status: str
+) -> TaskSnapshot:
+    async def probe() -> TaskSnapshot | None:
+        task = (await tasks_of(caller, incident_id)).get(key)
+        return task if task is not None and task.status == status else None
+
+    return await eventually(probe)
+
+
+async def act(
+    caller: Caller,
+    task: TaskSnapshot,
+    verb: TaskVerb,
+    actor: str | None = None,
+    *,
+    note: str | None = None,
+    reason: str | None = None,
+    request: str | None = None,
+) -> tuple[bool, TaskSnapshot]:
+    reply = await caller.ok(
+        subjects.CMD_TASK_ACT,
+        ActOnTask(
+            request_id=request or request_id(),
+            actor=actor or task.assignee or "nobody",
+            verb=verb,
+            task_id=task.task_id,
+            note=note,
+            reason=reason,
+        ),
+    )
+    return reply.changed, TaskSnapshot.model_validate(reply.data)
