@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -51,26 +52,30 @@ class Document:
     data: Any
 
     def locate(self, path: Path_) -> tuple[int, int]:
-        node = self.root
+        """Line and column of a field: its key when it has one, else its value; for a field
+        that is missing, the mapping that should hold it."""
+        node: yaml.Node = self.root
+        mark = node.start_mark
         for part in path:
-            child = _child(node, part)
-            if child is None:
+            found = _child(node, part)
+            if found is None:
                 break
-            node = child
-        return node.start_mark.line + 1, node.start_mark.column + 1
+            key, node = found
+            mark = (key or node).start_mark
+        return mark.line + 1, mark.column + 1
 
     def error(self, path: Path_, message: str) -> SourceError:
         line, column = self.locate(path)
         return SourceError(self.file, line, column, field_path(path), message)
 
 
-def _child(node: yaml.Node, part: str | int) -> yaml.Node | None:
+def _child(node: yaml.Node, part: str | int) -> tuple[yaml.Node | None, yaml.Node] | None:
     if isinstance(node, yaml.MappingNode) and isinstance(part, str):
         for key, value in node.value:
             if key.value == part:
-                return value
+                return key, value
     if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-        return node.value[part]
+        return None, node.value[part]
     return None
 
 
@@ -90,7 +95,7 @@ def read_document(raw: bytes, file: str) -> Document:
             raise SourceInvalid(
                 [SourceError(file, 1, 1, "", "the file is empty; expected a mapping")]
             )
-        duplicates = list(_duplicate_keys(root, ()))
+        duplicates = list(_duplicate_keys(root, (), file))
         data = yaml.SafeLoader(text).construct_document(root)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -103,7 +108,7 @@ def read_document(raw: bytes, file: str) -> Document:
         raise SourceInvalid([SourceError(file, 1, 1, "", f"not valid YAML: {exc}")]) from None
     document = Document(file, root, data)
     if duplicates:
-        raise SourceInvalid([document.error(path, "duplicate key") for path in duplicates])
+        raise SourceInvalid(duplicates)
     if not isinstance(data, dict):
         raise SourceInvalid(
             [document.error((), f"expected a mapping, found {type(data).__name__}")]
@@ -111,30 +116,43 @@ def read_document(raw: bytes, file: str) -> Document:
     return document
 
 
-def _duplicate_keys(node: yaml.Node, path: Path_) -> Any:
+def _duplicate_keys(node: yaml.Node, path: Path_, file: str) -> Iterator[SourceError]:
+    # YAML loaders silently keep the last of two equal keys; a playbook author never means that.
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key, value in node.value:
             name = str(key.value)
             if name in seen:
-                yield (*path, name)
+                mark = key.start_mark
+                yield SourceError(
+                    file, mark.line + 1, mark.column + 1, field_path((*path, name)), "duplicate key"
+                )
             seen.add(name)
-            yield from _duplicate_keys(value, (*path, name))
+            yield from _duplicate_keys(value, (*path, name), file)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            yield from _duplicate_keys(item, (*path, index))
+            yield from _duplicate_keys(item, (*path, index), file)
+
+
+_MESSAGES = {
+    "extra_forbidden": "unknown field",
+    "missing": "field required",
+    "time_delta_parsing": "expected an ISO 8601 duration such as PT30M, PT4H or P3D",
+    "time_delta_type": "expected an ISO 8601 duration such as PT30M, PT4H or P3D",
+}
 
 
 def validation_errors(document: Document, exc: ValidationError) -> list[SourceError]:
+    found = [
+        (tuple(p for p in err["loc"] if isinstance(p, str | int)), err)
+        for err in exc.errors(include_url=False)
+    ]
     errors = []
-    for err in exc.errors(include_url=False):
-        path = tuple(p for p in err["loc"] if isinstance(p, str | int))
-        message = err["msg"]
-        if err["type"] == "extra_forbidden":
-            message = "unknown field"
-        elif err["type"] == "missing":
-            message = "field required"
-        errors.append(document.error(path, message))
+    for path, err in found:
+        # A list whose items failed is also reported as too short; the items say it better.
+        if any(other[: len(path)] == path and len(other) > len(path) for other, _ in found):
+            continue
+        errors.append(document.error(path, _MESSAGES.get(err["type"], err["msg"])))
     return errors
 
 

@@ -1,0 +1,41 @@
+"""Builders for domain objects in unit tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from schemas.enums import Role, Severity, TaskStatus, Tier
+from schemas.events import IncidentLogged
+from schemas.tasks import TaskSnapshot
+
+T0 = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
+
+
+def a_task(**changes: object) -> TaskSnapshot:
+    task = TaskSnapshot(
+        task_id="INC-AAAAAAAA.family-contact",
+        incident_id="INC-AAAAAAAA",
+        key="family-contact",
+        title="Family contact",
+        role=Role.VICTIM_ADVOCATE,
+        tier=Tier.RESTRICTED,
+        required=True,
+        status=TaskStatus.ASSIGNED,
+        assignee="priya.nair",
+        acknowledge_by=T0 + timedelta(hours=2),
+        due_by=T0 + timedelta(days=1),
+    )
+    return task.model_copy(update=changes)
+
+
+def an_incident(incident_type: str = "officer-involved-shooting", **changes: object) -> IncidentLogged:
+    event = IncidentLogged(
+        event_id="INC-AAAAAAAA.logged",
+        incident_id="INC-AAAAAAAA",
+        actor="renee.alvarez",
+        at=T0,
+        incident_type=incident_type,
+        title="Test",
+        severity=Severity.HIGH,
+    )
+    return event.model_copy(update=changes)

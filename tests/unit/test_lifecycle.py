@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+import pytest
+
+from schemas.commands import ActOnTask, ErrorCode, TaskVerb
+from schemas.enums import TaskStatus
+from schemas.events import TaskAcknowledged, TaskCompleted, TaskDeclined, TaskStarted
+from services.core.errors import Refused
+from services.engine.lifecycle import decide, next_in_rotation, reassign, release
+from tests.unit.factories import T0, a_task
+
+
+def command(verb: TaskVerb, actor: str = "priya.nair", **extra: str) -> ActOnTask:
+    return ActOnTask(request_id="req-00000001", actor=actor, verb=verb,
+                     task_id="INC-AAAAAAAA.family-contact", **extra)
+
+
+@pytest.mark.parametrize(
+    ("status", "verb", "after", "event_type"),
+    [
+        (TaskStatus.ASSIGNED, TaskVerb.ACKNOWLEDGE, TaskStatus.ACKNOWLEDGED, TaskAcknowledged),
+        (TaskStatus.ASSIGNED, TaskVerb.START, TaskStatus.IN_PROGRESS, TaskStarted),
+        (TaskStatus.ACKNOWLEDGED, TaskVerb.START, TaskStatus.IN_PROGRESS, TaskStarted),
+        (TaskStatus.ASSIGNED, TaskVerb.COMPLETE, TaskStatus.COMPLETED, TaskCompleted),
+        (TaskStatus.ACKNOWLEDGED, TaskVerb.COMPLETE, TaskStatus.COMPLETED, TaskCompleted),
+        (TaskStatus.IN_PROGRESS, TaskVerb.COMPLETE, TaskStatus.COMPLETED, TaskCompleted),
+    ],
+)
+def test_assignee_moves_the_task_forward(
+    status: TaskStatus, verb: TaskVerb, after: TaskStatus, event_type: type
+) -> None:
+    event = decide(a_task(status=status), command(verb), T0)
+    assert isinstance(event, event_type)
+    assert event.task.status is after
+    assert event.actor == "priya.nair"
+    assert event.event_id == f"INC-AAAAAAAA.family-contact.{verb}.req-00000001"
+
+
+@pytest.mark.parametrize(
+    ("status", "verb"),
+    [
+        (TaskStatus.ACKNOWLEDGED, TaskVerb.ACKNOWLEDGE),
+        (TaskStatus.IN_PROGRESS, TaskVerb.ACKNOWLEDGE),
+        (TaskStatus.IN_PROGRESS, TaskVerb.START),
+        (TaskStatus.COMPLETED, TaskVerb.ACKNOWLEDGE),
+        (TaskStatus.COMPLETED, TaskVerb.START),
+        (TaskStatus.COMPLETED, TaskVerb.COMPLETE),
+    ],
+)
+def test_a_step_already_taken_decides_nothing(status: TaskStatus, verb: TaskVerb) -> None:
+    assert decide(a_task(status=status), command(verb), T0) is None
+
+
+def test_completion_keeps_the_note() -> None:
+    event = decide(a_task(), command(TaskVerb.COMPLETE, note="Family reached"), T0)
+    assert event is not None and event.task.note == "Family reached"
+
+
+@pytest.mark.parametrize("verb", list(TaskVerb))
+def test_only_the_assignee_may_act(verb: TaskVerb) -> None:
+    with pytest.raises(Refused) as refused:
+        decide(a_task(), command(verb, actor="dana.reyes", reason="x"), T0)
+    assert refused.value.code is ErrorCode.NOT_ASSIGNEE
+    assert "assigned to priya.nair, not to dana.reyes" in refused.value.message
+
+
+def test_waiting_task_names_its_prerequisites() -> None:
+    task = a_task(status=TaskStatus.WAITING, depends_on=("notification",))
+    with pytest.raises(Refused, match="waiting on notification") as refused:
+        decide(task, command(TaskVerb.ACKNOWLEDGE), T0)
+    assert refused.value.code is ErrorCode.INVALID_TRANSITION
+
+
+def test_unassigned_task_cannot_be_acknowledged() -> None:
+    task = a_task(status=TaskStatus.UNASSIGNED, assignee=None)
+    with pytest.raises(Refused, match="not assigned to anyone"):
+        decide(task, command(TaskVerb.ACKNOWLEDGE), T0)
+
+
+def test_decline_returns_the_task_to_the_pool() -> None:
+    event = decide(a_task(), command(TaskVerb.DECLINE, reason="On leave"), T0)
+    assert isinstance(event, TaskDeclined)
+    assert event.reason == "On leave"
+    assert event.task.status is TaskStatus.UNASSIGNED
+    assert event.task.assignee is None
+    assert event.task.declined_by == ("priya.nair",)
+
+
+@pytest.mark.parametrize("reason", [None, "", "   "])
+def test_decline_needs_a_reason(reason: str | None) -> None:
+    with pytest.raises(Refused, match="needs a reason") as refused:
+        decide(a_task(), ActOnTask(request_id="req-00000001", actor="priya.nair",
+                                   verb=TaskVerb.DECLINE, task_id="INC-AAAAAAAA.family-contact",
+                                   reason=reason), T0)
+    assert refused.value.code is ErrorCode.INVALID_REQUEST
+
+
+def test_repeated_decline_by_the_same_person_decides_nothing() -> None:
+    task = a_task(assignee="sam.whitfield", declined_by=("priya.nair",))
+    assert decide(task, command(TaskVerb.DECLINE, reason="again"), T0) is None
+
+
+def test_completed_task_cannot_be_declined() -> None:
+    with pytest.raises(Refused, match="already completed"):
+        decide(a_task(status=TaskStatus.COMPLETED), command(TaskVerb.DECLINE, reason="x"), T0)
+
+
+def test_release_moves_a_waiting_task_to_its_assignee() -> None:
+    event = release(a_task(status=TaskStatus.WAITING), T0)
+    assert event is not None and event.task.status is TaskStatus.ASSIGNED
+    assert release(a_task(status=TaskStatus.ASSIGNED), T0) is None
+
+
+def test_release_without_assignee_puts_the_task_in_the_pool() -> None:
+    event = release(a_task(status=TaskStatus.WAITING, assignee=None), T0)
+    assert event is not None and event.task.status is TaskStatus.UNASSIGNED
+
+
+def test_reassign_picks_the_next_holder_who_has_not_declined() -> None:
+    pool = a_task(status=TaskStatus.UNASSIGNED, assignee=None, declined_by=("sam.whitfield",))
+    event = reassign(pool, ["priya.nair", "sam.whitfield", "lena.morales"], T0)
+    assert event is not None
+    assert event.task.assignee == "lena.morales"
+    assert event.previous_assignee == "sam.whitfield"
+    assert event.task.status is TaskStatus.ASSIGNED
+
+
+def test_reassign_leaves_the_task_in_the_pool_when_everyone_declined() -> None:
+    pool = a_task(status=TaskStatus.UNASSIGNED, assignee=None, declined_by=("a", "b"))
+    assert reassign(pool, ["a", "b"], T0) is None
+
+
+def test_rotation_wraps_around_and_skips_excluded() -> None:
+    assert next_in_rotation(["a", "b", "c"], "c", exclude=set()) == "a"
+    assert next_in_rotation(["a", "b", "c"], "a", exclude={"b"}) == "c"
+    assert next_in_rotation(["a", "b", "c"], None, exclude=set()) == "a"
+    assert next_in_rotation([], None, exclude=set()) is None

@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from schemas.playbook import parse_playbook
+from schemas.yaml_source import SourceInvalid
+
+VALID = b"""\
+id: drill
+title: Drill
+triggers:
+  incident_types: [drill]
+tasks:
+  - key: first
+    title: First
+    role: peer_support
+    acknowledge_within: PT1H
+    due_within: PT4H
+  - key: second
+    title: Second
+    role: victim_advocate
+    depends_on: [first]
+    acknowledge_within: PT2H
+    due_within: P1D
+"""
+
+
+def problems(raw: bytes) -> list[str]:
+    with pytest.raises(SourceInvalid) as invalid:
+        parse_playbook(raw, "broken.yaml")
+    return [str(e) for e in invalid.value.errors]
+
+
+def test_valid_playbook_parses_and_has_a_content_version() -> None:
+    pinned = parse_playbook(VALID, "drill.yaml")
+    assert pinned.playbook.id == "drill"
+    assert len(pinned.version) == 12
+    assert parse_playbook(VALID + b"# edited\n", "drill.yaml").version != pinned.version
+
+
+def test_unknown_role_names_file_line_and_field() -> None:
+    found = problems(VALID.replace(b"role: victim_advocate", b"role: chaplain"))
+    assert len(found) == 1
+    assert found[0].startswith("broken.yaml:13:5: tasks[1].role: Input should be")
+
+
+def test_every_error_in_a_file_is_reported_at_once() -> None:
+    raw = VALID.replace(b"role: peer_support", b"role: nobody").replace(b"PT2H", b"two hours")
+    found = problems(raw)
+    assert len(found) == 2
+    assert any("tasks[0].role" in p for p in found)
+    assert any("tasks[1].acknowledge_within" in p for p in found)
+
+
+def test_unknown_field_is_named() -> None:
+    found = problems(VALID.replace(b"title: First", b"title: First\n    colour: red"))
+    assert found == ["broken.yaml:8:5: tasks[0].colour: unknown field"]
+
+
+def test_missing_field_points_at_its_parent() -> None:
+    found = problems(VALID.replace(b"    due_within: PT4H\n", b""))
+    assert found == ["broken.yaml:6:5: tasks[0].due_within: field required"]
+
+
+def test_cross_field_problems() -> None:
+    raw = (
+        VALID.replace(b"depends_on: [first]", b"depends_on: [first, ghost]")
+        .replace(b"due_within: PT4H", b"due_within: PT30M")
+    )
+    found = problems(raw)
+    assert any("tasks[1].depends_on[1]: unknown task key 'ghost'" in p for p in found)
+    assert any("tasks[0].due_within: due window is shorter" in p for p in found)
+
+
+def test_dependency_cycle_is_reported() -> None:
+    raw = VALID.replace(b"    due_within: PT4H\n", b"    due_within: PT4H\n    depends_on: [second]\n")
+    assert any("dependency cycle: first -> second -> first" in p or
+               "dependency cycle: second -> first -> second" in p for p in problems(raw))
+
+
+def test_duplicate_keys_are_reported() -> None:
+    found = problems(VALID.replace(b"key: second", b"key: first"))
+    assert any("duplicate task key 'first'" in p for p in found)
+    found = problems(VALID.replace(b"title: Drill\n", b"title: Drill\ntitle: Again\n"))
+    assert found == ["broken.yaml:3:1: title: duplicate key"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (b"", "the file is empty"),
+        (b"id: [unclosed", "not valid YAML"),
+        (b"\xff\xfe\x00\x01", "not UTF-8"),
+        (b"- a\n- b\n", "expected a mapping, found list"),
+        (b"x" * 1_000_001, "larger than"),
+    ],
+)
+def test_input_that_is_not_a_playbook_gets_one_clear_error(raw: bytes, expected: str) -> None:
+    found = problems(raw)
+    assert len(found) == 1 and expected in found[0]
+    assert found[0].startswith("broken.yaml:")
+
+
+yaml_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(yaml_values)
+def test_validator_raises_only_its_own_error_on_arbitrary_yaml(value: object) -> None:
+    raw = yaml.safe_dump(value).encode()
+    try:
+        parse_playbook(raw, "fuzz.yaml")
+    except SourceInvalid as invalid:
+        assert invalid.errors
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300))
+def test_validator_raises_only_its_own_error_on_arbitrary_bytes(raw: bytes) -> None:
+    try:
+        parse_playbook(raw, "fuzz.yaml")
+    except SourceInvalid as invalid:
+        assert invalid.errors

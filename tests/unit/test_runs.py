@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from schemas.enums import Role, Severity, TaskStatus
+from schemas.playbook import PinnedPlaybook, parse_playbook
+from services.engine import runs
+from tests.support import FIXTURES, ROOT
+from tests.unit.factories import T0, an_incident
+
+HOLDERS = {
+    Role.PEER_SUPPORT: ("tom", "aisha", "helen"),
+    Role.VICTIM_ADVOCATE: ("priya", "sam"),
+    Role.COMMUNITY_LIAISON: ("dana",),
+    Role.COMMAND_STAFF: ("renee",),
+    Role.PUBLIC_INFORMATION: (),
+}
+
+
+def pinned(path: Path) -> PinnedPlaybook:
+    return parse_playbook(path.read_bytes(), str(path))
+
+
+def chain() -> PinnedPlaybook:
+    return pinned(FIXTURES / "playbooks" / "drill-chain.yaml")
+
+
+def test_trigger_pins_the_version_and_the_whole_plan() -> None:
+    book = chain()
+    run = runs.trigger(book, an_incident("drill-chain"), how="manual", actor="renee", now=T0)
+    assert run.version == book.version
+    assert [t.key for t in run.tasks] == [t.key for t in book.playbook.tasks]
+    assert run.event_id == "INC-AAAAAAAA.playbook.triggered"
+
+
+def test_instantiate_creates_every_task_with_deadlines_from_the_incident() -> None:
+    run = runs.trigger(chain(), an_incident("drill-chain"), how="manual", actor="r", now=T0)
+    created = {e.task.key: e.task for e in runs.instantiate(run, HOLDERS, T0)}
+    assert set(created) == {"defusing", "debriefing", "family-contact", "listening-session", "review"}
+    assert created["defusing"].acknowledge_by == T0 + timedelta(minutes=30)
+    assert created["defusing"].due_by == T0 + timedelta(hours=4)
+    assert created["defusing"].status is TaskStatus.ASSIGNED
+    assert created["review"].status is TaskStatus.WAITING
+    assert created["listening-session"].required is False
+
+
+def test_assignments_rotate_within_a_role_and_repeat_exactly() -> None:
+    run = runs.trigger(chain(), an_incident("drill-chain"), how="manual", actor="r", now=T0)
+    first = runs.assignees(run, HOLDERS)
+    assert first == runs.assignees(run, HOLDERS)  # a replayed fan-out assigns the same people
+    assert first["defusing"] != first["debriefing"]  # two peer-support tasks, two people
+    assert first["defusing"] in HOLDERS[Role.PEER_SUPPORT]
+
+
+def test_role_nobody_holds_leaves_the_task_unassigned() -> None:
+    run = runs.trigger(chain(), an_incident("drill-chain"), how="manual", actor="r", now=T0)
+    created = {e.task.key: e.task for e in runs.instantiate(run, {**HOLDERS, Role.VICTIM_ADVOCATE: ()}, T0)}
+    assert created["family-contact"].assignee is None
+    assert created["family-contact"].status is TaskStatus.UNASSIGNED
+
+
+def test_automatic_playbook_respects_type_severity_and_opt_out() -> None:
+    library = [chain(), pinned(FIXTURES / "playbooks" / "drill-manual.yaml")]
+    incident = an_incident("drill-chain")
+    chosen = runs.automatic_playbook(library, incident)
+    assert chosen is not None and chosen.playbook.id == "drill-chain"
+    assert [p.playbook.id for p in runs.matching_playbooks(library, incident)] == ["drill-chain", "drill-manual"]
+    assert runs.automatic_playbook(library, incident.model_copy(update={"severity": Severity.LOW})) is None
+    assert runs.automatic_playbook(library, incident.model_copy(update={"auto_trigger": False})) is None
+    assert runs.automatic_playbook(library, an_incident("drill-manual")) is None
+
+
+def test_dependents_and_required_keys() -> None:
+    run = runs.trigger(chain(), an_incident("drill-chain"), how="manual", actor="r", now=T0)
+    assert [t.key for t in runs.dependents(run, "debriefing")] == ["review"]
+    assert "listening-session" not in runs.required_keys(run)
+
+
+def test_officer_involved_shooting_covers_the_three_role_families() -> None:
+    book = pinned(ROOT / "playbooks" / "officer-involved-shooting.yaml").playbook
+    roles = {task.role for task in book.tasks}
+    assert {Role.COMMUNITY_LIAISON, Role.VICTIM_ADVOCATE, Role.PEER_SUPPORT} <= roles
+    assert book.matches("officer-involved-shooting", Severity.HIGH)
