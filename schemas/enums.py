@@ -4,7 +4,7 @@ from enum import StrEnum
 
 
 class Role(StrEnum):
-    """Who a task goes to. The first three are the role families of a collective-healing response."""
+    """Who a task goes to. The first three are the role families of collective healing."""
 
     COMMUNITY_LIAISON = "community_liaison"
     VICTIM_ADVOCATE = "victim_advocate"

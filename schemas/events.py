@@ -109,7 +109,6 @@ AnyTaskEvent = (
 )
 
 
-def event_verb(event: Event) -> str:
+def event_verb(event: AnyEvent | AnyTaskEvent) -> str:
     """The last token of the event's subject: `task.acknowledged` -> `acknowledged`."""
-    kind: str = event.type
-    return kind.rsplit(".", 1)[1]
+    return event.type.rsplit(".", 1)[1]

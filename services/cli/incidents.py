@@ -79,7 +79,8 @@ def log_incident(
         return
     verb = "Logged" if reply.changed else "Already logged"
     out.print(
-        f"{verb} {incident.incident_id} ({incident.incident_type}, severity {incident.severity.value})."
+        f"{verb} {incident.incident_id} "
+        f"({incident.incident_type}, severity {incident.severity.value})."
     )
     if automatic:
         out.print(f"Playbook {automatic} is starting; its tasks are going out now.")

@@ -87,7 +87,8 @@ def act(
         print_json({"task": task_json(task), "changed": reply.changed})
     elif not reply.changed:
         out.print(
-            f"{task.task_id} was already {_PAST[verb]}; nothing changed (status {task.status.value})."
+            f"{task.task_id} was already {_PAST[verb]}; "
+            f"nothing changed (status {task.status.value})."
         )
     elif verb is TaskVerb.DECLINE:
         out.print(f"{task.task_id} declined by {actor}; it goes to the next {task.role.value}.")

@@ -71,7 +71,7 @@ class EmbeddedNats:
     def __init__(self, data_dir: Path, port: int) -> None:
         self.data_dir = data_dir
         self.port = port
-        self._process: subprocess.Popen[bytes] | None = None
+        self._process: asyncio.subprocess.Process | None = None
 
     @property
     def url(self) -> str:
@@ -91,8 +91,10 @@ class EmbeddedNats:
         config = self.data_dir / "nats-server.conf"
         config.write_text(server_config(self.data_dir, self.port))
         with self.log_path.open("ab") as out:
-            self._process = subprocess.Popen(
-                [str(server_binary()), "-c", str(config)],
+            self._process = await asyncio.create_subprocess_exec(
+                str(server_binary()),
+                "-c",
+                str(config),
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -106,7 +108,7 @@ class EmbeddedNats:
         deadline = loop.time() + READY_TIMEOUT
         while loop.time() < deadline:
             assert self._process is not None
-            if self._process.poll() is not None:
+            if self._process.returncode is not None:
                 tail = self.log_path.read_text(errors="replace").strip().splitlines()[-1:]
                 raise EmbeddedNatsError(f"nats-server exited: {' '.join(tail) or 'no output'}")
             try:
@@ -126,12 +128,12 @@ class EmbeddedNats:
 
     async def stop(self) -> None:
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
+        if process is None or process.returncode is not None:
             return
         process.send_signal(signal.SIGTERM)
         try:
-            await asyncio.to_thread(process.wait, 10)
-        except subprocess.TimeoutExpired:
+            await asyncio.wait_for(process.wait(), 10)
+        except TimeoutError:
             process.kill()
-            await asyncio.to_thread(process.wait)
+            await process.wait()
         log.info("nats_stopped")

@@ -16,5 +16,5 @@ async def values(bucket: KeyValue, key_filter: str = ">") -> list[bytes]:
             if entry.value:
                 found.append(entry.value)
     finally:
-        await watcher.stop()
+        await watcher.stop()  # type: ignore[no-untyped-call]
     return found

@@ -18,11 +18,11 @@ from datetime import datetime
 from schemas.commands import ActOnTask, ErrorCode, TaskVerb
 from schemas.enums import TaskStatus
 from schemas.events import (
+    AnyTaskEvent,
     TaskAcknowledged,
     TaskAssigned,
     TaskCompleted,
     TaskDeclined,
-    TaskEvent,
     TaskReleased,
     TaskStarted,
 )
@@ -40,14 +40,14 @@ _TARGET = {
     TaskVerb.START: TaskStatus.IN_PROGRESS,
     TaskVerb.COMPLETE: TaskStatus.COMPLETED,
 }
-_EVENT = {
+_EVENT: dict[TaskVerb, type[TaskAcknowledged | TaskStarted | TaskCompleted]] = {
     TaskVerb.ACKNOWLEDGE: TaskAcknowledged,
     TaskVerb.START: TaskStarted,
     TaskVerb.COMPLETE: TaskCompleted,
 }
 
 
-def decide(task: TaskSnapshot, command: ActOnTask, now: datetime) -> TaskEvent | None:
+def decide(task: TaskSnapshot, command: ActOnTask, now: datetime) -> AnyTaskEvent | None:
     """The event a command produces on a task, None if it already holds; raises Refused."""
     if command.verb is TaskVerb.DECLINE:
         return _decline(task, command, now)

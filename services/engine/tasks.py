@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from schemas import subjects
 from schemas.base import split_task_id
 from schemas.commands import ErrorCode
-from schemas.events import TaskEvent, event_verb
+from schemas.events import AnyTaskEvent, TaskEvent, event_verb
 from schemas.tasks import TaskSnapshot
 from services.core.errors import Refused
 from services.core.eventstore import EventStore, Expect
@@ -34,7 +34,7 @@ async def require_task(store: EventStore, task_id: str) -> LoadedTask:
     return loaded
 
 
-async def append_task_event(store: EventStore, event: TaskEvent, expected_seq: int) -> int:
+async def append_task_event(store: EventStore, event: AnyTaskEvent, expected_seq: int) -> int:
     """Raises ConcurrencyConflict if the task moved since `expected_seq`."""
     task = event.task
     return await store.append(

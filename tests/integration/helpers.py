@@ -11,7 +11,11 @@ from tests.support import eventually, request_id
 
 
 async def log_incident(
-    caller: Caller, incident_type: str, *, auto_trigger: bool = True, severity: Severity = Severity.HIGH
+    caller: Caller,
+    incident_type: str,
+    *,
+    auto_trigger: bool = True,
+    severity: Severity = Severity.HIGH,
 ) -> str:
     reply = await caller.ok(
         subjects.CMD_INCIDENT_LOG,
@@ -44,9 +48,7 @@ async def wait_for_tasks(caller: Caller, incident_id: str, count: int) -> dict[s
     return await eventually(probe)
 
 
-async def wait_for_status(
-    caller: Caller, incident_id: str, key: str, status: str
-) -> TaskSnapshot:
+async def wait_for_status(caller: Caller, incident_id: str, key: str, status: str) -> TaskSnapshot:
     async def probe() -> TaskSnapshot | None:
         task = (await tasks_of(caller, incident_id)).get(key)
         return task if task is not None and task.status == status else None

@@ -26,8 +26,13 @@ MALFORMED = [
 @pytest.mark.parametrize("payload", MALFORMED)
 @pytest.mark.parametrize(
     "subject",
-    [subjects.CMD_INCIDENT_LOG, subjects.CMD_TASK_ACT, subjects.CMD_PLAYBOOK_TRIGGER,
-     subjects.QRY_TIMELINE, subjects.QRY_TASK_LIST],
+    [
+        subjects.CMD_INCIDENT_LOG,
+        subjects.CMD_TASK_ACT,
+        subjects.CMD_PLAYBOOK_TRIGGER,
+        subjects.QRY_TIMELINE,
+        subjects.QRY_TASK_LIST,
+    ],
 )
 async def test_malformed_payload_gets_an_invalid_request_reply(
     nc: Client, caller: Caller, subject: str, payload: bytes

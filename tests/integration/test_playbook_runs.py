@@ -86,7 +86,9 @@ async def test_playbook_without_automatic_trigger_waits_to_be_triggered(caller: 
     reply = await caller.ok(
         subjects.CMD_PLAYBOOK_TRIGGER,
         TriggerPlaybook(
-            request_id=request_id(), actor="renee.alvarez", incident_id=incident_id,
+            request_id=request_id(),
+            actor="renee.alvarez",
+            incident_id=incident_id,
             playbook_id="drill-manual",
         ),
     )
@@ -101,7 +103,9 @@ async def test_second_playbook_for_an_incident_is_refused(caller: Caller) -> Non
     reply = await caller(
         subjects.CMD_PLAYBOOK_TRIGGER,
         TriggerPlaybook(
-            request_id=request_id(), actor="renee.alvarez", incident_id=incident_id,
+            request_id=request_id(),
+            actor="renee.alvarez",
+            incident_id=incident_id,
             playbook_id="drill-manual",
         ),
     )
@@ -122,16 +126,24 @@ async def test_manual_flag_and_low_severity_start_nothing(caller: Caller) -> Non
 async def test_trigger_names_unknown_incident_and_playbook(caller: Caller) -> None:
     unknown_incident = await caller(
         subjects.CMD_PLAYBOOK_TRIGGER,
-        TriggerPlaybook(request_id=request_id(), actor="a", incident_id="INC-ZZZZZZZZ",
-                        playbook_id="drill-manual"),
+        TriggerPlaybook(
+            request_id=request_id(),
+            actor="a",
+            incident_id="INC-ZZZZZZZZ",
+            playbook_id="drill-manual",
+        ),
     )
     assert unknown_incident.error is not None
     assert unknown_incident.error.code is ErrorCode.NOT_FOUND
     incident_id = await log_incident(caller, "drill-manual")
     unknown_playbook = await caller(
         subjects.CMD_PLAYBOOK_TRIGGER,
-        TriggerPlaybook(request_id=request_id(), actor="a", incident_id=incident_id,
-                        playbook_id="no-such-playbook"),
+        TriggerPlaybook(
+            request_id=request_id(),
+            actor="a",
+            incident_id=incident_id,
+            playbook_id="no-such-playbook",
+        ),
     )
     assert unknown_playbook.error is not None
     assert "no playbook no-such-playbook" in unknown_playbook.error.message

@@ -41,17 +41,27 @@ async def test_someone_elses_task_and_waiting_task_are_refused_with_a_reason(
     tasks = await wait_for_tasks(caller, incident_id, 5)
     not_theirs = await caller(
         subjects.CMD_TASK_ACT,
-        ActOnTask(request_id=request_id(), actor="dana.reyes", verb=TaskVerb.ACKNOWLEDGE,
-                  task_id=tasks["defusing"].task_id),
+        ActOnTask(
+            request_id=request_id(),
+            actor="dana.reyes",
+            verb=TaskVerb.ACKNOWLEDGE,
+            task_id=tasks["defusing"].task_id,
+        ),
     )
     assert not_theirs.error is not None
     assert not_theirs.error.code is ErrorCode.NOT_ASSIGNEE
-    assert f"assigned to {tasks['defusing'].assignee}, not to dana.reyes" in not_theirs.error.message
+    assert (
+        f"assigned to {tasks['defusing'].assignee}, not to dana.reyes" in not_theirs.error.message
+    )
 
     waiting = await caller(
         subjects.CMD_TASK_ACT,
-        ActOnTask(request_id=request_id(), actor=tasks["debriefing"].assignee or "x",
-                  verb=TaskVerb.ACKNOWLEDGE, task_id=tasks["debriefing"].task_id),
+        ActOnTask(
+            request_id=request_id(),
+            actor=tasks["debriefing"].assignee or "x",
+            verb=TaskVerb.ACKNOWLEDGE,
+            task_id=tasks["debriefing"].task_id,
+        ),
     )
     assert waiting.error is not None
     assert waiting.error.code is ErrorCode.INVALID_TRANSITION
@@ -61,8 +71,12 @@ async def test_someone_elses_task_and_waiting_task_are_refused_with_a_reason(
 async def test_unknown_task_is_not_found(caller: Caller) -> None:
     reply = await caller(
         subjects.CMD_TASK_ACT,
-        ActOnTask(request_id=request_id(), actor="a", verb=TaskVerb.ACKNOWLEDGE,
-                  task_id="INC-ZZZZZZZZ.nothing"),
+        ActOnTask(
+            request_id=request_id(),
+            actor="a",
+            verb=TaskVerb.ACKNOWLEDGE,
+            task_id="INC-ZZZZZZZZ.nothing",
+        ),
     )
     assert reply.error is not None and reply.error.code is ErrorCode.NOT_FOUND
 
@@ -106,8 +120,12 @@ async def test_task_declined_by_every_holder_stays_in_the_pool(
 
 
 async def test_retried_incident_log_returns_the_same_incident(caller: Caller) -> None:
-    command = LogIncident(request_id=request_id(), actor="renee.alvarez",
-                          incident_type="drill-manual", title="Retry me")
+    command = LogIncident(
+        request_id=request_id(),
+        actor="renee.alvarez",
+        incident_type="drill-manual",
+        title="Retry me",
+    )
     first = await caller.ok(subjects.CMD_INCIDENT_LOG, command)
     second = await caller.ok(subjects.CMD_INCIDENT_LOG, command)
     assert isinstance(first.data, dict) and isinstance(second.data, dict)

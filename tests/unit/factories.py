@@ -28,7 +28,9 @@ def a_task(**changes: object) -> TaskSnapshot:
     return task.model_copy(update=changes)
 
 
-def an_incident(incident_type: str = "officer-involved-shooting", **changes: object) -> IncidentLogged:
+def an_incident(
+    incident_type: str = "officer-involved-shooting", **changes: object
+) -> IncidentLogged:
     event = IncidentLogged(
         event_id="INC-AAAAAAAA.logged",
         incident_id="INC-AAAAAAAA",

@@ -18,7 +18,10 @@ def test_incident_id_is_derived_from_the_request() -> None:
 
 
 def test_task_id_round_trips() -> None:
-    assert split_task_id(task_id_for("INC-AAAAAAAA", "family-contact")) == ("INC-AAAAAAAA", "family-contact")
+    assert split_task_id(task_id_for("INC-AAAAAAAA", "family-contact")) == (
+        "INC-AAAAAAAA",
+        "family-contact",
+    )
 
 
 def test_events_are_frozen_and_round_trip_through_json() -> None:
@@ -30,8 +33,15 @@ def test_events_are_frozen_and_round_trip_through_json() -> None:
 
 def test_unknown_fields_are_refused() -> None:
     with pytest.raises(ValidationError):
-        LogIncident.model_validate({"request_id": "abcdefgh", "actor": "a", "incident_type": "x",
-                                    "title": "t", "victim_name": "never"})
+        LogIncident.model_validate(
+            {
+                "request_id": "abcdefgh",
+                "actor": "a",
+                "incident_type": "x",
+                "title": "t",
+                "victim_name": "never",
+            }
+        )
 
 
 async def test_answer_turns_malformed_input_into_an_error_reply() -> None:
@@ -47,7 +57,9 @@ async def test_answer_hides_internal_failures_behind_a_clear_reply() -> None:
     async def handler(command: LogIncident) -> object:
         raise RuntimeError("boom")
 
-    raw = LogIncident(request_id="abcdefgh", actor="a", incident_type="x", title="t").model_dump_json()
+    raw = LogIncident(
+        request_id="abcdefgh", actor="a", incident_type="x", title="t"
+    ).model_dump_json()
     reply = await answer(raw.encode(), LogIncident, handler)  # type: ignore[arg-type]
     assert reply.error is not None and reply.error.code is ErrorCode.INTERNAL
     assert "boom" not in reply.error.message

@@ -11,8 +11,13 @@ from tests.unit.factories import T0, a_task
 
 
 def command(verb: TaskVerb, actor: str = "priya.nair", **extra: str) -> ActOnTask:
-    return ActOnTask(request_id="req-00000001", actor=actor, verb=verb,
-                     task_id="INC-AAAAAAAA.family-contact", **extra)
+    return ActOnTask(
+        request_id="req-00000001",
+        actor=actor,
+        verb=verb,
+        task_id="INC-AAAAAAAA.family-contact",
+        **extra,
+    )
 
 
 @pytest.mark.parametrize(
@@ -30,6 +35,7 @@ def test_assignee_moves_the_task_forward(
     status: TaskStatus, verb: TaskVerb, after: TaskStatus, event_type: type
 ) -> None:
     event = decide(a_task(status=status), command(verb), T0)
+    assert event is not None
     assert isinstance(event, event_type)
     assert event.task.status is after
     assert event.actor == "priya.nair"
@@ -89,9 +95,17 @@ def test_decline_returns_the_task_to_the_pool() -> None:
 @pytest.mark.parametrize("reason", [None, "", "   "])
 def test_decline_needs_a_reason(reason: str | None) -> None:
     with pytest.raises(Refused, match="needs a reason") as refused:
-        decide(a_task(), ActOnTask(request_id="req-00000001", actor="priya.nair",
-                                   verb=TaskVerb.DECLINE, task_id="INC-AAAAAAAA.family-contact",
-                                   reason=reason), T0)
+        decide(
+            a_task(),
+            ActOnTask(
+                request_id="req-00000001",
+                actor="priya.nair",
+                verb=TaskVerb.DECLINE,
+                task_id="INC-AAAAAAAA.family-contact",
+                reason=reason,
+            ),
+            T0,
+        )
     assert refused.value.code is ErrorCode.INVALID_REQUEST
 
 

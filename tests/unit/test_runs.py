@@ -37,7 +37,13 @@ def test_trigger_pins_the_version_and_the_whole_plan() -> None:
 def test_instantiate_creates_every_task_with_deadlines_from_the_incident() -> None:
     run = runs.trigger(chain(), an_incident("drill-chain"), how="manual", actor="r", now=T0)
     created = {e.task.key: e.task for e in runs.instantiate(run, HOLDERS, T0)}
-    assert set(created) == {"defusing", "debriefing", "family-contact", "listening-session", "review"}
+    assert set(created) == {
+        "defusing",
+        "debriefing",
+        "family-contact",
+        "listening-session",
+        "review",
+    }
     assert created["defusing"].acknowledge_by == T0 + timedelta(minutes=30)
     assert created["defusing"].due_by == T0 + timedelta(hours=4)
     assert created["defusing"].status is TaskStatus.ASSIGNED
@@ -55,7 +61,9 @@ def test_assignments_rotate_within_a_role_and_repeat_exactly() -> None:
 
 def test_role_nobody_holds_leaves_the_task_unassigned() -> None:
     run = runs.trigger(chain(), an_incident("drill-chain"), how="manual", actor="r", now=T0)
-    created = {e.task.key: e.task for e in runs.instantiate(run, {**HOLDERS, Role.VICTIM_ADVOCATE: ()}, T0)}
+    created = {
+        e.task.key: e.task for e in runs.instantiate(run, {**HOLDERS, Role.VICTIM_ADVOCATE: ()}, T0)
+    }
     assert created["family-contact"].assignee is None
     assert created["family-contact"].status is TaskStatus.UNASSIGNED
 
@@ -65,9 +73,18 @@ def test_automatic_playbook_respects_type_severity_and_opt_out() -> None:
     incident = an_incident("drill-chain")
     chosen = runs.automatic_playbook(library, incident)
     assert chosen is not None and chosen.playbook.id == "drill-chain"
-    assert [p.playbook.id for p in runs.matching_playbooks(library, incident)] == ["drill-chain", "drill-manual"]
-    assert runs.automatic_playbook(library, incident.model_copy(update={"severity": Severity.LOW})) is None
-    assert runs.automatic_playbook(library, incident.model_copy(update={"auto_trigger": False})) is None
+    assert [p.playbook.id for p in runs.matching_playbooks(library, incident)] == [
+        "drill-chain",
+        "drill-manual",
+    ]
+    assert (
+        runs.automatic_playbook(library, incident.model_copy(update={"severity": Severity.LOW}))
+        is None
+    )
+    assert (
+        runs.automatic_playbook(library, incident.model_copy(update={"auto_trigger": False}))
+        is None
+    )
     assert runs.automatic_playbook(library, an_incident("drill-manual")) is None
 
 

@@ -8,7 +8,10 @@ from tests.unit.factories import T0, a_task
 
 def completed(tier: Tier, note: str) -> TaskCompleted:
     return TaskCompleted(
-        event_id="e1", incident_id="INC-AAAAAAAA", actor="priya.nair", at=T0,
+        event_id="e1",
+        incident_id="INC-AAAAAAAA",
+        actor="priya.nair",
+        at=T0,
         task=a_task(tier=tier, status=TaskStatus.COMPLETED, note=note),
     )
 
@@ -27,8 +30,12 @@ def test_command_and_public_notes_are_shown() -> None:
 
 def test_decline_reason_of_a_restricted_task_is_withheld() -> None:
     declined = TaskDeclined(
-        event_id="e2", incident_id="INC-AAAAAAAA", actor="priya.nair", at=T0,
-        task=a_task(status=TaskStatus.UNASSIGNED, assignee=None), reason="Knows the family",
+        event_id="e2",
+        incident_id="INC-AAAAAAAA",
+        actor="priya.nair",
+        at=T0,
+        task=a_task(status=TaskStatus.UNASSIGNED, assignee=None),
+        reason="Knows the family",
     )
     shown = entry(declined, seq=8)
     assert shown.text == "priya.nair declined family-contact; it returns to the pool"
