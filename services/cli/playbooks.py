@@ -107,7 +107,16 @@ def trigger(
     reply = execute(request(nats_url, subjects.CMD_PLAYBOOK_TRIGGER, command))
     assert isinstance(reply.data, dict)
     if as_json:
-        print_json({**reply.data, "changed": reply.changed})
+        print_json(
+            {
+                "incident": reply.data["incident_id"],
+                "playbook": reply.data["playbook_id"],
+                "version": reply.data["version"],
+                "tasks": reply.data["tasks"],
+                "trigger": reply.data["trigger"],
+                "changed": reply.changed,
+            }
+        )
         return
     prefix = "Triggered" if reply.changed else "Already running:"
     out.print(
