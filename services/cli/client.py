@@ -62,6 +62,17 @@ def new_request_id() -> str:
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
+_EXPECTED = {
+    "task_id": "a task id like INC-7Q3XK2AB.peer-support-defusing",
+    "incident_id": "an incident id like INC-7Q3XK2AB",
+    "actor": "a roster member id like dana.reyes (lowercase letters, digits, . _ -)",
+    "assignee": "a roster member id like dana.reyes",
+    "incident_type": "a lowercase slug like officer-involved-shooting",
+    "playbook_id": "a lowercase slug like officer-involved-shooting",
+    "request_id": "8 to 64 letters, digits, - or _",
+}
+
+
 def make(model: type[ModelT], **fields: Any) -> ModelT:
     """Build a request, turning invalid input into a one-line error."""
     try:
@@ -69,4 +80,5 @@ def make(model: type[ModelT], **fields: Any) -> ModelT:
     except ValidationError as exc:
         problem = exc.errors(include_url=False)[0]
         field = ".".join(str(p) for p in problem["loc"]) or "input"
-        fail(f"invalid {field.replace('_', ' ')}: {problem['msg']} (got {problem.get('input')!r})")
+        expected = _EXPECTED.get(field, problem["msg"])
+        fail(f"invalid {field.replace('_', ' ')} {problem.get('input')!r}: expected {expected}")

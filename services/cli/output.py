@@ -13,7 +13,7 @@ from rich.table import Table
 from schemas.tasks import TaskSnapshot
 from schemas.views import IncidentSummary, Timeline, TimelineEntry
 
-out = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 160)
+out = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 200)
 
 
 def print_json(value: Any) -> None:
@@ -75,12 +75,12 @@ def entry_json(entry: TimelineEntry) -> dict[str, Any]:
 
 
 def when(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
+    return moment.strftime("%b %d %H:%M")
 
 
 def task_table(tasks: list[TaskSnapshot]) -> Table:
     table = Table(box=None, pad_edge=False, header_style="bold")
-    for column in ("TASK", "ROLE", "STATUS", "ASSIGNEE", "ACK BY", "DUE BY", "TITLE"):
+    for column in ("TASK", "ROLE", "STATUS", "ASSIGNEE", "ACK BY (UTC)", "DUE BY (UTC)", "TITLE"):
         table.add_column(column, no_wrap=column != "TITLE")
     for task in tasks:
         table.add_row(
@@ -97,7 +97,7 @@ def task_table(tasks: list[TaskSnapshot]) -> Table:
 
 def incident_table(incidents: list[IncidentSummary]) -> Table:
     table = Table(box=None, pad_edge=False, header_style="bold")
-    for column in ("INCIDENT", "TYPE", "SEVERITY", "STATUS", "LOGGED", "PLAYBOOK", "TITLE"):
+    for column in ("INCIDENT", "TYPE", "SEVERITY", "STATUS", "LOGGED (UTC)", "PLAYBOOK", "TITLE"):
         table.add_column(column, no_wrap=column != "TITLE")
     for incident in incidents:
         table.add_row(

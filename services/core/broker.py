@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 import nats
-import structlog
 from faststream.nats import JStream, NatsBroker
 from nats.aio.client import Client
 from nats.js import JetStreamContext
@@ -29,9 +28,9 @@ class NatsUnreachable(Exception):
 def new_broker(url: str) -> NatsBroker:
     return NatsBroker(
         servers=url.split(","),
-        # FastStream's per-message lines go to structlog at debug level: a busy engine handles
-        # thousands of messages a second, and their bodies may hold personal data.
-        logger=structlog.get_logger("faststream"),
+        # FastStream's per-message lines are debug-level: a busy engine handles thousands of
+        # messages a second. Its logger is quietened in services.core.logging.
+        logger=logging.getLogger("faststream.pathways"),
         log_level=logging.DEBUG,
         connect_timeout=2,
         max_reconnect_attempts=-1,

@@ -1,5 +1,9 @@
 """Structured logs: JSON when not on a terminal. Ids travel in context variables; personal data
-(names, victim details, notes, titles) is never passed to a logger."""
+(names, victim details, notes, titles) is never passed to a logger.
+
+Everything goes through the standard library's root handler with structlog's formatter, so the
+lines FastStream and nats-py write look like ours.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,9 @@ from services.core.settings import LogFormat
 
 _configured = False
 
+# Libraries that narrate every message or connection at info level.
+_QUIET = ("faststream", "nats", "asyncio")
+
 
 def configure_logging(log_format: LogFormat = LogFormat.AUTO, level: str = "info") -> None:
     global _configured
@@ -21,25 +28,36 @@ def configure_logging(log_format: LogFormat = LogFormat.AUTO, level: str = "info
     use_console = log_format is LogFormat.CONSOLE or (
         log_format is LogFormat.AUTO and sys.stderr.isatty()
     )
+    shared: list[structlog.types.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
     renderer: structlog.types.Processor = (
         structlog.dev.ConsoleRenderer() if use_console else structlog.processors.JSONRenderer()
     )
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            renderer,
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(
-            logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
-        ),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    # FastStream and nats-py log through the standard library; keep their noise at warnings.
-    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(name)s %(message)s")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                renderer,
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(logging.getLevelNamesMapping().get(level.upper(), logging.INFO))
+    for name in _QUIET:
+        logging.getLogger(name).setLevel(max(root.level, logging.WARNING))
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:
