@@ -124,7 +124,8 @@ def show_incident(
     out.print(f"[bold]{incident.incident_id}[/]  {incident.title}")
     out.print(
         f"type {incident.incident_type}, severity {incident.severity.value}, "
-        f"status {incident.status.value}, logged {when(incident.logged_at)} UTC by {incident.logged_by}"
+        f"status {incident.status.value}, "
+        f"logged {when(incident.logged_at)} UTC by {incident.logged_by}"
     )
     if incident.playbook_id:
         out.print(
