@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from dataclasses import replace
 
 import nats
 from faststream.nats import JStream, NatsBroker
@@ -60,8 +62,20 @@ async def connect(url: str, name: str = "pathways-cli") -> Client:
         raise NatsUnreachable(url) from exc
 
 
-async def declare(js: JetStreamContext, replicas: int = 1) -> None:
-    """Create or update the events stream and the projection buckets (idempotent)."""
+async def declare(js: JetStreamContext, replicas: int = 1, attempts: int = 10) -> None:
+    """Create or update the stream and buckets (idempotent). A cluster that is still electing
+    its meta leader times out for a moment, so this retries before giving up."""
+    for attempt in range(1, attempts + 1):
+        try:
+            await _declare(js, replicas)
+            return
+        except nats.errors.TimeoutError:
+            if attempt == attempts:
+                raise
+            await asyncio.sleep(min(0.2 * 2**attempt, 5.0))
+
+
+async def _declare(js: JetStreamContext, replicas: int) -> None:
     config = StreamConfig(
         name=EVENTS.name,
         description=EVENTS.description,
@@ -79,6 +93,10 @@ async def declare(js: JetStreamContext, replicas: int = 1) -> None:
     for bucket in BUCKETS:
         try:
             await js.key_value(bucket.name)
+            # A bucket is a stream underneath; raising PATHWAYS_STREAM_REPLICAS reaches it too.
+            info = await js.stream_info(f"KV_{bucket.name}")
+            if info.config.num_replicas != replicas:
+                await js.update_stream(replace(info.config, num_replicas=replicas))
         except (NotFoundError, BadRequestError):
             await js.create_key_value(
                 KeyValueConfig(
