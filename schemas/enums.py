@@ -39,6 +39,7 @@ class TaskStatus(StrEnum):
     ACKNOWLEDGED = "acknowledged"
     IN_PROGRESS = "in_progress"
     COMPLETED = "completed"
+    SKIPPED = "skipped"  # its condition did not hold for this incident
 
 
 class IncidentStatus(StrEnum):

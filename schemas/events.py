@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Literal
 
 from pydantic import Field, TypeAdapter
 
 from schemas.base import Contract, IncidentId, PersonId, Slug, UtcDateTime
 from schemas.enums import Severity
-from schemas.tasks import TaskPlan, TaskSnapshot
+from schemas.playbook import AttributeSpec, Phase
+from schemas.tasks import TaskSnapshot, TaskTemplate
 
 
 class Event(Contract):
@@ -27,6 +29,11 @@ class IncidentLogged(Event):
     severity: Severity
     attributes: dict[str, str] = {}
     auto_trigger: bool = True
+    involved: tuple[PersonId, ...] = Field(
+        default=(), description="Roster members involved in the incident: never assigned to it"
+    )
+    exercise: bool = Field(default=False, description="A tabletop drill, not a real incident")
+    time_scale: float = Field(default=1.0, gt=0, description="Every window is multiplied by this")
 
 
 class PlaybookTriggered(Event):
@@ -36,7 +43,19 @@ class PlaybookTriggered(Event):
     version: str
     trigger: Literal["automatic", "manual"]
     incident_logged_at: UtcDateTime
-    tasks: tuple[TaskPlan, ...]
+    attributes: dict[str, str] = {}
+    attribute_specs: dict[str, AttributeSpec] = {}
+    involved: tuple[PersonId, ...] = ()
+    exercise: bool = False
+    time_scale: float = 1.0
+    phases: tuple[Phase, ...] = ()
+    tasks: tuple[TaskTemplate, ...]
+
+    def phase_offset(self, phase_id: str | None) -> timedelta:
+        return next((p.starts_after for p in self.phases if p.id == phase_id), timedelta(0))
+
+    def scaled(self, window: timedelta) -> timedelta:
+        return window * self.time_scale
 
 
 class TaskEvent(Event):
@@ -45,6 +64,13 @@ class TaskEvent(Event):
 
 class TaskCreated(TaskEvent):
     type: Literal["task.created"] = "task.created"
+
+
+class TaskSkipped(TaskEvent):
+    """The task's condition did not hold for this incident; it was never assigned."""
+
+    type: Literal["task.skipped"] = "task.skipped"
+    reason: str
 
 
 class TaskReleased(TaskEvent):
@@ -77,6 +103,15 @@ class TaskDeclined(TaskEvent):
     reason: str
 
 
+class FollowUpDue(Event):
+    """A scheduled follow-up came due; the engine creates it as a task of its own."""
+
+    type: Literal["followup.due"] = "followup.due"
+    parent_key: Slug
+    number: int = Field(ge=1)
+    due_at: UtcDateTime
+
+
 class ResponseCompleted(Event):
     type: Literal["response.completed"] = "response.completed"
     playbook_id: Slug
@@ -87,12 +122,14 @@ AnyEvent = Annotated[
     IncidentLogged
     | PlaybookTriggered
     | TaskCreated
+    | TaskSkipped
     | TaskReleased
     | TaskAssigned
     | TaskAcknowledged
     | TaskStarted
     | TaskCompleted
     | TaskDeclined
+    | FollowUpDue
     | ResponseCompleted,
     Field(discriminator="type"),
 ]
@@ -100,6 +137,7 @@ ANY_EVENT: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
 
 AnyTaskEvent = (
     TaskCreated
+    | TaskSkipped
     | TaskReleased
     | TaskAssigned
     | TaskAcknowledged

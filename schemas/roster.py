@@ -18,6 +18,7 @@ class Member(Contract):
         default=False, description="From a partner organisation, not agency staff"
     )
     email: str | None = None
+    languages: tuple[str, ...] = Field(default=(), description="Languages spoken, e.g. [en, es]")
     active: bool = True
 
 

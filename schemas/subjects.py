@@ -13,6 +13,9 @@ from schemas.base import Contract
 
 EVENTS_STREAM = "PATHWAYS_EVENTS"
 EVENTS_ALL = "pw.evt.>"
+# Pending schedules (follow-ups, later deadlines). The server publishes each into pw.evt.>
+# when it comes due, so they live in the same stream.
+SCHEDULES_ALL = "pw.sched.>"
 
 TASKS_BUCKET = "pw_tasks"
 INCIDENTS_BUCKET = "pw_incidents"
@@ -35,6 +38,7 @@ ON_INCIDENT_LOGGED = "pw.evt.*.incident.logged"
 ON_PLAYBOOK_TRIGGERED = "pw.evt.*.playbook.triggered"
 ON_TASK_COMPLETED = "pw.evt.*.task.*.completed"
 ON_TASK_DECLINED = "pw.evt.*.task.*.declined"
+ON_FOLLOW_UP_DUE = "pw.evt.*.followup.*.due"
 
 
 def incident_events(incident_id: str) -> str:
@@ -65,6 +69,14 @@ def task_filter(incident_id: str, key: str) -> str:
     return f"pw.evt.{incident_id}.task.{key}.>"
 
 
+def follow_up_schedule(incident_id: str, key: str) -> str:
+    return f"pw.sched.{incident_id}.followup.{key}"
+
+
+def follow_up_due(incident_id: str, key: str) -> str:
+    return f"pw.evt.{incident_id}.followup.{key}.due"
+
+
 def response_completed(incident_id: str) -> str:
     return f"pw.evt.{incident_id}.response.completed"
 
@@ -88,7 +100,7 @@ class BucketSpec(Contract):
 
 EVENTS = StreamSpec(
     name=EVENTS_STREAM,
-    subjects=(EVENTS_ALL,),
+    subjects=(EVENTS_ALL, SCHEDULES_ALL),
     duplicate_window=timedelta(minutes=2),
     description="Every Pathways event, the source of truth for incidents and tasks",
 )

@@ -1,26 +1,65 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from enum import StrEnum
 
 from pydantic import Field
 
 from schemas.base import Contract, IncidentId, PersonId, Slug, TaskId, UtcDateTime
 from schemas.enums import Role, TaskStatus, Tier
 
+Duration = timedelta
 
-class TaskPlan(Contract):
-    """One task of a pinned playbook, as the engine will create it for an incident."""
 
+class Anchor(StrEnum):
+    """What a task's windows count from."""
+
+    INCIDENT = "incident"  # when the incident was logged
+    PHASE = "phase"  # when the task's phase starts (the incident plus the phase offset)
+    PREREQUISITES = "prerequisites"  # when the last of its prerequisites completed
+
+
+class AssigneeRule(Contract):
+    """Who may take a task, beyond holding its role."""
+
+    language: str | None = Field(default=None, description="A language the person must speak")
+    language_from: str | None = Field(
+        default=None, description="An incident attribute naming the language, e.g. family_language"
+    )
+    organisation: str | None = Field(default=None, description="Only members of this organisation")
+    partner: bool | None = Field(default=None, description="true: partners only; false: staff only")
+    not_involved: bool = Field(
+        default=True, description="Never someone named as involved in the incident"
+    )
+
+
+class FollowUp(Contract):
+    """Check-ins created as their own tasks when they come due."""
+
+    title: str = Field(min_length=1, max_length=200)
+    after: tuple[Duration, ...] = Field(
+        min_length=1, description="Offsets from the incident, e.g. [P7D, P30D, P90D, P365D]"
+    )
+    acknowledge_within: Duration = Field(description="From when the follow-up comes due")
+    due_within: Duration = Field(description="From when the follow-up comes due")
+    instructions: str = ""
+
+
+class TaskTemplate(Contract):
     key: Slug
-    title: str
+    title: str = Field(min_length=1, max_length=200)
     role: Role
     phase: Slug | None = None
-    instructions: str = ""
+    instructions: str = Field(default="", description="Markdown")
     tier: Tier = Tier.COMMAND
     required: bool = True
     depends_on: tuple[Slug, ...] = ()
-    acknowledge_within: timedelta
-    due_within: timedelta
+    when: str | None = Field(default=None, description="Condition on incident attributes")
+    relative_to: Anchor = Anchor.INCIDENT
+    acknowledge_within: Duration = Field(description="ISO 8601 duration, from `relative_to`")
+    due_within: Duration = Field(description="ISO 8601 duration, from `relative_to`")
+    assignee: AssigneeRule = AssigneeRule()
+    follow_ups: FollowUp | None = None
 
 
 class TaskSnapshot(Contract):
@@ -40,6 +79,9 @@ class TaskSnapshot(Contract):
     status: TaskStatus
     assignee: PersonId | None = None
     declined_by: tuple[PersonId, ...] = ()
-    acknowledge_by: UtcDateTime
-    due_by: UtcDateTime
+    # None while a task's windows count from prerequisites that have not completed yet.
+    acknowledge_by: UtcDateTime | None
+    due_by: UtcDateTime | None
     note: str | None = Field(default=None, description="Completion note, confidential at `tier`.")
+    follow_up_of: Slug | None = None
+    exercise: bool = False

@@ -34,8 +34,10 @@ def task_json(task: TaskSnapshot) -> dict[str, Any]:
         "required": task.required,
         "depends_on": list(task.depends_on),
         "declined_by": list(task.declined_by),
-        "acknowledge_by": task.acknowledge_by.isoformat(),
-        "due_by": task.due_by.isoformat(),
+        "acknowledge_by": task.acknowledge_by.isoformat() if task.acknowledge_by else None,
+        "due_by": task.due_by.isoformat() if task.due_by else None,
+        "follow_up_of": task.follow_up_of,
+        "exercise": task.exercise,
         "note": task.note,
         "instructions": task.instructions,
     }
@@ -74,8 +76,9 @@ def entry_json(entry: TimelineEntry) -> dict[str, Any]:
     }
 
 
-def when(moment: datetime) -> str:
-    return moment.strftime("%b %d %H:%M")
+def when(moment: datetime | None) -> str:
+    """A deadline in a table; none yet while it counts from prerequisites still open."""
+    return moment.strftime("%b %d %H:%M") if moment else "after prereqs"
 
 
 def task_table(tasks: list[TaskSnapshot]) -> Table:

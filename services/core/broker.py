@@ -84,6 +84,7 @@ async def _declare(js: JetStreamContext, replicas: int) -> None:
         num_replicas=replicas,
         duplicate_window=EVENTS.duplicate_window.total_seconds(),
         allow_direct=True,
+        allow_msg_schedules=True,
     )
     try:
         await js.stream_info(EVENTS.name)

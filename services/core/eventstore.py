@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
 from nats.js import JetStreamContext
@@ -61,6 +62,18 @@ class EventStore:
                 raise ConcurrencyConflict(subject) from None
             raise
         return ack.seq
+
+    async def schedule(self, subject: str, target: str, at: datetime, event: Event) -> None:
+        """Have the server append `event` to `target` at `at`. The schedule lives in the stream,
+        so it survives restarts of every service; one subject holds one schedule."""
+        headers = {
+            "Nats-Msg-Id": f"{event.event_id}.scheduled",
+            "Nats-Schedule": f"@at {at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}",
+            "Nats-Schedule-Target": target,
+        }
+        await self._js.publish(
+            subject, event.model_dump_json().encode(), stream=self._stream, headers=headers
+        )
 
     async def last(self, subject_filter: str) -> Stored[AnyEvent] | None:
         """The newest event on a subject filter, read straight from the stream."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from schemas.playbook import PinnedPlaybook, parse_playbook
+from schemas.playbook import PinnedPlaybook
+from schemas.playbook_validation import parse_playbook
 from schemas.roster import Roster, parse_roster
 from schemas.yaml_source import SourceError, SourceInvalid
 

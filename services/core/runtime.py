@@ -8,7 +8,6 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 from nats.js.kv import KeyValue
 
-from schemas.enums import Role
 from schemas.playbook import PinnedPlaybook
 from schemas.roster import Roster
 from schemas.subjects import INCIDENTS_BUCKET, TASKS_BUCKET
@@ -51,6 +50,3 @@ class Runtime:
     @property
     def incidents(self) -> KeyValue:
         return self._buckets[INCIDENTS_BUCKET]
-
-    def holders(self) -> dict[Role, tuple[str, ...]]:
-        return {role: self.roster.holders(role) for role in Role}

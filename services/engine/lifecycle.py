@@ -28,6 +28,7 @@ from schemas.events import (
 )
 from schemas.tasks import TaskSnapshot
 from services.core.errors import Refused
+from services.engine.assignment import next_in_rotation
 
 _PROGRESS = {
     TaskStatus.ASSIGNED: 0,
@@ -52,6 +53,10 @@ def decide(task: TaskSnapshot, command: ActOnTask, now: datetime) -> AnyTaskEven
     if command.verb is TaskVerb.DECLINE:
         return _decline(task, command, now)
     target = _TARGET[command.verb]
+    if task.status is TaskStatus.SKIPPED:
+        raise Refused(
+            ErrorCode.INVALID_TRANSITION, f"task {task.task_id} was skipped for this incident"
+        )
     if task.status is TaskStatus.WAITING:
         raise Refused(
             ErrorCode.INVALID_TRANSITION,
@@ -82,8 +87,10 @@ def decide(task: TaskSnapshot, command: ActOnTask, now: datetime) -> AnyTaskEven
 def _decline(task: TaskSnapshot, command: ActOnTask, now: datetime) -> TaskDeclined | None:
     if command.actor in task.declined_by and task.assignee != command.actor:
         return None
-    if task.status is TaskStatus.COMPLETED:
-        raise Refused(ErrorCode.INVALID_TRANSITION, f"task {task.task_id} is already completed")
+    if task.status in (TaskStatus.COMPLETED, TaskStatus.SKIPPED):
+        raise Refused(
+            ErrorCode.INVALID_TRANSITION, f"task {task.task_id} is already {task.status.value}"
+        )
     if task.assignee != command.actor:
         holder = task.assignee or "nobody"
         raise Refused(
@@ -110,17 +117,30 @@ def _decline(task: TaskSnapshot, command: ActOnTask, now: datetime) -> TaskDecli
     )
 
 
-def release(task: TaskSnapshot, now: datetime, actor: str = "engine") -> TaskReleased | None:
-    """A waiting task whose prerequisites all completed goes to its assignee."""
+def release(
+    task: TaskSnapshot,
+    now: datetime,
+    deadlines: tuple[datetime | None, datetime | None] = (None, None),
+    actor: str = "engine",
+) -> TaskReleased | None:
+    """A waiting task whose prerequisites all completed goes to its assignee. Windows that count
+    from the prerequisites get their deadlines now."""
     if task.status is not TaskStatus.WAITING:
         return None
     status = TaskStatus.ASSIGNED if task.assignee else TaskStatus.UNASSIGNED
+    acknowledge_by, due_by = deadlines
     return TaskReleased(
         event_id=f"{task.task_id}.released",
         incident_id=task.incident_id,
         actor=actor,
         at=now,
-        task=task.model_copy(update={"status": status}),
+        task=task.model_copy(
+            update={
+                "status": status,
+                "acknowledge_by": acknowledge_by or task.acknowledge_by,
+                "due_by": due_by or task.due_by,
+            }
+        ),
     )
 
 
@@ -142,14 +162,3 @@ def reassign(
         task=task.model_copy(update={"status": TaskStatus.ASSIGNED, "assignee": candidate}),
         previous_assignee=after_whom,
     )
-
-
-def next_in_rotation(
-    holders: Sequence[str], after_whom: str | None, exclude: set[str]
-) -> str | None:
-    start = holders.index(after_whom) + 1 if after_whom in holders else 0
-    for offset in range(len(holders)):
-        candidate = holders[(start + offset) % len(holders)]
-        if candidate not in exclude:
-            return candidate
-    return None

@@ -1,18 +1,30 @@
 """Playbook runs, as pure functions: choosing a playbook, pinning it, creating its tasks,
-and deciding what a completed task unlocks."""
+scheduling follow-ups, and deciding what a completed task unlocks."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Literal
 
 from schemas.base import task_id_for
-from schemas.enums import Role, TaskStatus
-from schemas.events import IncidentLogged, PlaybookTriggered, ResponseCompleted, TaskCreated
-from schemas.playbook import PinnedPlaybook
-from schemas.tasks import TaskPlan, TaskSnapshot
+from schemas.conditions import Value, evaluate, parse
+from schemas.enums import TaskStatus
+from schemas.events import (
+    FollowUpDue,
+    IncidentLogged,
+    PlaybookTriggered,
+    ResponseCompleted,
+    TaskCreated,
+    TaskSkipped,
+)
+from schemas.playbook import AttributeSpec, AttributeType, PinnedPlaybook
+from schemas.roster import Roster
+from schemas.tasks import Anchor, TaskSnapshot, TaskTemplate
+from services.engine.assignment import eligible, rotate
+
+SATISFIED = (TaskStatus.COMPLETED, TaskStatus.SKIPPED)
 
 
 def matching_playbooks(
@@ -39,78 +51,141 @@ def trigger(
     actor: str,
     now: datetime,
 ) -> PlaybookTriggered:
+    book = pinned.playbook
     return PlaybookTriggered(
         event_id=f"{incident.incident_id}.playbook.triggered",
         incident_id=incident.incident_id,
         actor=actor,
         at=now,
-        playbook_id=pinned.playbook.id,
-        playbook_title=pinned.playbook.title,
+        playbook_id=book.id,
+        playbook_title=book.title,
         version=pinned.version,
         trigger=how,
         incident_logged_at=incident.at,
-        tasks=pinned.playbook.plan(),
+        attributes={
+            **incident.attributes,
+            "severity": incident.severity.value,
+            "incident_type": incident.incident_type,
+        },
+        attribute_specs=book.triggers.attributes,
+        involved=incident.involved,
+        exercise=incident.exercise,
+        time_scale=incident.time_scale,
+        phases=book.phases,
+        tasks=book.tasks,
     )
 
 
-def rotation_offset(incident_id: str, role: Role) -> int:
-    digest = hashlib.sha256(f"{incident_id}/{role}".encode()).digest()
-    return int.from_bytes(digest[:4], "big")
+def condition_values(run: PlaybookTriggered) -> dict[str, Value | None]:
+    return {
+        name: _typed(raw, run.attribute_specs.get(name, AttributeSpec()))
+        for name, raw in run.attributes.items()
+    }
 
 
-def assignees(
-    run: PlaybookTriggered, holders: Mapping[Role, Sequence[str]]
-) -> dict[str, str | None]:
-    """Who gets each task: a rotation through the role's holders, seeded by the incident, so the
-    same run always yields the same assignments (a replayed fan-out repeats itself exactly)."""
+def _typed(raw: str, spec: AttributeSpec) -> Value | None:
+    if spec.type is AttributeType.NUMBER:
+        try:
+            return float(raw)
+        except ValueError:
+            return None
+    if spec.type is AttributeType.BOOLEAN:
+        lowered = raw.strip().lower()
+        return (
+            True
+            if lowered in ("true", "yes", "1")
+            else False
+            if lowered in ("false", "no", "0")
+            else None
+        )
+    return raw
+
+
+def applies(run: PlaybookTriggered, template: TaskTemplate) -> bool:
+    return template.when is None or evaluate(parse(template.when), condition_values(run))
+
+
+def deadlines(
+    run: PlaybookTriggered, template: TaskTemplate, anchor_time: datetime | None = None
+) -> tuple[datetime | None, datetime | None]:
+    """Acknowledge-by and due-by; (None, None) while the anchor is a completion yet to come."""
+    if template.relative_to is Anchor.PREREQUISITES:
+        if anchor_time is None:
+            return None, None
+        start = anchor_time
+    elif template.relative_to is Anchor.PHASE:
+        start = run.incident_logged_at + run.scaled(run.phase_offset(template.phase))
+    else:
+        start = run.incident_logged_at
+    return start + run.scaled(template.acknowledge_within), start + run.scaled(template.due_within)
+
+
+def assignees(run: PlaybookTriggered, roster: Roster) -> dict[str, str | None]:
+    """Who gets each task: a rotation through the eligible holders of its role, seeded by the
+    incident, so the same run always yields the same assignments (a replayed fan-out repeats
+    itself exactly)."""
     chosen: dict[str, str | None] = {}
-    seen_per_role: dict[Role, int] = {}
-    for task in run.tasks:
-        people = holders.get(task.role, ())
-        ordinal = seen_per_role.get(task.role, 0)
-        seen_per_role[task.role] = ordinal + 1
-        if people:
-            chosen[task.key] = people[
-                (rotation_offset(run.incident_id, task.role) + ordinal) % len(people)
-            ]
-        else:
-            chosen[task.key] = None
+    ordinals: dict[str, int] = {}
+    for template in run.tasks:
+        people = eligible(roster, template.role, template.assignee, run.attributes, run.involved)
+        ordinal = ordinals.get(template.role, 0)
+        ordinals[template.role] = ordinal + 1
+        chosen[template.key] = rotate(
+            people, seed=_seed(run.incident_id, template.role), ordinal=ordinal
+        )
     return chosen
 
 
+def _seed(incident_id: str, role: str) -> int:
+    return int.from_bytes(hashlib.sha256(f"{incident_id}/{role}".encode()).digest()[:4], "big")
+
+
 def instantiate(
-    run: PlaybookTriggered, holders: Mapping[Role, Sequence[str]], now: datetime
-) -> list[TaskCreated]:
-    chosen = assignees(run, holders)
-    return [_created(run, task, chosen[task.key], now) for task in run.tasks]
+    run: PlaybookTriggered, roster: Roster, now: datetime
+) -> list[TaskCreated | TaskSkipped]:
+    chosen = assignees(run, roster)
+    events: list[TaskCreated | TaskSkipped] = []
+    for template in run.tasks:
+        if applies(run, template):
+            events.append(_created(run, template, chosen[template.key], now))
+        else:
+            events.append(_skipped(run, template, now))
+    return events
+
+
+def _snapshot(
+    run: PlaybookTriggered, template: TaskTemplate, status: TaskStatus, assignee: str | None
+) -> TaskSnapshot:
+    acknowledge_by, due_by = deadlines(run, template)
+    return TaskSnapshot(
+        task_id=task_id_for(run.incident_id, template.key),
+        incident_id=run.incident_id,
+        key=template.key,
+        title=template.title,
+        role=template.role,
+        phase=template.phase,
+        instructions=template.instructions,
+        tier=template.tier,
+        required=template.required,
+        depends_on=template.depends_on,
+        status=status,
+        assignee=assignee,
+        acknowledge_by=acknowledge_by,
+        due_by=due_by,
+        exercise=run.exercise,
+    )
 
 
 def _created(
-    run: PlaybookTriggered, plan: TaskPlan, assignee: str | None, now: datetime
+    run: PlaybookTriggered, template: TaskTemplate, assignee: str | None, now: datetime
 ) -> TaskCreated:
-    if plan.depends_on:
+    if template.depends_on:
         status = TaskStatus.WAITING
     else:
         status = TaskStatus.ASSIGNED if assignee else TaskStatus.UNASSIGNED
-    task_id = task_id_for(run.incident_id, plan.key)
-    snapshot = TaskSnapshot(
-        task_id=task_id,
-        incident_id=run.incident_id,
-        key=plan.key,
-        title=plan.title,
-        role=plan.role,
-        phase=plan.phase,
-        instructions=plan.instructions,
-        tier=plan.tier,
-        required=plan.required,
-        depends_on=plan.depends_on,
-        status=status,
-        assignee=assignee,
-        acknowledge_by=run.incident_logged_at + plan.acknowledge_within,
-        due_by=run.incident_logged_at + plan.due_within,
-    )
+    snapshot = _snapshot(run, template, status, assignee)
     return TaskCreated(
-        event_id=f"{task_id}.created",
+        event_id=f"{snapshot.task_id}.created",
         incident_id=run.incident_id,
         actor="engine",
         at=now,
@@ -118,7 +193,95 @@ def _created(
     )
 
 
-def dependents(run: PlaybookTriggered, completed_key: str) -> list[TaskPlan]:
+def _skipped(run: PlaybookTriggered, template: TaskTemplate, now: datetime) -> TaskSkipped:
+    snapshot = _snapshot(run, template, TaskStatus.SKIPPED, None)
+    return TaskSkipped(
+        event_id=f"{snapshot.task_id}.skipped",
+        incident_id=run.incident_id,
+        actor="engine",
+        at=now,
+        task=snapshot,
+        reason=f"condition not met: {template.when}",
+    )
+
+
+def template_of(run: PlaybookTriggered, key: str) -> TaskTemplate | None:
+    return next((t for t in run.tasks if t.key == key), None)
+
+
+def follow_ups_due(run: PlaybookTriggered, skipped: set[str]) -> list[FollowUpDue]:
+    """Every follow-up of the run's tasks that apply, with the time it comes due."""
+    due: list[FollowUpDue] = []
+    for template in run.tasks:
+        if template.follow_ups is None or template.key in skipped:
+            continue
+        for number, offset in enumerate(template.follow_ups.after, start=1):
+            at = run.incident_logged_at + run.scaled(offset)
+            due.append(
+                FollowUpDue(
+                    event_id=f"{run.incident_id}.{template.key}.follow-up-{number}.due",
+                    incident_id=run.incident_id,
+                    actor="engine",
+                    at=at,
+                    parent_key=template.key,
+                    number=number,
+                    due_at=at,
+                )
+            )
+    return due
+
+
+def follow_up_key(parent_key: str, number: int) -> str:
+    return f"{parent_key}-follow-up-{number}"
+
+
+def follow_up_task(
+    run: PlaybookTriggered,
+    due: FollowUpDue,
+    parent: TaskSnapshot | None,
+    roster: Roster,
+    now: datetime,
+) -> TaskCreated | None:
+    """The task for a follow-up that came due. The person who did the original task keeps the
+    relationship when they still can; otherwise the role's rotation picks someone."""
+    template = template_of(run, due.parent_key)
+    if template is None or template.follow_ups is None:
+        return None
+    follow = template.follow_ups
+    people = eligible(roster, template.role, template.assignee, run.attributes, run.involved)
+    assignee = (
+        parent.assignee
+        if parent and parent.assignee in people
+        else rotate(people, seed=_seed(run.incident_id, template.role), ordinal=due.number)
+    )
+    key = follow_up_key(template.key, due.number)
+    snapshot = TaskSnapshot(
+        task_id=task_id_for(run.incident_id, key),
+        incident_id=run.incident_id,
+        key=key,
+        title=f"{follow.title} (follow-up {due.number} of {len(follow.after)})",
+        role=template.role,
+        phase=template.phase,
+        instructions=follow.instructions or template.instructions,
+        tier=template.tier,
+        required=False,
+        status=TaskStatus.ASSIGNED if assignee else TaskStatus.UNASSIGNED,
+        assignee=assignee,
+        acknowledge_by=due.due_at + run.scaled(follow.acknowledge_within),
+        due_by=due.due_at + run.scaled(follow.due_within),
+        follow_up_of=template.key,
+        exercise=run.exercise,
+    )
+    return TaskCreated(
+        event_id=f"{snapshot.task_id}.created",
+        incident_id=run.incident_id,
+        actor="engine",
+        at=now,
+        task=snapshot,
+    )
+
+
+def dependents(run: PlaybookTriggered, completed_key: str) -> list[TaskTemplate]:
     return [task for task in run.tasks if completed_key in task.depends_on]
 
 

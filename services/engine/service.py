@@ -8,7 +8,13 @@ from faststream.nats import NatsRouter
 
 from schemas import subjects
 from schemas.commands import ActOnTask, GetPlaybook, ListPlaybooks, ListTasks, TriggerPlaybook
-from schemas.events import IncidentLogged, PlaybookTriggered, TaskCompleted, TaskDeclined
+from schemas.events import (
+    FollowUpDue,
+    IncidentLogged,
+    PlaybookTriggered,
+    TaskCompleted,
+    TaskDeclined,
+)
 from services.core.reactors import react
 from services.core.rpc import serve
 from services.core.runtime import Runtime
@@ -76,6 +82,15 @@ def build(rt: Runtime) -> NatsRouter:
         "engine-on-task-declined",
         TaskDeclined,
         partial(reactions.on_task_declined, rt),
+        max_workers=4,
+        ack_wait=wait,
+    )
+    react(
+        router,
+        subjects.ON_FOLLOW_UP_DUE,
+        "engine-on-follow-up-due",
+        FollowUpDue,
+        partial(reactions.on_follow_up_due, rt),
         max_workers=4,
         ack_wait=wait,
     )

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from schemas import subjects
 from schemas.base import split_task_id
 from schemas.commands import ErrorCode
-from schemas.events import AnyTaskEvent, TaskEvent, event_verb
+from schemas.events import AnyTaskEvent, event_verb
 from schemas.tasks import TaskSnapshot
 from services.core.errors import Refused
 from services.core.eventstore import EventStore, Expect
@@ -17,14 +18,15 @@ from services.core.eventstore import EventStore, Expect
 class LoadedTask:
     task: TaskSnapshot
     seq: int  # stream sequence of the task's last event: the version an append must expect
+    at: datetime  # when that event happened
 
 
 async def load_task(store: EventStore, task_id: str) -> LoadedTask | None:
     incident_id, key = split_task_id(task_id)
     found = await store.last(subjects.task_filter(incident_id, key))
-    if found is None or not isinstance(found.event, TaskEvent):
+    if found is None or not isinstance(found.event, AnyTaskEvent):
         return None
-    return LoadedTask(found.event.task, found.seq)
+    return LoadedTask(found.event.task, found.seq, found.event.at)
 
 
 async def require_task(store: EventStore, task_id: str) -> LoadedTask:

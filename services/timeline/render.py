@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from schemas.enums import Tier
 from schemas.events import (
     AnyEvent,
+    FollowUpDue,
     IncidentLogged,
     PlaybookTriggered,
     ResponseCompleted,
@@ -18,6 +19,7 @@ from schemas.events import (
     TaskDeclined,
     TaskEvent,
     TaskReleased,
+    TaskSkipped,
     TaskStarted,
 )
 from schemas.views import TimelineEntry
@@ -40,6 +42,10 @@ def describe(event: AnyEvent) -> str:
             who = task.assignee or "nobody (unassigned)"
             waiting = f"; waits for {', '.join(task.depends_on)}" if task.depends_on else ""
             return f"Task {task.key} ({task.role}) created for {who}{waiting}"
+        case TaskSkipped():
+            return f"Task {event.task.key} skipped: {event.reason}"
+        case FollowUpDue():
+            return f"Follow-up {event.number} of {event.parent_key} came due"
         case TaskReleased():
             return (
                 f"Task {event.task.key} released to {event.task.assignee}: prerequisites complete"

@@ -42,6 +42,7 @@ async def test_deadlines_are_relative_to_the_incident(caller: Caller) -> None:
     incident_id = await log_incident(caller, "drill-chain")
     tasks = await wait_for_tasks(caller, incident_id, 5)
     defusing = tasks["defusing"]
+    assert defusing.acknowledge_by is not None and defusing.due_by is not None
     assert (defusing.acknowledge_by - defusing.due_by).total_seconds() == -3.5 * 3600
 
 

@@ -6,7 +6,8 @@ from schemas.commands import ActOnTask, ErrorCode, TaskVerb
 from schemas.enums import TaskStatus
 from schemas.events import TaskAcknowledged, TaskCompleted, TaskDeclined, TaskStarted
 from services.core.errors import Refused
-from services.engine.lifecycle import decide, next_in_rotation, reassign, release
+from services.engine.assignment import next_in_rotation
+from services.engine.lifecycle import decide, reassign, release
 from tests.unit.factories import T0, a_task
 
 

@@ -5,7 +5,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schemas.playbook import parse_playbook
+from schemas.playbook_validation import parse_playbook
 from schemas.yaml_source import SourceInvalid
 
 VALID = b"""\

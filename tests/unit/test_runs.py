@@ -4,7 +4,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from schemas.enums import Role, Severity, TaskStatus
-from schemas.playbook import PinnedPlaybook, parse_playbook
+from schemas.playbook import PinnedPlaybook
+from schemas.playbook_validation import parse_playbook
+from schemas.roster import Member, Roster
 from services.engine import runs
 from tests.support import FIXTURES, ROOT
 from tests.unit.factories import T0, an_incident
@@ -16,6 +18,18 @@ HOLDERS = {
     Role.COMMAND_STAFF: ("renee",),
     Role.PUBLIC_INFORMATION: (),
 }
+
+
+def roster_of(holders: dict[Role, tuple[str, ...]]) -> Roster:
+    members = [
+        Member(id=person, name=person.title(), roles=(role,), organisation="Example PD")
+        for role, people in holders.items()
+        for person in people
+    ]
+    return Roster(agency="Example PD", members=tuple(members))
+
+
+ROSTER = roster_of(HOLDERS)
 
 
 def pinned(path: Path) -> PinnedPlaybook:
@@ -36,7 +50,7 @@ def test_trigger_pins_the_version_and_the_whole_plan() -> None:
 
 def test_instantiate_creates_every_task_with_deadlines_from_the_incident() -> None:
     run = runs.trigger(chain(), an_incident("drill-chain"), how="manual", actor="r", now=T0)
-    created = {e.task.key: e.task for e in runs.instantiate(run, HOLDERS, T0)}
+    created = {e.task.key: e.task for e in runs.instantiate(run, ROSTER, T0)}
     assert set(created) == {
         "defusing",
         "debriefing",
@@ -53,8 +67,8 @@ def test_instantiate_creates_every_task_with_deadlines_from_the_incident() -> No
 
 def test_assignments_rotate_within_a_role_and_repeat_exactly() -> None:
     run = runs.trigger(chain(), an_incident("drill-chain"), how="manual", actor="r", now=T0)
-    first = runs.assignees(run, HOLDERS)
-    assert first == runs.assignees(run, HOLDERS)  # a replayed fan-out assigns the same people
+    first = runs.assignees(run, ROSTER)
+    assert first == runs.assignees(run, ROSTER)  # a replayed fan-out assigns the same people
     assert first["defusing"] != first["debriefing"]  # two peer-support tasks, two people
     assert first["defusing"] in HOLDERS[Role.PEER_SUPPORT]
 
@@ -62,7 +76,8 @@ def test_assignments_rotate_within_a_role_and_repeat_exactly() -> None:
 def test_role_nobody_holds_leaves_the_task_unassigned() -> None:
     run = runs.trigger(chain(), an_incident("drill-chain"), how="manual", actor="r", now=T0)
     created = {
-        e.task.key: e.task for e in runs.instantiate(run, {**HOLDERS, Role.VICTIM_ADVOCATE: ()}, T0)
+        e.task.key: e.task
+        for e in runs.instantiate(run, roster_of({**HOLDERS, Role.VICTIM_ADVOCATE: ()}), T0)
     }
     assert created["family-contact"].assignee is None
     assert created["family-contact"].status is TaskStatus.UNASSIGNED

@@ -1,0 +1,45 @@
+"""Who may take a task and who gets it, as pure functions over the roster."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from schemas.enums import Role
+from schemas.roster import Roster
+from schemas.tasks import AssigneeRule
+
+
+def eligible(
+    roster: Roster,
+    role: Role,
+    rule: AssigneeRule,
+    attributes: Mapping[str, str],
+    involved: Sequence[str],
+) -> tuple[str, ...]:
+    """Active holders of the role who meet the task's rule, in rotation order."""
+    language = rule.language or (attributes.get(rule.language_from) if rule.language_from else None)
+    return tuple(
+        member.id
+        for member in roster.members
+        if member.active
+        and role in member.roles
+        and not (rule.not_involved and member.id in involved)
+        and (language is None or language in member.languages)
+        and (rule.organisation is None or member.organisation == rule.organisation)
+        and (rule.partner is None or member.partner == rule.partner)
+    )
+
+
+def rotate(people: Sequence[str], *, seed: int, ordinal: int) -> str | None:
+    return people[(seed + ordinal) % len(people)] if people else None
+
+
+def next_in_rotation(
+    holders: Sequence[str], after_whom: str | None, exclude: set[str]
+) -> str | None:
+    start = holders.index(after_whom) + 1 if after_whom in holders else 0
+    for offset in range(len(holders)):
+        candidate = holders[(start + offset) % len(holders)]
+        if candidate not in exclude:
+            return candidate
+    return None
