@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from schemas.base import Contract, IncidentId, PersonId, RequestId, Slug, TaskId
 from schemas.enums import Severity, TaskStatus
@@ -21,8 +21,11 @@ class LogIncident(Command):
     incident_type: Slug
     title: str = Field(min_length=1, max_length=200)
     severity: Severity = Severity.HIGH
-    attributes: dict[Slug, str] = {}
+    attributes: dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")], str] = {}
     auto_trigger: bool = True
+    involved: tuple[PersonId, ...] = ()
+    exercise: bool = False
+    time_scale: float = Field(default=1.0, gt=0, le=1000)
 
 
 class TriggerPlaybook(Command):
@@ -73,6 +76,7 @@ class ListPlaybooks(Query):
 
 class GetPlaybook(Query):
     playbook_id: Slug
+    version: str | None = Field(default=None, pattern=r"^[0-9a-f]{12}$")
 
 
 class ErrorCode(StrEnum):

@@ -93,7 +93,9 @@ def _tokens(source: str) -> list[_Token]:
             break
         match = _TOKEN.match(source, position)
         if match is None or match.end() == position:
-            raise ConditionError(f"unexpected {source[position:].strip()[:1]!r}", position)
+            rest = source[position:]
+            at = position + len(rest) - len(rest.lstrip())
+            raise ConditionError(f"unexpected {rest.strip()[:1]!r}", at)
         kind = match.lastgroup or ""
         text = match.group(kind)
         start = match.start(kind)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated
@@ -86,3 +87,10 @@ class PinnedPlaybook(Contract):
 
 def content_version(source: str) -> str:
     return hashlib.sha256(source.encode()).hexdigest()[:12]
+
+
+def playbook_json_schema() -> str:
+    schema = Playbook.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "Pathways playbook"
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"

@@ -19,6 +19,7 @@ SCHEDULES_ALL = "pw.sched.>"
 
 TASKS_BUCKET = "pw_tasks"
 INCIDENTS_BUCKET = "pw_incidents"
+PLAYBOOKS_BUCKET = "pw_playbooks"
 
 # Commands (request-reply, served by queue groups so replicas share the load).
 CMD_INCIDENT_LOG = "pw.cmd.incident.log"
@@ -107,4 +108,8 @@ EVENTS = StreamSpec(
 BUCKETS = (
     BucketSpec(name=TASKS_BUCKET, description="Projection: the latest snapshot of every task"),
     BucketSpec(name=INCIDENTS_BUCKET, description="Projection: a summary of every incident"),
+    BucketSpec(
+        name=PLAYBOOKS_BUCKET,
+        description="Every playbook version an engine has loaded, by id and content hash",
+    ),
 )

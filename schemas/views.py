@@ -28,6 +28,8 @@ class IncidentSummary(Contract):
     playbook_version: str | None = None
     task_count: int = 0
     response_completed_at: UtcDateTime | None = None
+    exercise: bool = False
+    time_scale: float = 1.0
 
     @classmethod
     def from_logged(cls, event: IncidentLogged) -> IncidentSummary:
@@ -39,6 +41,8 @@ class IncidentSummary(Contract):
             attributes=event.attributes,
             logged_at=event.at,
             logged_by=event.actor,
+            exercise=event.exercise,
+            time_scale=event.time_scale,
         )
 
     def after(self, event: AnyEvent) -> IncidentSummary:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from schemas import subjects
 from schemas.commands import GetIncident, ListIncidents, ListTasks, LogIncident
@@ -44,6 +45,17 @@ def log_incident(
     title: Annotated[str, typer.Option("--title", help="A short description.")],
     severity: Annotated[Severity, typer.Option("--severity")] = Severity.HIGH,
     attr: Annotated[list[str] | None, typer.Option("--attr", help="KEY=VALUE, repeatable.")] = None,
+    exercise: Annotated[
+        bool, typer.Option("--exercise", help="A tabletop drill: marked as such everywhere.")
+    ] = False,
+    time_scale: Annotated[
+        float,
+        typer.Option("--time-scale", help="With --exercise: multiply every window by this."),
+    ] = 1.0,
+    involved: Annotated[
+        list[str] | None,
+        typer.Option("--involved", help="A roster member involved in the incident (repeatable)."),
+    ] = None,
     manual: Annotated[
         bool, typer.Option("--manual", help="Do not trigger a playbook automatically.")
     ] = False,
@@ -62,6 +74,9 @@ def log_incident(
         severity=severity,
         attributes=parse_attributes(attr or []),
         auto_trigger=not manual,
+        involved=tuple(involved or ()),
+        exercise=exercise,
+        time_scale=time_scale,
     )
     reply = execute(request(nats_url, subjects.CMD_INCIDENT_LOG, command))
     assert isinstance(reply.data, dict)
@@ -78,10 +93,15 @@ def log_incident(
         )
         return
     verb = "Logged" if reply.changed else "Already logged"
+    if incident.exercise:
+        verb += " EXERCISE"
     out.print(
         f"{verb} {incident.incident_id} "
         f"({incident.incident_type}, severity {incident.severity.value})."
     )
+    if incident.exercise and incident.time_scale != 1.0:
+        day = 86400 * incident.time_scale
+        out.print(f"Every window runs at {incident.time_scale:g}x: a day passes in {day:g} s.")
     if automatic:
         out.print(f"Playbook {automatic} is starting; its tasks are going out now.")
     elif suggested:
@@ -121,7 +141,9 @@ def show_incident(
     if as_json:
         print_json({**incident_json(incident), "tasks": [task_json(t) for t in tasks]})
         return
-    out.print(f"[bold]{incident.incident_id}[/]  {incident.title}")
+    out.print(f"[bold]{incident.incident_id}[/]  {escape(incident.title)}")
+    if incident.exercise:
+        out.print(f"[bold]EXERCISE[/] (time scale {incident.time_scale:g})")
     out.print(
         f"type {incident.incident_type}, severity {incident.severity.value}, "
         f"status {incident.status.value}, "

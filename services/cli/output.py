@@ -9,6 +9,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from schemas.tasks import TaskSnapshot
 from schemas.views import IncidentSummary, Timeline, TimelineEntry
@@ -59,6 +60,8 @@ def incident_json(incident: IncidentSummary) -> dict[str, Any]:
         "response_completed_at": (
             incident.response_completed_at.isoformat() if incident.response_completed_at else None
         ),
+        "exercise": incident.exercise,
+        "time_scale": incident.time_scale,
     }
 
 
@@ -81,19 +84,25 @@ def when(moment: datetime | None) -> str:
     return moment.strftime("%b %d %H:%M") if moment else "after prereqs"
 
 
+def add_plain_row(table: Table, *cells: str) -> None:
+    """Cells are data, never markup: a title with [brackets] prints as written."""
+    table.add_row(*(Text(cell) for cell in cells))
+
+
 def task_table(tasks: list[TaskSnapshot]) -> Table:
     table = Table(box=None, pad_edge=False, header_style="bold")
     for column in ("TASK", "ROLE", "STATUS", "ASSIGNEE", "ACK BY (UTC)", "DUE BY (UTC)", "TITLE"):
         table.add_column(column, no_wrap=column != "TITLE")
     for task in tasks:
-        table.add_row(
+        add_plain_row(
+            table,
             task.task_id,
             task.role.value,
             task.status.value,
             task.assignee or "-",
             when(task.acknowledge_by),
             when(task.due_by),
-            task.title,
+            f"[exercise] {task.title}" if task.exercise else task.title,
         )
     return table
 
@@ -103,11 +112,12 @@ def incident_table(incidents: list[IncidentSummary]) -> Table:
     for column in ("INCIDENT", "TYPE", "SEVERITY", "STATUS", "LOGGED (UTC)", "PLAYBOOK", "TITLE"):
         table.add_column(column, no_wrap=column != "TITLE")
     for incident in incidents:
-        table.add_row(
+        add_plain_row(
+            table,
             incident.incident_id,
             incident.incident_type,
             incident.severity.value,
-            incident.status.value,
+            f"{incident.status.value} (exercise)" if incident.exercise else incident.status.value,
             when(incident.logged_at),
             incident.playbook_id or "-",
             incident.title,
@@ -118,6 +128,8 @@ def incident_table(incidents: list[IncidentSummary]) -> Table:
 def print_timeline(timeline: Timeline, console: Console = out) -> None:
     incident = timeline.incident
     console.print(f"{incident.incident_id}  {incident.title}", markup=False)
+    if incident.exercise:
+        console.print(f"EXERCISE (time scale {incident.time_scale:g})", markup=False)
     console.print(
         f"{incident.incident_type}, severity {incident.severity.value}, {incident.status.value}",
         markup=False,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -9,6 +10,7 @@ import typer
 
 from schemas import subjects
 from schemas.commands import GetPlaybook, ListPlaybooks, TriggerPlaybook
+from schemas.playbook import playbook_json_schema
 from schemas.views import PlaybookInfo
 from schemas.yaml_source import SourceInvalid
 from services.cli.client import errors, execute, fail, make, new_request_id, request
@@ -42,13 +44,16 @@ def list_playbooks(as_json: Json = False, nats_url: NatsUrl = DEFAULT_URL) -> No
 @app.command("show")
 def show_playbook(
     name: Annotated[str, typer.Argument(metavar="NAME")],
+    version: Annotated[
+        str | None,
+        typer.Option("--version", help="A content hash: the playbook exactly as that version ran."),
+    ] = None,
     as_json: Json = False,
     nats_url: NatsUrl = DEFAULT_URL,
 ) -> None:
-    """Print a playbook as the running engine has it."""
-    reply = execute(
-        request(nats_url, subjects.QRY_PLAYBOOK_GET, make(GetPlaybook, playbook_id=name))
-    )
+    """Print a playbook as the running engine has it, or as a given version ran."""
+    query = make(GetPlaybook, playbook_id=name, version=version)
+    reply = execute(request(nats_url, subjects.QRY_PLAYBOOK_GET, query))
     assert isinstance(reply.data, dict)
     if as_json:
         print_json({"id": name, **reply.data})
@@ -56,6 +61,12 @@ def show_playbook(
     info = PlaybookInfo.model_validate(reply.data["info"])
     out.print(f"# {info.path}, version {info.version}", markup=False)
     out.print(reply.data["source"], markup=False, end="")
+
+
+@app.command("schema")
+def schema() -> None:
+    """Print the JSON Schema of playbooks for editors (also in schemas/playbook.schema.json)."""
+    sys.stdout.write(playbook_json_schema())
 
 
 @app.command("validate")

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 
 from nats.aio.client import Client
 from nats.js import JetStreamContext
+from nats.js.errors import KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from schemas.playbook import PinnedPlaybook
 from schemas.roster import Roster
-from schemas.subjects import INCIDENTS_BUCKET, TASKS_BUCKET
+from schemas.subjects import INCIDENTS_BUCKET, PLAYBOOKS_BUCKET, TASKS_BUCKET
 from services.core.broker import declare
 from services.core.eventstore import EventStore
 from services.core.settings import Settings
@@ -34,8 +36,18 @@ class Runtime:
         self._js = nc.jetstream()
         await declare(self._js, self.settings.stream_replicas)
         self._store = EventStore(self._js)
-        for name in (TASKS_BUCKET, INCIDENTS_BUCKET):
+        for name in (TASKS_BUCKET, INCIDENTS_BUCKET, PLAYBOOKS_BUCKET):
             self._buckets[name] = await self._js.key_value(name)
+        await self._keep_versions()
+
+    async def _keep_versions(self) -> None:
+        """Record every loaded playbook version, so what ran can be shown after the YAML changes."""
+        for pinned in self.library.values():
+            with contextlib.suppress(KeyWrongLastSequenceError):
+                await self.playbooks.create(
+                    version_key(pinned.playbook.id, pinned.version),
+                    pinned.model_dump_json().encode(),
+                )
 
     @property
     def store(self) -> EventStore:
@@ -50,3 +62,11 @@ class Runtime:
     @property
     def incidents(self) -> KeyValue:
         return self._buckets[INCIDENTS_BUCKET]
+
+    @property
+    def playbooks(self) -> KeyValue:
+        return self._buckets[PLAYBOOKS_BUCKET]
+
+
+def version_key(playbook_id: str, version: str) -> str:
+    return f"{playbook_id}.{version}"

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from nats.js.errors import KeyNotFoundError
+
 from schemas.commands import ErrorCode, GetPlaybook, ListPlaybooks, ListTasks, Reply
 from schemas.enums import Tier
 from schemas.playbook import PinnedPlaybook
@@ -10,8 +14,9 @@ from schemas.views import PlaybookInfo, TaskRecord
 from services.core.errors import Refused
 from services.core.projections import values
 from services.core.rpc import ok
-from services.core.runtime import Runtime
+from services.core.runtime import Runtime, version_key
 
+NOT_YET = datetime.max.replace(tzinfo=UTC)
 RESTRICTED_NOTE = "[restricted: visible to the responder's team only]"
 
 
@@ -31,7 +36,8 @@ async def list_tasks(rt: Runtime, query: ListTasks) -> Reply:
         if (query.assignee is None or r.task.assignee == query.assignee)
         and (query.status is None or r.task.status is query.status)
     ]
-    tasks.sort(key=lambda t: (t.incident_id, t.acknowledge_by, t.key))
+    # Tasks whose clock has not started yet (it counts from prerequisites) sort last.
+    tasks.sort(key=lambda t: (t.incident_id, t.acknowledge_by or NOT_YET, t.key))
     return ok([t.model_dump(mode="json") for t in tasks], changed=False)
 
 
@@ -56,7 +62,17 @@ async def list_playbooks(rt: Runtime, query: ListPlaybooks) -> Reply:
 
 
 async def get_playbook(rt: Runtime, query: GetPlaybook) -> Reply:
+    """The playbook as loaded now, or (with a version) exactly as it was when that version ran."""
     pinned = rt.library.get(query.playbook_id)
+    if query.version is not None and (pinned is None or pinned.version != query.version):
+        try:
+            entry = await rt.playbooks.get(version_key(query.playbook_id, query.version))
+        except KeyNotFoundError:
+            raise Refused(
+                ErrorCode.NOT_FOUND, f"no version {query.version} of playbook {query.playbook_id}"
+            ) from None
+        assert entry.value is not None
+        pinned = PinnedPlaybook.model_validate_json(entry.value)
     if pinned is None:
         raise Refused(ErrorCode.NOT_FOUND, f"no playbook {query.playbook_id}")
     return ok(

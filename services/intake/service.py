@@ -32,6 +32,8 @@ def suggestions(rt: Runtime, event: IncidentLogged) -> list[str]:
 
 
 async def log_incident(rt: Runtime, command: LogIncident) -> Reply:
+    if command.time_scale != 1.0 and not command.exercise:
+        raise Refused(ErrorCode.INVALID_REQUEST, "a time scale is only for exercises (--exercise)")
     incident_id = incident_id_for(command.request_id)
     event = IncidentLogged(
         event_id=f"{incident_id}.logged",
@@ -43,6 +45,9 @@ async def log_incident(rt: Runtime, command: LogIncident) -> Reply:
         severity=command.severity,
         attributes=command.attributes,
         auto_trigger=command.auto_trigger,
+        involved=command.involved,
+        exercise=command.exercise,
+        time_scale=command.time_scale if command.exercise else 1.0,
     )
     changed = True
     try:
@@ -53,6 +58,7 @@ async def log_incident(rt: Runtime, command: LogIncident) -> Reply:
         )
         log.info(
             "incident_logged",
+            exercise=command.exercise,
             incident_id=incident_id,
             incident_type=command.incident_type,
             severity=command.severity,

@@ -139,3 +139,13 @@ def assert_parses_or_reports(raw: bytes) -> None:
     else:
         return
     assert reported
+
+
+def test_committed_json_schema_is_current() -> None:
+    from schemas.playbook import playbook_json_schema
+    from tests.support import ROOT
+
+    committed = (ROOT / "schemas" / "playbook.schema.json").read_text()
+    assert committed == playbook_json_schema(), (
+        "regenerate with: pathways playbook schema > schemas/playbook.schema.json"
+    )
