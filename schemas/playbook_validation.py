@@ -23,7 +23,8 @@ def parse_playbook(raw: bytes, file: str) -> PinnedPlaybook:
     playbook = validate_document(document, Playbook)
     issues = cross_field_issues(playbook)
     if issues:
-        raise SourceInvalid([document.error(path, message) for path, message in issues])
+        errors = [document.error(path, message) for path, message in issues]
+        raise SourceInvalid(sorted(errors, key=lambda e: (e.line, e.column)))
     return PinnedPlaybook(playbook=playbook, source=raw.decode("utf-8"), path=file)
 
 

@@ -153,7 +153,7 @@ def validation_errors(document: Document, exc: ValidationError) -> list[SourceEr
         if any(other[: len(path)] == path and len(other) > len(path) for other, _ in found):
             continue
         errors.append(document.error(path, _MESSAGES.get(err["type"], err["msg"])))
-    return errors
+    return sorted(errors, key=lambda e: (e.line, e.column))
 
 
 def validate_document(document: Document, model: type[ModelT]) -> ModelT:
