@@ -14,7 +14,9 @@ BROKEN = sorted((FIXTURES / "broken").glob("*.yaml"))
 UNDECLARED = {
     "a-list.yaml": ["a-list.yaml:1:1: expected a mapping, found list"],
     "empty.yaml": ["empty.yaml:1:1: the file is empty; expected a mapping"],
-    "not-yaml.yaml": ["not-yaml.yaml:2:1: not valid YAML: expected ',' or ']', but got '<stream end>'"],
+    "not-yaml.yaml": [
+        "not-yaml.yaml:2:1: not valid YAML: expected ',' or ']', but got '<stream end>'"
+    ],
 }
 
 
