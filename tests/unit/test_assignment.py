@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from schemas.enums import Role
+from schemas.roster import Member, Roster
+from schemas.tasks import AssigneeRule
+from services.engine.assignment import eligible, rotate
+
+ROSTER = Roster(
+    agency="Example PD",
+    members=(
+        Member(
+            id="priya",
+            name="Priya",
+            roles=(Role.VICTIM_ADVOCATE,),
+            organisation="PD",
+            languages=("en", "hi"),
+        ),
+        Member(
+            id="lena",
+            name="Lena",
+            roles=(Role.VICTIM_ADVOCATE,),
+            organisation="Harbor",
+            partner=True,
+            languages=("en", "es"),
+        ),
+        Member(
+            id="sam",
+            name="Sam",
+            roles=(Role.VICTIM_ADVOCATE,),
+            organisation="PD",
+            languages=("en",),
+            active=False,
+        ),
+        Member(id="tom", name="Tom", roles=(Role.PEER_SUPPORT,), organisation="PD"),
+    ),
+)
+
+
+def who(
+    rule: AssigneeRule, attributes: dict[str, str] | None = None, involved: tuple[str, ...] = ()
+) -> tuple[str, ...]:
+    return eligible(ROSTER, Role.VICTIM_ADVOCATE, rule, attributes or {}, involved)
+
+
+def test_active_holders_of_the_role_in_roster_order() -> None:
+    assert who(AssigneeRule()) == ("priya", "lena")
+
+
+def test_language_literal_or_from_an_incident_attribute() -> None:
+    assert who(AssigneeRule(language="es")) == ("lena",)
+    assert who(AssigneeRule(language_from="family_language"), {"family_language": "hi"}) == (
+        "priya",
+    )
+    # The attribute was not given: no language requirement applies.
+    assert who(AssigneeRule(language_from="family_language")) == ("priya", "lena")
+
+
+def test_people_involved_in_the_incident_are_never_eligible() -> None:
+    assert who(AssigneeRule(), involved=("priya",)) == ("lena",)
+    assert who(AssigneeRule(not_involved=False), involved=("priya",)) == ("priya", "lena")
+
+
+def test_organisation_and_partner_rules() -> None:
+    assert who(AssigneeRule(organisation="Harbor")) == ("lena",)
+    assert who(AssigneeRule(partner=False)) == ("priya",)
+    assert who(AssigneeRule(partner=True)) == ("lena",)
+
+
+def test_rotation_cycles_and_handles_nobody() -> None:
+    assert [rotate(("a", "b", "c"), seed=1, ordinal=n) for n in range(4)] == ["b", "c", "a", "b"]
+    assert rotate((), seed=1, ordinal=0) is None
