@@ -124,13 +124,12 @@ def show_incident(
 ) -> None:
     """Show an incident and its tasks."""
 
+    get_incident = make(GetIncident, incident_id=incident_id)
+    list_tasks = make(ListTasks, incident_id=incident_id)
+
     async def fetch() -> tuple[IncidentSummary, list[TaskSnapshot]]:
-        incident = await request(
-            nats_url, subjects.QRY_INCIDENT_GET, make(GetIncident, incident_id=incident_id)
-        )
-        tasks = await request(
-            nats_url, subjects.QRY_TASK_LIST, make(ListTasks, incident_id=incident_id)
-        )
+        incident = await request(nats_url, subjects.QRY_INCIDENT_GET, get_incident)
+        tasks = await request(nats_url, subjects.QRY_TASK_LIST, list_tasks)
         assert isinstance(tasks.data, list)
         return (
             IncidentSummary.model_validate(incident.data),

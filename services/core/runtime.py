@@ -50,6 +50,10 @@ class Runtime:
                 )
 
     @property
+    def attached(self) -> bool:
+        return self._store is not None
+
+    @property
     def store(self) -> EventStore:
         if self._store is None:
             raise NotAttached("runtime used before attach()")

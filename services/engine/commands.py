@@ -3,6 +3,8 @@ because another replica moved the same task first."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from schemas import subjects
 from schemas.base import utc_now
 from schemas.commands import ActOnTask, ErrorCode, Reply, TriggerPlaybook
@@ -36,7 +38,12 @@ async def act_on_task(rt: Runtime, command: ActOnTask) -> Reply:
 
 
 async def start_run(
-    rt: Runtime, incident: IncidentLogged, playbook_id: str, *, how: str, actor: str
+    rt: Runtime,
+    incident: IncidentLogged,
+    playbook_id: str,
+    *,
+    how: Literal["automatic", "manual"],
+    actor: str,
 ) -> tuple[PlaybookTriggered, bool]:
     """Pin and trigger a playbook for an incident (one playbook per incident)."""
     pinned = rt.library.get(playbook_id)
@@ -58,7 +65,7 @@ async def start_run(
         event = runs.trigger(
             pinned,
             incident,
-            how="automatic" if how == "automatic" else "manual",
+            how=how,
             actor=actor,
             now=utc_now(),
         )

@@ -39,7 +39,7 @@ async def runtime(nats_url: str) -> AsyncIterator[Runtime]:
     async def attached() -> bool:
         if running.done():
             running.result()
-        return rt._store is not None
+        return rt.attached
 
     await eventually(attached)
     await asyncio.sleep(0.2)  # let the subscribers bind
