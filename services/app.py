@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 
-from faststream.nats import NatsRouter
+from faststream.nats import NatsBroker, NatsRouter
+from nats.aio.client import Client
 
 from services.core.broker import NatsUnreachable, new_broker
 from services.core.library import load_library, load_roster
@@ -27,6 +29,27 @@ SERVICES: dict[str, Callable[[Runtime], NatsRouter]] = {
 }
 
 
+async def _connect_unless_stopped(
+    broker: NatsBroker, url: str, stop: asyncio.Event
+) -> Client | None:
+    """Connect, retrying while NATS is not up yet (containers start in any order), but give up
+    at once when asked to stop."""
+    log.info("nats_connecting", url=url)
+    connecting = asyncio.create_task(broker.connect())
+    stopping = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    if connecting not in done:
+        connecting.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await connecting
+        return None
+    stopping.cancel()
+    try:
+        return connecting.result()
+    except Exception as exc:
+        raise NatsUnreachable(url) from exc
+
+
 def load_runtime(settings: Settings) -> Runtime:
     """Read the playbook library and roster; raises SourceInvalid naming every problem."""
     return Runtime(
@@ -41,10 +64,9 @@ async def serve(rt: Runtime, names: list[str], stop: asyncio.Event) -> None:
     broker = new_broker(rt.settings.nats_url)
     for name in names:
         broker.include_router(SERVICES[name](rt))
-    try:
-        client = await broker.connect()
-    except Exception as exc:
-        raise NatsUnreachable(rt.settings.nats_url) from exc
+    client = await _connect_unless_stopped(broker, rt.settings.nats_url, stop)
+    if client is None:
+        return
     await rt.attach(client)
     await broker.start()
     log.info(

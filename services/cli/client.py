@@ -18,7 +18,7 @@ from services.core.embedded import EmbeddedNatsError
 from services.core.rpc import ServiceUnavailable, call
 
 T = TypeVar("T")
-errors = Console(stderr=True, highlight=False, soft_wrap=True)
+errors = Console(stderr=True, highlight=False, emoji=False, soft_wrap=True)
 
 
 class Refusal(Exception):

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import signal
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
+from pydantic import ValidationError
 
 from schemas import subjects
 from schemas.commands import GetTimeline
@@ -20,7 +20,7 @@ from services.app import SERVICES, load_runtime, serve
 from services.cli import incidents, playbooks, tasks
 from services.cli.client import errors, execute, fail, make, request
 from services.cli.options import DEFAULT_URL, Json, NatsUrl
-from services.cli.output import entry_json, incident_json, out, print_timeline
+from services.cli.output import entry_json, incident_json, timeline_text
 from services.core.embedded import EmbeddedNats
 from services.core.logging import configure_logging
 from services.core.runtime import Runtime
@@ -76,10 +76,20 @@ def up(
     """Run everything in one process, on a bundled NATS server unless --nats-url is given."""
     embedded = None if nats_url else EmbeddedNats(data_dir, nats_port)
     url = nats_url or (embedded.url if embedded else DEFAULT_URL)
-    settings = Settings(nats_url=url, data_dir=data_dir, nats_port=nats_port)
+    settings = _settings(nats_url=url, data_dir=data_dir, nats_port=nats_port)
     configure_logging(settings.log_format, settings.log_level)
     rt = _load(settings)
     execute(_up(rt, embedded))
+
+
+def _settings(**flags: object) -> Settings:
+    """Flags over PATHWAYS_* variables; a bad value is one line naming it."""
+    try:
+        return Settings(**flags)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problem = exc.errors(include_url=False)[0]
+        name = ".".join(str(p) for p in problem["loc"])
+        fail(f"invalid setting {name} (PATHWAYS_{name.upper()}): {problem['msg']}")
 
 
 def _load(settings: Settings) -> Runtime:
@@ -101,7 +111,7 @@ def run(
     """Run one service against an existing NATS; start as many replicas as you like."""
     if service not in SERVICES:
         fail(f"unknown service {service!r}; expected one of: {', '.join(SERVICES)}")
-    settings = Settings(nats_url=nats_url)
+    settings = _settings(nats_url=nats_url)
     configure_logging(settings.log_format, settings.log_level)
     rt = _load(settings)
 
@@ -125,21 +135,19 @@ def timeline(
     query = make(GetTimeline, incident_id=incident_id)
     reply = execute(request(nats_url, subjects.QRY_TIMELINE, query))
     found = Timeline.model_validate(reply.data)
-    target = out if out_file is None else Console(file=io.StringIO(), width=160, highlight=False)
     if as_json or output_format == "json":
         document = {
             "incident": incident_json(found.incident),
             "entries": [entry_json(e) for e in found.entries],
         }
-        target.print(
-            json.dumps(document, indent=2, ensure_ascii=False), markup=False, soft_wrap=True
-        )
+        text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     else:
-        print_timeline(found, target)
-    if out_file is not None:
-        assert isinstance(target.file, io.StringIO)
-        out_file.write_text(target.file.getvalue())
-        errors.print(f"Wrote {out_file}")
+        text = timeline_text(found)
+    if out_file is None:
+        sys.stdout.write(text)
+    else:
+        out_file.write_text(text)
+        errors.print(f"Wrote {out_file}", markup=False)
 
 
 def main() -> None:

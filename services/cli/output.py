@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from datetime import datetime
@@ -14,7 +15,10 @@ from rich.text import Text
 from schemas.tasks import TaskSnapshot
 from schemas.views import IncidentSummary, Timeline, TimelineEntry
 
-out = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 200)
+# Titles, notes and reasons are people's words: never read as markup or emoji codes.
+out = Console(
+    highlight=False, emoji=False, soft_wrap=False, width=None if sys.stdout.isatty() else 200
+)
 
 
 def print_json(value: Any) -> None:
@@ -125,7 +129,14 @@ def incident_table(incidents: list[IncidentSummary]) -> Table:
     return table
 
 
-def print_timeline(timeline: Timeline, console: Console = out) -> None:
+def timeline_text(timeline: Timeline) -> str:
+    console = Console(file=io.StringIO(), width=200, highlight=False, emoji=False)
+    print_timeline(timeline, console)
+    assert isinstance(console.file, io.StringIO)
+    return console.file.getvalue()
+
+
+def print_timeline(timeline: Timeline, console: Console) -> None:
     incident = timeline.incident
     console.print(f"{incident.incident_id}  {incident.title}", markup=False)
     if incident.exercise:

@@ -60,7 +60,7 @@ def show_playbook(
         return
     info = PlaybookInfo.model_validate(reply.data["info"])
     out.print(f"# {info.path}, version {info.version}", markup=False)
-    out.print(reply.data["source"], markup=False, end="")
+    sys.stdout.write(reply.data["source"])
 
 
 @app.command("schema")

@@ -15,6 +15,7 @@ from nats.js.errors import BadRequestError, NotFoundError
 from nats.js.kv import KeyValue
 
 from schemas.subjects import BUCKETS, EVENTS, INCIDENTS_BUCKET, TASKS_BUCKET
+from services.core.logging import BROKER_LOGGER
 
 # Subscribers bind to the stream declared below; FastStream must not re-declare it with its own
 # idea of the configuration.
@@ -32,7 +33,7 @@ def new_broker(url: str) -> NatsBroker:
         servers=url.split(","),
         # FastStream's per-message lines are debug-level: a busy engine handles thousands of
         # messages a second. Its logger is quietened in services.core.logging.
-        logger=logging.getLogger("faststream.pathways"),
+        logger=logging.getLogger(BROKER_LOGGER),
         log_level=logging.DEBUG,
         connect_timeout=2,
         max_reconnect_attempts=-1,

@@ -16,6 +16,9 @@ from services.core.settings import LogFormat
 
 _configured = False
 
+# The logger FastStream is given for our broker (see services.core.broker).
+BROKER_LOGGER = "faststream.pathways"
+
 # Libraries that narrate every message or connection at info level.
 _QUIET = ("faststream", "nats", "asyncio")
 
@@ -58,6 +61,17 @@ def configure_logging(log_format: LogFormat = LogFormat.AUTO, level: str = "info
     root.setLevel(logging.getLevelNamesMapping().get(level.upper(), logging.INFO))
     for name in _QUIET:
         logging.getLogger(name).setLevel(max(root.level, logging.WARNING))
+    logging.getLogger(BROKER_LOGGER).addFilter(_PullTimeoutNoise())
+
+
+class _PullTimeoutNoise(logging.Filter):
+    """FastStream 0.7 restarts a pull consumer whose fetch times out with the built-in
+    TimeoutError that nats-py 2.16 sometimes raises (it expects nats.errors.TimeoutError), and
+    logs a traceback for it. The consumer carries on; the traceback is noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, TimeoutError)
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:

@@ -100,9 +100,11 @@ def _decline(task: TaskSnapshot, command: ActOnTask, now: datetime) -> TaskDecli
     reason = (command.reason or "").strip()
     if not reason:
         raise Refused(ErrorCode.INVALID_REQUEST, "a decline needs a reason (--reason)")
+    # A task declined before its prerequisites are done keeps waiting for them.
+    status = TaskStatus.WAITING if task.status is TaskStatus.WAITING else TaskStatus.UNASSIGNED
     after = task.model_copy(
         update={
-            "status": TaskStatus.UNASSIGNED,
+            "status": status,
             "assignee": None,
             "declined_by": (*task.declined_by, command.actor),
         }
@@ -147,8 +149,9 @@ def release(
 def reassign(
     task: TaskSnapshot, holders: Sequence[str], now: datetime, actor: str = "engine"
 ) -> TaskAssigned | None:
-    """After a decline, hand the task to the next holder of its role who has not declined it."""
-    if task.status is not TaskStatus.UNASSIGNED:
+    """After a decline, hand the task to the next holder of its role who has not declined it.
+    A waiting task stays waiting: only its assignee changes."""
+    if task.assignee is not None or task.status not in (TaskStatus.UNASSIGNED, TaskStatus.WAITING):
         return None
     after_whom = task.declined_by[-1] if task.declined_by else None
     candidate = next_in_rotation(holders, after_whom, exclude=set(task.declined_by))
@@ -159,6 +162,13 @@ def reassign(
         incident_id=task.incident_id,
         actor=actor,
         at=now,
-        task=task.model_copy(update={"status": TaskStatus.ASSIGNED, "assignee": candidate}),
+        task=task.model_copy(
+            update={
+                "status": TaskStatus.WAITING
+                if task.status is TaskStatus.WAITING
+                else TaskStatus.ASSIGNED,
+                "assignee": candidate,
+            }
+        ),
         previous_assignee=after_whom,
     )

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.harness import Cli, Stack, start_up
+from tests.e2e.harness import Cli, Stack, start_up, unexpected_tracebacks
 
 
 @pytest.fixture(scope="session")
@@ -18,6 +18,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield Stack(service, url, data_dir)
     finally:
         service.stop()
+    # Whatever the tests saw, the services must not have failed on their side.
+    failures = [e for e in service.log_events() if e.get("level") in ("error", "critical")]
+    assert not failures, f"`pathways up` logged errors: {failures}"
+    assert not unexpected_tracebacks(service.log_text()), service.describe()
 
 
 @pytest.fixture(scope="session")

@@ -177,7 +177,11 @@ class Service:
         return bool(self.logged("services_started"))
 
     def wait_started(self, timeout: float = START_TIMEOUT) -> None:
-        wait_for(self._started, timeout, f"{self.name} to start; {self.describe()}")
+        deadline = time.monotonic() + timeout
+        while not self._started():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.name} not up in {timeout:g}s: {self.describe()}")
+            time.sleep(0.05)
 
     async def started(self, timeout: float = START_TIMEOUT) -> None:
         loop = asyncio.get_running_loop()
@@ -211,6 +215,11 @@ class Service:
                     self.process.wait(STOP_TIMEOUT)
         finally:
             self._log.close()
+
+
+def unexpected_tracebacks(log: str) -> list[str]:
+    """Every traceback in a service log: a healthy run has none."""
+    return log.split("Traceback (most recent call last):")[1:]
 
 
 def children(pid: int) -> list[int]:

@@ -16,6 +16,7 @@ from tests.e2e.harness import (
     nats_server_children,
     nats_server_running,
     start_up,
+    unexpected_tracebacks,
     wait_for,
 )
 from tests.support import free_port
@@ -62,7 +63,7 @@ def test_up_stops_on_a_signal_and_takes_its_nats_server_with_it(
         assert not port_in_use(port), f"port {port} still held after `pathways up` stopped"
         assert service.logged("services_stopped"), service.describe()
         assert service.logged("nats_stopped"), service.describe()
-        assert "Traceback" not in service.log_text(), service.describe()
+        assert not unexpected_tracebacks(service.log_text()), service.describe()
     finally:
         service.stop()
 

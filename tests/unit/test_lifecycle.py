@@ -150,3 +150,14 @@ def test_rotation_wraps_around_and_skips_excluded() -> None:
     assert next_in_rotation(["a", "b", "c"], "a", exclude={"b"}) == "c"
     assert next_in_rotation(["a", "b", "c"], None, exclude=set()) == "a"
     assert next_in_rotation([], None, exclude=set()) is None
+
+
+def test_a_waiting_task_declined_keeps_waiting_for_its_prerequisites() -> None:
+    waiting = a_task(status=TaskStatus.WAITING, depends_on=("notification",))
+    declined = decide(waiting, command(TaskVerb.DECLINE, reason="Conflict of interest"), T0)
+    assert declined is not None and declined.task.status is TaskStatus.WAITING
+    assert declined.task.assignee is None
+    handed_on = reassign(declined.task, ["priya.nair", "sam.whitfield"], T0)
+    assert handed_on is not None
+    assert handed_on.task.status is TaskStatus.WAITING
+    assert handed_on.task.assignee == "sam.whitfield"
