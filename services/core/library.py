@@ -20,14 +20,17 @@ def playbook_files(paths: list[Path]) -> list[Path]:
     return files
 
 
-def read_playbook(path: Path) -> PinnedPlaybook:
+def _read(path: Path) -> bytes:
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise SourceInvalid(
             [SourceError(str(path), 1, 1, "", f"cannot read: {exc.strerror}")]
         ) from None
-    return parse_playbook(raw, str(path))
+
+
+def read_playbook(path: Path) -> PinnedPlaybook:
+    return parse_playbook(_read(path), str(path))
 
 
 def load_library(directory: Path) -> dict[str, PinnedPlaybook]:
@@ -52,10 +55,4 @@ def load_library(directory: Path) -> dict[str, PinnedPlaybook]:
 
 
 def load_roster(path: Path) -> Roster:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise SourceInvalid(
-            [SourceError(str(path), 1, 1, "", f"cannot read: {exc.strerror}")]
-        ) from None
-    return parse_roster(raw, str(path))
+    return parse_roster(_read(path), str(path))

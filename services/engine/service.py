@@ -25,73 +25,25 @@ QUEUE = "engine"
 
 def build(rt: Runtime) -> NatsRouter:
     router = NatsRouter()
-    wait = rt.settings.ack_wait_seconds
     serve(router, subjects.CMD_TASK_ACT, ActOnTask, partial(commands.act_on_task, rt), queue=QUEUE)
-    serve(
-        router,
-        subjects.CMD_PLAYBOOK_TRIGGER,
-        TriggerPlaybook,
-        partial(commands.trigger_playbook, rt),
-        queue=QUEUE,
-    )
+    serve(router, subjects.CMD_PLAYBOOK_TRIGGER, TriggerPlaybook,
+          partial(commands.trigger_playbook, rt), queue=QUEUE)  # fmt: skip
     serve(router, subjects.QRY_TASK_LIST, ListTasks, partial(queries.list_tasks, rt), queue=QUEUE)
-    serve(
-        router,
-        subjects.QRY_PLAYBOOK_LIST,
-        ListPlaybooks,
-        partial(queries.list_playbooks, rt),
-        queue=QUEUE,
-    )
-    serve(
-        router,
-        subjects.QRY_PLAYBOOK_GET,
-        GetPlaybook,
-        partial(queries.get_playbook, rt),
-        queue=QUEUE,
-    )
-    react(
-        router,
-        subjects.ON_INCIDENT_LOGGED,
-        "engine-on-incident-logged",
-        IncidentLogged,
-        partial(reactions.on_incident_logged, rt),
-        max_workers=8,
-        ack_wait=wait,
-    )
-    react(
-        router,
-        subjects.ON_PLAYBOOK_TRIGGERED,
-        "engine-on-playbook-triggered",
-        PlaybookTriggered,
-        partial(reactions.on_playbook_triggered, rt),
-        max_workers=8,
-        ack_wait=wait,
-    )
-    react(
-        router,
-        subjects.ON_TASK_COMPLETED,
-        "engine-on-task-completed",
-        TaskCompleted,
-        partial(reactions.on_task_completed, rt),
-        max_workers=8,
-        ack_wait=wait,
-    )
-    react(
-        router,
-        subjects.ON_TASK_DECLINED,
-        "engine-on-task-declined",
-        TaskDeclined,
-        partial(reactions.on_task_declined, rt),
-        max_workers=4,
-        ack_wait=wait,
-    )
-    react(
-        router,
-        subjects.ON_FOLLOW_UP_DUE,
-        "engine-on-follow-up-due",
-        FollowUpDue,
-        partial(reactions.on_follow_up_due, rt),
-        max_workers=4,
-        ack_wait=wait,
-    )
+    serve(router, subjects.QRY_PLAYBOOK_LIST, ListPlaybooks,
+          partial(queries.list_playbooks, rt), queue=QUEUE)  # fmt: skip
+    serve(router, subjects.QRY_PLAYBOOK_GET, GetPlaybook,
+          partial(queries.get_playbook, rt), queue=QUEUE)  # fmt: skip
+
+    # Durable consumers, shared by every engine replica: (filter, consumer name, handler).
+    wait = rt.settings.ack_wait_seconds
+    react(router, subjects.ON_INCIDENT_LOGGED, "engine-on-incident-logged", IncidentLogged,
+          partial(reactions.on_incident_logged, rt), max_workers=8, ack_wait=wait)  # fmt: skip
+    react(router, subjects.ON_PLAYBOOK_TRIGGERED, "engine-on-playbook-triggered", PlaybookTriggered,
+          partial(reactions.on_playbook_triggered, rt), max_workers=8, ack_wait=wait)  # fmt: skip
+    react(router, subjects.ON_TASK_COMPLETED, "engine-on-task-completed", TaskCompleted,
+          partial(reactions.on_task_completed, rt), max_workers=8, ack_wait=wait)  # fmt: skip
+    react(router, subjects.ON_TASK_DECLINED, "engine-on-task-declined", TaskDeclined,
+          partial(reactions.on_task_declined, rt), max_workers=4, ack_wait=wait)  # fmt: skip
+    react(router, subjects.ON_FOLLOW_UP_DUE, "engine-on-follow-up-due", FollowUpDue,
+          partial(reactions.on_follow_up_due, rt), max_workers=4, ack_wait=wait)  # fmt: skip
     return router
