@@ -66,6 +66,11 @@ def task_event(incident_id: str, key: str, verb: str) -> str:
     return f"pw.evt.{incident_id}.task.{key}.{verb}"
 
 
+def incident_tasks(incident_id: str) -> str:
+    """Every event of every task of an incident: pw.evt.<incident>.task.<key>.<verb>."""
+    return f"pw.evt.{incident_id}.task.*.*"
+
+
 def task_filter(incident_id: str, key: str) -> str:
     return f"pw.evt.{incident_id}.task.{key}.>"
 

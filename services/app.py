@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import Callable
 
 from faststream.nats import NatsBroker, NatsRouter
@@ -69,6 +70,10 @@ async def serve(rt: Runtime, names: list[str], stop: asyncio.Event) -> None:
         return
     await rt.attach(client)
     await broker.start()
+    # What is loaded by now lives as long as the process; keeping it out of the collector's
+    # full passes removes pauses of tens of milliseconds under load.
+    gc.collect()
+    gc.freeze()
     log.info(
         "services_started",
         services=names,

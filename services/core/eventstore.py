@@ -8,10 +8,13 @@ so two replicas can never both decide the same transition.
 from __future__ import annotations
 
 import asyncio
+import json
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
+from nats.aio.client import Client
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import APIError, NotFoundError
@@ -20,6 +23,7 @@ from schemas.events import ANY_EVENT, AnyEvent, Event
 from schemas.subjects import EVENTS_STREAM
 
 WRONG_LAST_SEQUENCE = 10071
+DUPLICATE_IN_BATCH = 10201  # a message id in the batch was seen before: the batch is refused
 
 EventT = TypeVar("EventT", bound=Event)
 
@@ -44,7 +48,8 @@ class Expect:
 
 
 class EventStore:
-    def __init__(self, js: JetStreamContext, stream: str = EVENTS_STREAM) -> None:
+    def __init__(self, nc: Client, js: JetStreamContext, stream: str = EVENTS_STREAM) -> None:
+        self._nc = nc
         self._js = js
         self._stream = stream
 
@@ -62,6 +67,49 @@ class EventStore:
                 raise ConcurrencyConflict(subject) from None
             raise
         return ack.seq
+
+    async def append_batch(self, items: list[tuple[str, Event, Expect]]) -> int:
+        """Append every event or none (a JetStream atomic batch); returns the last sequence.
+        Raises ConcurrencyConflict if any expectation fails: then nothing was appended."""
+        if not items:
+            return 0
+        nc = self._nc
+        batch_id = uuid.uuid4().hex
+        inbox = nc.new_inbox()
+        sub = await nc.subscribe(inbox, max_msgs=1)
+        try:
+            for number, (subject, event, expect) in enumerate(items, 1):
+                headers = {
+                    "Nats-Msg-Id": event.event_id,
+                    "Nats-Expected-Last-Subject-Sequence": str(expect.last_seq),
+                    "Nats-Expected-Last-Subject-Sequence-Subject": expect.subject_filter,
+                    "Nats-Batch-Id": batch_id,
+                    "Nats-Batch-Sequence": str(number),
+                }
+                last = number == len(items)
+                if last:
+                    headers["Nats-Batch-Commit"] = "1"
+                await nc.publish(
+                    subject,
+                    event.model_dump_json().encode(),
+                    reply=inbox if last else "",
+                    headers=headers,
+                )
+            reply = await sub.next_msg(timeout=5.0)
+        finally:
+            await sub.unsubscribe()
+        ack = json.loads(reply.data)
+        error = ack.get("error")
+        if error:
+            if error.get("err_code") in (WRONG_LAST_SEQUENCE, DUPLICATE_IN_BATCH):
+                raise ConcurrencyConflict(items[0][0])
+            raise RuntimeError(f"batch append failed: {error}")
+        return int(ack["seq"])
+
+    async def subjects(self, subject_filter: str) -> set[str]:
+        """The subjects holding at least one event under a filter, in one request."""
+        info = await self._js.stream_info(self._stream, subjects_filter=subject_filter)
+        return set(info.state.subjects or {})
 
     async def schedule(self, subject: str, target: str, at: datetime, event: Event) -> None:
         """Have the server append `event` to `target` at `at`. The schedule lives in the stream,

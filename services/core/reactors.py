@@ -15,7 +15,7 @@ from faststream.nats import NatsMessage, NatsRouter, PullSub
 from nats.js.api import ConsumerConfig
 from pydantic import BaseModel, ValidationError
 
-from services.core.broker import EVENTS_JSTREAM
+from services.core.broker import EVENTS_JSTREAM, undecoded
 from services.core.logging import get_logger
 
 log = get_logger(__name__)
@@ -57,6 +57,7 @@ def consume(
         ack_policy=AckPolicy.NACK_ON_ERROR,
         max_workers=max_workers,
         title=durable,
+        decoder=undecoded,
     )(on_message)
 
 

@@ -16,6 +16,7 @@ from nats.errors import NoRespondersError, TimeoutError
 from pydantic import BaseModel, ValidationError
 
 from schemas.commands import ErrorCode, ErrorInfo, Reply
+from services.core.broker import undecoded
 from services.core.errors import Refused
 from services.core.logging import get_logger
 
@@ -75,7 +76,9 @@ def serve(
         return reply.model_dump_json(exclude_none=True).encode()
 
     endpoint.__name__ = f"serve_{subject.replace('.', '_')}"
-    router.subscriber(subject, queue=queue, max_workers=max_workers, title=subject)(endpoint)
+    router.subscriber(
+        subject, queue=queue, max_workers=max_workers, title=subject, decoder=undecoded
+    )(endpoint)
 
 
 class ServiceUnavailable(Exception):

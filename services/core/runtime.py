@@ -10,12 +10,15 @@ from nats.js import JetStreamContext
 from nats.js.errors import KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
+from schemas.events import PlaybookTriggered
 from schemas.playbook import PinnedPlaybook
 from schemas.roster import Roster
 from schemas.subjects import INCIDENTS_BUCKET, PLAYBOOKS_BUCKET, TASKS_BUCKET
 from services.core.broker import declare
 from services.core.eventstore import EventStore
 from services.core.settings import Settings
+
+RUN_CACHE_SIZE = 4096
 
 
 class NotAttached(RuntimeError):
@@ -30,12 +33,22 @@ class Runtime:
     _js: JetStreamContext | None = field(default=None, init=False)
     _store: EventStore | None = field(default=None, init=False)
     _buckets: dict[str, KeyValue] = field(default_factory=dict, init=False)
+    # Incidents whose fan-out runs in this process right now.
+    fanning_out: set[str] = field(default_factory=set, init=False)
+    # Runs read from the stream; a run never changes once triggered.
+    runs: dict[str, PlaybookTriggered] = field(default_factory=dict, init=False)
+
+    def remember_run(self, run: PlaybookTriggered) -> PlaybookTriggered:
+        if len(self.runs) >= RUN_CACHE_SIZE:
+            self.runs.clear()
+        self.runs[run.incident_id] = run
+        return run
 
     async def attach(self, nc: Client) -> None:
         """Bind to a connected client; declares the stream and buckets if they are missing."""
         self._js = nc.jetstream()
         await declare(self._js, self.settings.stream_replicas)
-        self._store = EventStore(self._js)
+        self._store = EventStore(nc, self._js)
         for name in (TASKS_BUCKET, INCIDENTS_BUCKET, PLAYBOOKS_BUCKET):
             self._buckets[name] = await self._js.key_value(name)
         await self._keep_versions()

@@ -19,6 +19,7 @@ from schemas.events import (
     TaskCreated,
     TaskDeclined,
     TaskSkipped,
+    event_verb,
 )
 from schemas.tasks import TaskTemplate
 from services.core.errors import Refused
@@ -32,9 +33,9 @@ from services.engine.tasks import LoadedTask, append_task_event, load_task
 
 log = get_logger(__name__)
 
-# Appends in flight at once during a fan-out: enough to pipeline a large playbook, few enough
-# that a huge one does not flood the server.
-FAN_OUT_WINDOW = 64
+# Task creations appended as one atomic batch: all of a 30-task playbook at once, and a huge
+# playbook in several batches, so one batch never grows past what the server accepts.
+FAN_OUT_BATCH = 64
 
 
 async def on_incident_logged(rt: Runtime, incident: IncidentLogged) -> None:
@@ -42,26 +43,42 @@ async def on_incident_logged(rt: Runtime, incident: IncidentLogged) -> None:
     if pinned is None:
         return
     try:
-        await start_run(rt, incident, pinned.playbook.id, how="automatic", actor="engine")
+        run, _ = await start_run(rt, incident, pinned.playbook.id, how="automatic", actor="engine")
     except Refused as exc:
         # Someone triggered another playbook by hand first; theirs stands.
         log.warning("automatic_trigger_skipped", incident_id=incident.incident_id, reason=exc.code)
+        return
+    # Fanning out here saves a consumer hop. If this fails or the process dies, the redelivered
+    # incident.logged (or the playbook.triggered reaction) finishes the job.
+    rt.fanning_out.add(run.incident_id)
+    try:
+        if not await _fanned_out(rt, run):
+            await fan_out(rt, run)
+    finally:
+        rt.fanning_out.discard(run.incident_id)
 
 
 async def on_playbook_triggered(rt: Runtime, run: PlaybookTriggered) -> None:
-    """Fan out every task of the run at once, schedule its follow-ups, then release what is
-    already free. A redelivered run re-creates nothing: each creation expects an empty task
-    subject, and assignments are deterministic."""
+    if run.incident_id in rt.fanning_out:
+        return  # this process is fanning it out right now
+    if not await _fanned_out(rt, run):
+        await fan_out(rt, run)
+
+
+async def _fanned_out(rt: Runtime, run: PlaybookTriggered) -> bool:
+    existing = {subject.split(".")[4] for subject in await rt.store.subjects(
+        subjects.incident_tasks(run.incident_id)
+    )}  # fmt: skip
+    return all(template.key in existing for template in run.tasks)
+
+
+async def fan_out(rt: Runtime, run: PlaybookTriggered) -> None:
+    """Create every task of the run, schedule its follow-ups, then release what is already
+    free. Running it again re-creates nothing: each creation expects an empty task subject,
+    and assignments are deterministic."""
     events = runs.instantiate(run, rt.roster, utc_now())
-    window = asyncio.Semaphore(FAN_OUT_WINDOW)
-
-    async def create(event: TaskCreated | TaskSkipped) -> None:
-        async with window:
-            # A conflict means it was created before a crash, or by another replica.
-            with contextlib.suppress(ConcurrencyConflict):
-                await append_task_event(rt.store, event, 0)
-
-    await asyncio.gather(*(create(event) for event in events))
+    for start in range(0, len(events), FAN_OUT_BATCH):
+        await _create_all(rt.store, events[start : start + FAN_OUT_BATCH])
     skipped = {e.task.key for e in events if isinstance(e, TaskSkipped)}
     for due in runs.follow_ups_due(run, skipped):
         await rt.store.schedule(_follow_up_schedule(due), _follow_up_target(due), due.due_at, due)
@@ -73,6 +90,28 @@ async def on_playbook_triggered(rt: Runtime, run: PlaybookTriggered) -> None:
     )
     # Prerequisites may have been skipped, or (after a crash) completed before a task existed.
     await settle(rt, run, [t for t in run.tasks if t.depends_on])
+
+
+async def _create_all(store: EventStore, events: list[TaskCreated | TaskSkipped]) -> None:
+    """One atomic batch; if some already exist (a crash, another replica), one by one."""
+    try:
+        await store.append_batch([_creation(event) for event in events])
+    except ConcurrencyConflict:
+
+        async def create(event: TaskCreated | TaskSkipped) -> None:
+            with contextlib.suppress(ConcurrencyConflict):
+                await append_task_event(store, event, 0)
+
+        await asyncio.gather(*(create(event) for event in events))
+
+
+def _creation(event: TaskCreated | TaskSkipped) -> tuple[str, TaskCreated | TaskSkipped, Expect]:
+    task = event.task
+    return (
+        subjects.task_event(task.incident_id, task.key, event_verb(event)),
+        event,
+        Expect(subjects.task_filter(task.incident_id, task.key), 0),
+    )
 
 
 def _follow_up_schedule(due: FollowUpDue) -> str:
@@ -93,18 +132,28 @@ async def _statuses(
     return dict(zip(keys, loaded, strict=True))
 
 
+async def _satisfied_keys(rt: Runtime, incident_id: str) -> set[str]:
+    """Keys of the incident's tasks that completed or were skipped: one request, however many
+    tasks the run has."""
+    found = await rt.store.subjects(subjects.incident_tasks(incident_id))
+    return {
+        parts[4]
+        for parts in (subject.split(".") for subject in found)
+        if parts[5] in ("completed", "skipped")
+    }
+
+
 async def settle(rt: Runtime, run: PlaybookTriggered, candidates: list[TaskTemplate]) -> None:
     """Release each candidate whose prerequisites are all done, and complete the response once
     every required task is. The last completion to land always sees all the others."""
-    needed = {k for t in candidates for k in t.depends_on} | set(runs.required_keys(run))
-    states = await _statuses(rt.store, run.incident_id, needed)
+    done = await _satisfied_keys(rt, run.incident_id)
 
     def satisfied(key: str) -> bool:
-        state = states.get(key)
-        return state is not None and state.task.status in runs.SATISFIED
+        return key in done
 
     for template in candidates:
         if all(satisfied(k) for k in template.depends_on):
+            states = await _statuses(rt.store, run.incident_id, template.depends_on)
             finished = [s.at for k in template.depends_on if (s := states[k]) is not None]
             await release(rt.store, run, template, max(finished) if finished else None)
     if all(satisfied(k) for k in runs.required_keys(run)):
@@ -144,8 +193,14 @@ async def release(
 
 
 async def _run_of(rt: Runtime, incident_id: str) -> PlaybookTriggered | None:
-    found = await rt.store.last_of(subjects.playbook_triggered(incident_id), PlaybookTriggered)
-    return found.event if found else None
+    # A run never changes once triggered, so it is read from the stream once per process.
+    run = rt.runs.get(incident_id)
+    if run is None:
+        found = await rt.store.last_of(subjects.playbook_triggered(incident_id), PlaybookTriggered)
+        if found is None:
+            return None
+        run = rt.remember_run(found.event)
+    return run
 
 
 async def on_task_completed(rt: Runtime, event: TaskCompleted) -> None:

@@ -78,7 +78,18 @@ async def project(rt: Runtime, body: bytes, seq: int) -> None:
         record = TaskRecord(seq=seq, task=event.task)
         await _compare_and_swap(rt.tasks, event.task.task_id, partial(_advance_task, record))
     else:
-        await _compare_and_swap(rt.incidents, event.incident_id, partial(_fold_incident, event))
+        try:
+            await _compare_and_swap(rt.incidents, event.incident_id, partial(_fold_incident, event))
+        except MissingIncident:
+            found = await rt.store.last_of(
+                subjects.incident_logged(event.incident_id), IncidentLogged
+            )
+            if found is None:
+                raise
+            await _compare_and_swap(
+                rt.incidents, event.incident_id, partial(_fold_incident, found.event)
+            )
+            await _compare_and_swap(rt.incidents, event.incident_id, partial(_fold_incident, event))
 
 
 def build(rt: Runtime) -> NatsRouter:
