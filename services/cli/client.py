@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Coroutine
 from typing import Any, NoReturn, TypeVar
@@ -13,6 +12,7 @@ from rich.console import Console
 
 from schemas.commands import Reply
 from schemas.yaml_source import SourceInvalid
+from services.core import loop
 from services.core.broker import NatsUnreachable, connect
 from services.core.embedded import EmbeddedNatsError
 from services.core.rpc import ServiceUnavailable, call
@@ -32,7 +32,7 @@ def fail(message: str) -> NoReturn:
 
 def execute(work: Coroutine[Any, Any, T]) -> T:
     try:
-        return asyncio.run(work)
+        return loop.run(work)
     except NatsUnreachable as exc:
         fail(f"cannot reach NATS at {exc.url} (is `pathways up` running? see --nats-url)")
     except (ServiceUnavailable, Refusal, EmbeddedNatsError) as exc:

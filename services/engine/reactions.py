@@ -43,7 +43,9 @@ async def on_incident_logged(rt: Runtime, incident: IncidentLogged) -> None:
     if pinned is None:
         return
     try:
-        run, _ = await start_run(rt, incident, pinned.playbook.id, how="automatic", actor="engine")
+        run, created = await start_run(
+            rt, incident, pinned.playbook.id, how="automatic", actor="engine"
+        )
     except Refused as exc:
         # Someone triggered another playbook by hand first; theirs stands.
         log.warning("automatic_trigger_skipped", incident_id=incident.incident_id, reason=exc.code)
@@ -52,7 +54,7 @@ async def on_incident_logged(rt: Runtime, incident: IncidentLogged) -> None:
     # incident.logged (or the playbook.triggered reaction) finishes the job.
     rt.fanning_out.add(run.incident_id)
     try:
-        if not await _fanned_out(rt, run):
+        if created or not await _fanned_out(rt, run):
             await fan_out(rt, run)
     finally:
         rt.fanning_out.discard(run.incident_id)

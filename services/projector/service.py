@@ -33,7 +33,8 @@ class MissingIncident(Exception):
 
 async def _compare_and_swap(
     bucket: KeyValue, key: str, change: Callable[[bytes | None], bytes | None]
-) -> None:
+) -> int | None:
+    """Apply `change` to the key's value; returns the new revision, None if nothing changed."""
     for _ in range(ATTEMPTS):
         try:
             entry = await bucket.get(key)
@@ -42,13 +43,11 @@ async def _compare_and_swap(
             current, revision = None, 0
         updated = change(current)
         if updated is None:
-            return
+            return None
         try:
             if revision:
-                await bucket.update(key, updated, last=revision)
-            else:
-                await bucket.create(key, updated)
-            return
+                return await bucket.update(key, updated, last=revision)
+            return await bucket.create(key, updated)
         except KeyWrongLastSequenceError:
             continue
     raise RuntimeError(f"projection of {key} kept conflicting")
@@ -68,15 +67,54 @@ def _fold_incident(event: AnyEvent, current: bytes | None) -> bytes | None:
     return IncidentSummary.model_validate_json(current).after(event).model_dump_json().encode()
 
 
-async def project(rt: Runtime, body: bytes, seq: int) -> None:
+class TaskRevisions:
+    """The bucket revision and stream sequence this process last wrote for each task, so the
+    next write is a compare-and-swap straight away instead of a read first. A stale entry only
+    costs a refused swap and a fresh read."""
+
+    LIMIT = 100_000
+
+    def __init__(self) -> None:
+        self._known: dict[str, tuple[int, int]] = {}
+
+    def get(self, key: str) -> tuple[int, int] | None:
+        return self._known.get(key)
+
+    def remember(self, key: str, revision: int, seq: int) -> None:
+        if len(self._known) >= self.LIMIT:
+            self._known.clear()
+        self._known[key] = (revision, seq)
+
+    def forget(self, key: str) -> None:
+        self._known.pop(key, None)
+
+
+async def _project_task(bucket: KeyValue, revisions: TaskRevisions, record: TaskRecord) -> None:
+    key = record.task.task_id
+    known = revisions.get(key)
+    if known is not None:
+        revision, last_seq = known
+        if last_seq >= record.seq:
+            return
+        try:
+            written = await bucket.update(key, record.model_dump_json().encode(), last=revision)
+            revisions.remember(key, written, record.seq)
+            return
+        except KeyWrongLastSequenceError:
+            revisions.forget(key)
+    swapped = await _compare_and_swap(bucket, key, partial(_advance_task, record))
+    if swapped is not None:
+        revisions.remember(key, swapped, record.seq)
+
+
+async def project(rt: Runtime, revisions: TaskRevisions, body: bytes, seq: int) -> None:
     try:
         event = ANY_EVENT.validate_json(body)
     except ValidationError:
         log.error("event_unreadable", consumer=DURABLE, seq=seq)
         return
     if isinstance(event, TaskEvent):
-        record = TaskRecord(seq=seq, task=event.task)
-        await _compare_and_swap(rt.tasks, event.task.task_id, partial(_advance_task, record))
+        await _project_task(rt.tasks, revisions, TaskRecord(seq=seq, task=event.task))
     else:
         try:
             await _compare_and_swap(rt.incidents, event.incident_id, partial(_fold_incident, event))
@@ -98,7 +136,7 @@ def build(rt: Runtime) -> NatsRouter:
         router,
         subjects.EVENTS_ALL,
         DURABLE,
-        partial(project, rt),
+        partial(project, rt, TaskRevisions()),
         max_workers=8,
         batch_size=64,
         ack_wait=rt.settings.ack_wait_seconds,
