@@ -7,7 +7,6 @@ so two replicas can never both decide the same transition.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from dataclasses import dataclass
@@ -16,11 +15,11 @@ from typing import Generic, TypeVar
 
 from nats.aio.client import Client
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import APIError, NotFoundError
 
 from schemas.events import ANY_EVENT, AnyEvent, Event
 from schemas.subjects import EVENTS_STREAM
+from services.core.readers import read_messages
 
 WRONG_LAST_SEQUENCE = 10071
 DUPLICATE_IN_BATCH = 10201  # a message id in the batch was seen before: the batch is refused
@@ -138,44 +137,10 @@ class EventStore:
             return None
         return Stored(found.event, found.seq, found.subject)
 
-    async def exists(self, subject: str) -> bool:
-        try:
-            await self._js.get_msg(self._stream, subject=subject, direct=True)
-        except NotFoundError:
-            return False
-        return True
-
-    async def read(self, subject_filter: str, timeout: float = 5.0) -> list[Stored[AnyEvent]]:
+    async def read(self, subject_filter: str) -> list[Stored[AnyEvent]]:
         """Every event on a subject filter, in stream order."""
-        sub = await self._js.pull_subscribe(
-            subject_filter,
-            stream=self._stream,
-            config=ConsumerConfig(
-                ack_policy=AckPolicy.NONE,
-                deliver_policy=DeliverPolicy.ALL,
-                inactive_threshold=30.0,
-                mem_storage=True,
-            ),
-        )
-        try:
-            info = await sub.consumer_info()
-            remaining = info.num_pending or 0
-            events: list[Stored[AnyEvent]] = []
-            while remaining > 0:
-                batch = await sub.fetch(min(remaining, 256), timeout=timeout)
-                for msg in batch:
-                    events.append(
-                        Stored(
-                            ANY_EVENT.validate_json(msg.data),
-                            msg.metadata.sequence.stream,
-                            msg.subject,
-                        )
-                    )
-                remaining -= len(batch)
-            return events
-        finally:
-            await sub.unsubscribe()
-
-    async def all_exist(self, subjects: list[str]) -> bool:
-        found = await asyncio.gather(*(self.exists(subject) for subject in subjects))
-        return all(found)
+        messages = await read_messages(self._js, self._stream, subject_filter)
+        return [
+            Stored(ANY_EVENT.validate_json(m.data), m.metadata.sequence.stream, m.subject)
+            for m in messages
+        ]

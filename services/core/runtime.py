@@ -63,6 +63,12 @@ class Runtime:
                 )
 
     @property
+    def js(self) -> JetStreamContext:
+        if self._js is None:
+            raise NotAttached("runtime used before attach()")
+        return self._js
+
+    @property
     def attached(self) -> bool:
         return self._store is not None
 

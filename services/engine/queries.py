@@ -9,6 +9,7 @@ from nats.js.errors import KeyNotFoundError
 from schemas.commands import ErrorCode, GetPlaybook, ListPlaybooks, ListTasks, Reply
 from schemas.enums import Tier
 from schemas.playbook import PinnedPlaybook
+from schemas.subjects import TASKS_BUCKET
 from schemas.tasks import TaskSnapshot
 from schemas.views import PlaybookInfo, TaskRecord
 from services.core.errors import Refused
@@ -29,7 +30,9 @@ def visible(task: TaskSnapshot, viewer: str | None) -> TaskSnapshot:
 
 async def list_tasks(rt: Runtime, query: ListTasks) -> Reply:
     key_filter = f"{query.incident_id}.*" if query.incident_id else ">"
-    records = [TaskRecord.model_validate_json(raw) for raw in await values(rt.tasks, key_filter)]
+    records = [
+        TaskRecord.model_validate_json(raw) for raw in await values(rt.js, TASKS_BUCKET, key_filter)
+    ]
     tasks = [
         visible(r.task, query.viewer)
         for r in records

@@ -99,7 +99,10 @@ async def get_incident(rt: Runtime, query: GetIncident) -> Reply:
 
 
 async def list_incidents(rt: Runtime, query: ListIncidents) -> Reply:
-    found = [IncidentSummary.model_validate_json(raw) for raw in await values(rt.incidents)]
+    found = [
+        IncidentSummary.model_validate_json(raw)
+        for raw in await values(rt.js, subjects.INCIDENTS_BUCKET)
+    ]
     found.sort(key=lambda s: s.logged_at, reverse=True)
     return ok([s.model_dump(mode="json") for s in found], changed=False)
 

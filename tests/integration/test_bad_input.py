@@ -6,7 +6,8 @@ import pytest
 from nats.aio.client import Client
 
 from schemas import subjects
-from schemas.commands import ErrorCode, Reply
+from schemas.commands import ErrorCode, GetTimeline, ListIncidents, ListTasks, Reply
+from services.core.runtime import Runtime
 from tests.integration.conftest import Caller
 from tests.integration.helpers import log_incident
 
@@ -49,3 +50,22 @@ async def test_services_keep_serving_after_bad_input(nc: Client, caller: Caller)
         await nc.request(subjects.CMD_INCIDENT_LOG, payload, timeout=5)
     incident_id = await log_incident(caller, "drill-manual")
     assert incident_id.startswith("INC-")
+
+
+async def test_queries_leave_no_consumers_behind(caller: Caller, runtime: Runtime) -> None:
+    """Every list and timeline reads through a consumer of its own; none may outlive it."""
+    incident_id = await log_incident(caller, "drill-manual")
+
+    async def consumers() -> int:
+        counts = [
+            (await runtime.js.stream_info(name)).state.consumer_count
+            for name in ("KV_pw_tasks", "KV_pw_incidents", "PATHWAYS_EVENTS")
+        ]
+        return sum(counts)
+
+    before = await consumers()
+    for _ in range(20):
+        await caller.ok(subjects.QRY_TASK_LIST, ListTasks(incident_id=incident_id))
+        await caller.ok(subjects.QRY_INCIDENT_LIST, ListIncidents())
+        await caller.ok(subjects.QRY_TIMELINE, GetTimeline(incident_id=incident_id))
+    assert await consumers() == before

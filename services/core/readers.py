@@ -1,0 +1,51 @@
+"""Reading a slice of a stream once: an ephemeral consumer, drained, then deleted."""
+
+from __future__ import annotations
+
+import contextlib
+
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
+
+# If this process dies mid-read, the server removes the reader on its own after this long.
+READER_IDLE_SECONDS = 10.0
+FETCH_SIZE = 256
+
+
+async def read_messages(
+    js: JetStreamContext,
+    stream: str,
+    subject_filter: str,
+    *,
+    last_per_subject: bool = False,
+    timeout: float = 5.0,
+) -> list[Msg]:
+    """Every message on the filter in stream order (or only each subject's last one)."""
+    sub = await js.pull_subscribe(
+        subject_filter,
+        stream=stream,
+        config=ConsumerConfig(
+            ack_policy=AckPolicy.NONE,
+            deliver_policy=DeliverPolicy.LAST_PER_SUBJECT
+            if last_per_subject
+            else DeliverPolicy.ALL,
+            inactive_threshold=READER_IDLE_SECONDS,
+            mem_storage=True,
+        ),
+    )
+    info = await sub.consumer_info()
+    try:
+        remaining = info.num_pending or 0
+        found: list[Msg] = []
+        while remaining > 0:
+            batch = await sub.fetch(min(remaining, FETCH_SIZE), timeout=timeout)
+            found.extend(batch)
+            remaining -= len(batch)
+        return found
+    finally:
+        await sub.unsubscribe()
+        # Unsubscribing leaves the consumer on the server until it times out; remove it now.
+        with contextlib.suppress(NotFoundError):
+            await js.delete_consumer(stream, info.name)
