@@ -14,6 +14,14 @@ READER_IDLE_SECONDS = 10.0
 FETCH_SIZE = 256
 
 
+def _last_per_subject(messages: list[Msg]) -> list[Msg]:
+    """A subject updated during the read is delivered twice; keep its newest message."""
+    newest: dict[str, Msg] = {}
+    for message in messages:
+        newest[message.subject] = message
+    return list(newest.values())
+
+
 async def read_messages(
     js: JetStreamContext,
     stream: str,
@@ -37,13 +45,15 @@ async def read_messages(
     )
     info = await sub.consumer_info()
     try:
-        remaining = info.num_pending or 0
         found: list[Msg] = []
-        while remaining > 0:
-            batch = await sub.fetch(min(remaining, FETCH_SIZE), timeout=timeout)
+        pending = info.num_pending or 0
+        # Count on what each message says is left, not on the count at the start: writes
+        # landing during the read can replace (and so remove) messages not delivered yet.
+        while pending > 0:
+            batch = await sub.fetch(FETCH_SIZE, timeout=timeout)
             found.extend(batch)
-            remaining -= len(batch)
-        return found
+            pending = batch[-1].metadata.num_pending if batch else 0
+        return _last_per_subject(found) if last_per_subject else found
     finally:
         await sub.unsubscribe()
         # Unsubscribing leaves the consumer on the server until it times out; remove it now.
