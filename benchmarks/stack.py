@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import time
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
@@ -18,19 +17,12 @@ from benchmarks.common import ROSTER, say
 from benchmarks.playbook import write_playbooks
 from services.app import SERVICES, load_runtime, serve
 from services.core.broker import connect
-from services.core.embedded import EmbeddedNats
+from services.core.embedded import EmbeddedNats, free_port
 from services.core.logging import configure_logging
 from services.core.runtime import NotAttached, Runtime
 from services.core.settings import LogFormat, Settings
 
 T = TypeVar("T")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def bench_settings(server: EmbeddedNats, port: int, workdir: Path, playbooks: Path) -> Settings:

@@ -45,6 +45,14 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
     return False
 
 
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on now (for tests and benchmarks that start their own server)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
 def server_config(data_dir: Path, port: int) -> str:
     # sync_interval: always — a single node must not lose an acknowledged write on power loss.
     store = (data_dir / "jetstream").resolve()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from schemas import subjects
-from schemas.commands import ActOnTask, ListTasks, LogIncident, TaskVerb
+from schemas.commands import ActOnTask, ListTasks, LogIncident, Reply, TaskVerb, TriggerPlaybook
 from schemas.enums import Severity
 from schemas.tasks import TaskSnapshot
 from tests.integration.conftest import Caller
@@ -31,6 +31,19 @@ async def log_incident(
     assert isinstance(reply.data, dict)
     incident_id: str = reply.data["incident"]["incident_id"]
     return incident_id
+
+
+async def trigger(caller: Caller, incident_id: str, playbook_id: str) -> Reply:
+    """Trigger a playbook by hand; the reply, whether it succeeded or not."""
+    return await caller(
+        subjects.CMD_PLAYBOOK_TRIGGER,
+        TriggerPlaybook(
+            request_id=request_id(),
+            actor="renee.alvarez",
+            incident_id=incident_id,
+            playbook_id=playbook_id,
+        ),
+    )
 
 
 async def tasks_of(caller: Caller, incident_id: str) -> dict[str, TaskSnapshot]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from schemas import subjects
-from schemas.commands import ErrorCode, GetIncident, TaskVerb, TriggerPlaybook
+from schemas.commands import ErrorCode, GetIncident, TaskVerb
 from schemas.enums import IncidentStatus, Role, Severity, TaskStatus
 from schemas.views import IncidentSummary
 from services.core.runtime import Runtime
@@ -14,10 +14,11 @@ from tests.integration.helpers import (
     act,
     log_incident,
     tasks_of,
+    trigger,
     wait_for_status,
     wait_for_tasks,
 )
-from tests.support import eventually, request_id
+from tests.support import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -90,16 +91,8 @@ async def test_response_completes_when_every_required_task_is_complete(caller: C
 
 async def test_playbook_without_automatic_trigger_waits_to_be_triggered(caller: Caller) -> None:
     incident_id = await log_incident(caller, "drill-manual")
-    reply = await caller.ok(
-        subjects.CMD_PLAYBOOK_TRIGGER,
-        TriggerPlaybook(
-            request_id=request_id(),
-            actor="renee.alvarez",
-            incident_id=incident_id,
-            playbook_id="drill-manual",
-        ),
-    )
-    assert reply.changed
+    reply = await trigger(caller, incident_id, "drill-manual")
+    assert reply.ok and reply.changed
     tasks = await wait_for_tasks(caller, incident_id, 1)
     assert tasks["briefing"].status is TaskStatus.ASSIGNED
 
@@ -107,15 +100,7 @@ async def test_playbook_without_automatic_trigger_waits_to_be_triggered(caller: 
 async def test_second_playbook_for_an_incident_is_refused(caller: Caller) -> None:
     incident_id = await log_incident(caller, "drill-chain")
     await wait_for_tasks(caller, incident_id, 5)
-    reply = await caller(
-        subjects.CMD_PLAYBOOK_TRIGGER,
-        TriggerPlaybook(
-            request_id=request_id(),
-            actor="renee.alvarez",
-            incident_id=incident_id,
-            playbook_id="drill-manual",
-        ),
-    )
+    reply = await trigger(caller, incident_id, "drill-manual")
     assert not reply.ok and reply.error is not None
     assert reply.error.code is ErrorCode.CONFLICT
     assert "already runs playbook drill-chain" in reply.error.message
@@ -131,26 +116,10 @@ async def test_manual_flag_and_low_severity_start_nothing(caller: Caller) -> Non
 
 
 async def test_trigger_names_unknown_incident_and_playbook(caller: Caller) -> None:
-    unknown_incident = await caller(
-        subjects.CMD_PLAYBOOK_TRIGGER,
-        TriggerPlaybook(
-            request_id=request_id(),
-            actor="a",
-            incident_id="INC-ZZZZZZZZ",
-            playbook_id="drill-manual",
-        ),
-    )
+    unknown_incident = await trigger(caller, "INC-ZZZZZZZZ", "drill-manual")
     assert unknown_incident.error is not None
     assert unknown_incident.error.code is ErrorCode.NOT_FOUND
     incident_id = await log_incident(caller, "drill-manual")
-    unknown_playbook = await caller(
-        subjects.CMD_PLAYBOOK_TRIGGER,
-        TriggerPlaybook(
-            request_id=request_id(),
-            actor="a",
-            incident_id=incident_id,
-            playbook_id="no-such-playbook",
-        ),
-    )
+    unknown_playbook = await trigger(caller, incident_id, "no-such-playbook")
     assert unknown_playbook.error is not None
     assert "no playbook no-such-playbook" in unknown_playbook.error.message
