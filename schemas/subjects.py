@@ -13,9 +13,19 @@ from schemas.base import Contract
 
 EVENTS_STREAM = "PATHWAYS_EVENTS"
 EVENTS_ALL = "pw.evt.>"
-# Pending schedules (follow-ups, later deadlines). The server publishes each into pw.evt.>
-# when it comes due, so they live in the same stream.
+
+# Timers live in a stream of their own: allowing message schedules on a stream also allows
+# rollup headers, and the events stream must never accept one. A pending schedule sits on
+# pw.sched.<incident>.<kind>.<key>; when it comes due the server publishes its body to
+# pw.timer.<incident>.<kind>.<key> in the same stream, where the engine picks it up.
+TIMERS_STREAM = "PATHWAYS_TIMERS"
 SCHEDULES_ALL = "pw.sched.>"
+TIMERS_FIRED = "pw.timer.>"
+
+# Reactions that failed every delivery (or can never succeed) land here, to be listed and
+# replayed by an operator: pw.dlq.<consumer>.
+DEAD_LETTERS_STREAM = "PATHWAYS_DEAD_LETTERS"
+DEAD_LETTERS_ALL = "pw.dlq.>"
 
 TASKS_BUCKET = "pw_tasks"
 INCIDENTS_BUCKET = "pw_incidents"
@@ -40,6 +50,7 @@ ON_PLAYBOOK_TRIGGERED = "pw.evt.*.playbook.triggered"
 ON_TASK_COMPLETED = "pw.evt.*.task.*.completed"
 ON_TASK_DECLINED = "pw.evt.*.task.*.declined"
 ON_FOLLOW_UP_DUE = "pw.evt.*.followup.*.due"
+ON_FOLLOW_UP_TIMER = "pw.timer.*.followup.*"
 
 
 def incident_events(incident_id: str) -> str:
@@ -79,8 +90,17 @@ def follow_up_schedule(incident_id: str, key: str) -> str:
     return f"pw.sched.{incident_id}.followup.{key}"
 
 
+def follow_up_timer(incident_id: str, key: str) -> str:
+    """Where the server publishes a follow-up's schedule when it comes due."""
+    return f"pw.timer.{incident_id}.followup.{key}"
+
+
 def follow_up_due(incident_id: str, key: str) -> str:
     return f"pw.evt.{incident_id}.followup.{key}.due"
+
+
+def follow_up_filter(incident_id: str, key: str) -> str:
+    return f"pw.evt.{incident_id}.followup.{key}.>"
 
 
 def response_completed(incident_id: str) -> str:
@@ -106,9 +126,21 @@ class BucketSpec(Contract):
 
 EVENTS = StreamSpec(
     name=EVENTS_STREAM,
-    subjects=(EVENTS_ALL, SCHEDULES_ALL),
+    subjects=(EVENTS_ALL,),
     duplicate_window=timedelta(minutes=2),
     description="Every Pathways event, the source of truth for incidents and tasks",
+)
+TIMERS = StreamSpec(
+    name=TIMERS_STREAM,
+    subjects=(SCHEDULES_ALL, TIMERS_FIRED),
+    duplicate_window=timedelta(minutes=2),
+    description="Pending deadlines and follow-ups (NATS scheduled messages), and those that fired",
+)
+DEAD_LETTERS = StreamSpec(
+    name=DEAD_LETTERS_STREAM,
+    subjects=(DEAD_LETTERS_ALL,),
+    duplicate_window=timedelta(minutes=2),
+    description="Reactions that failed every delivery, kept for an operator to replay",
 )
 BUCKETS = (
     BucketSpec(name=TASKS_BUCKET, description="Projection: the latest snapshot of every task"),

@@ -14,12 +14,20 @@ from nats.js.api import KeyValueConfig, StorageType, StreamConfig
 from nats.js.errors import BadRequestError, NotFoundError
 from nats.js.kv import KeyValue
 
-from schemas.subjects import BUCKETS, EVENTS, INCIDENTS_BUCKET, TASKS_BUCKET
+from schemas.subjects import (
+    BUCKETS,
+    DEAD_LETTERS,
+    EVENTS,
+    INCIDENTS_BUCKET,
+    TASKS_BUCKET,
+    TIMERS,
+)
 from services.core.logging import BROKER_LOGGER
 
 # Subscribers bind to the stream declared below; FastStream must not re-declare it with its own
 # idea of the configuration.
 EVENTS_JSTREAM = JStream(EVENTS.name, declare=False)
+TIMERS_JSTREAM = JStream(TIMERS.name, declare=False)
 
 
 async def undecoded(message: NatsMessage) -> NatsMessage:
@@ -97,11 +105,31 @@ async def _declare(js: JetStreamContext, replicas: int) -> None:
         allow_msg_schedules=True,
         allow_atomic=True,
     )
-    try:
-        await js.stream_info(EVENTS.name)
-        await js.update_stream(config)
-    except NotFoundError:
-        await js.add_stream(config)
+    timers = StreamConfig(
+        name=TIMERS.name,
+        description=TIMERS.description,
+        subjects=list(TIMERS.subjects),
+        storage=StorageType.FILE,
+        num_replicas=replicas,
+        duplicate_window=TIMERS.duplicate_window.total_seconds(),
+        allow_direct=True,
+        allow_msg_schedules=True,
+    )
+    dead_letters = StreamConfig(
+        name=DEAD_LETTERS.name,
+        description=DEAD_LETTERS.description,
+        subjects=list(DEAD_LETTERS.subjects),
+        storage=StorageType.FILE,
+        num_replicas=replicas,
+        duplicate_window=DEAD_LETTERS.duplicate_window.total_seconds(),
+        allow_direct=True,
+    )
+    for stream in (config, timers, dead_letters):
+        try:
+            await js.stream_info(stream.name or "")
+            await js.update_stream(stream)
+        except NotFoundError:
+            await js.add_stream(stream)
     for bucket in BUCKETS:
         try:
             await js.key_value(bucket.name)

@@ -10,3 +10,8 @@ class Refused(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+class Unprocessable(Exception):
+    """A message this version can never handle (an event type it does not know, a body that does
+    not parse): it goes to the dead letters at once instead of being retried."""

@@ -18,7 +18,7 @@ from nats.js import JetStreamContext
 from nats.js.errors import APIError, NotFoundError
 
 from schemas.events import ANY_EVENT, AnyEvent, Event
-from schemas.subjects import EVENTS_STREAM
+from schemas.subjects import EVENTS_STREAM, TIMERS_STREAM
 from services.core.readers import read_messages
 
 WRONG_LAST_SEQUENCE = 10071
@@ -111,15 +111,16 @@ class EventStore:
         return set(info.state.subjects or {})
 
     async def schedule(self, subject: str, target: str, at: datetime, event: Event) -> None:
-        """Have the server append `event` to `target` at `at`. The schedule lives in the stream,
-        so it survives restarts of every service; one subject holds one schedule."""
+        """Have the server publish `event` to `target` at `at`, both in the timers stream. The
+        schedule lives on the server, so it survives restarts of every service; one subject
+        holds one schedule, and publishing to it again replaces it."""
         headers = {
             "Nats-Msg-Id": f"{event.event_id}.scheduled",
             "Nats-Schedule": f"@at {at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}",
             "Nats-Schedule-Target": target,
         }
         await self._js.publish(
-            subject, event.model_dump_json().encode(), stream=self._stream, headers=headers
+            subject, event.model_dump_json().encode(), stream=TIMERS_STREAM, headers=headers
         )
 
     async def last(self, subject_filter: str) -> Stored[AnyEvent] | None:

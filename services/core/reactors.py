@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from faststream import AckPolicy
-from faststream.nats import NatsMessage, NatsRouter, PullSub
+from faststream.nats import JStream, NatsMessage, NatsRouter, PullSub
 from nats.js.api import ConsumerConfig
 from pydantic import BaseModel, ValidationError
 
@@ -35,6 +35,7 @@ def consume(
     max_workers: int = 1,
     batch_size: int = 16,
     ack_wait: float = 30.0,
+    stream: JStream = EVENTS_JSTREAM,
 ) -> None:
     """Run `handler(body, stream_sequence)` for every event on the filter, via a durable
     pull consumer that replicas share."""
@@ -45,7 +46,7 @@ def consume(
     on_message.__name__ = durable.replace("-", "_")
     router.subscriber(
         subject_filter,
-        stream=EVENTS_JSTREAM,
+        stream=stream,
         durable=durable,
         pull_sub=PullSub(batch_size=batch_size, timeout=5.0),
         config=ConsumerConfig(
@@ -71,6 +72,7 @@ def react(
     max_workers: int = 1,
     batch_size: int = 16,
     ack_wait: float = 30.0,
+    stream: JStream = EVENTS_JSTREAM,
 ) -> None:
     """Like `consume`, with the body parsed as `model`."""
 
@@ -91,4 +93,5 @@ def react(
         max_workers=max_workers,
         batch_size=batch_size,
         ack_wait=ack_wait,
+        stream=stream,
     )

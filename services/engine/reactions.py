@@ -123,7 +123,7 @@ def _follow_up_schedule(due: FollowUpDue) -> str:
 
 
 def _follow_up_target(due: FollowUpDue) -> str:
-    return subjects.follow_up_due(due.incident_id, runs.follow_up_key(due.parent_key, due.number))
+    return subjects.follow_up_timer(due.incident_id, runs.follow_up_key(due.parent_key, due.number))
 
 
 async def _statuses(
@@ -234,6 +234,17 @@ async def on_task_declined(rt: Runtime, event: TaskDeclined) -> None:
         log.info("task_reassigned", task_id=loaded.task.task_id)
         return
     raise RuntimeError(f"could not reassign {event.task.task_id}")
+
+
+async def on_follow_up_timer(rt: Runtime, due: FollowUpDue) -> None:
+    """A follow-up's schedule fired in the timers stream: record that it came due, once."""
+    key = runs.follow_up_key(due.parent_key, due.number)
+    with contextlib.suppress(ConcurrencyConflict):
+        await rt.store.append(
+            subjects.follow_up_due(due.incident_id, key),
+            due,
+            Expect(subjects.follow_up_filter(due.incident_id, key), 0),
+        )
 
 
 async def on_follow_up_due(rt: Runtime, due: FollowUpDue) -> None:

@@ -15,6 +15,7 @@ from schemas.events import (
     TaskCompleted,
     TaskDeclined,
 )
+from services.core.broker import TIMERS_JSTREAM
 from services.core.reactors import react
 from services.core.rpc import serve
 from services.core.runtime import Runtime
@@ -46,4 +47,7 @@ def build(rt: Runtime) -> NatsRouter:
           partial(reactions.on_task_declined, rt), max_workers=4, ack_wait=wait)  # fmt: skip
     react(router, subjects.ON_FOLLOW_UP_DUE, "engine-on-follow-up-due", FollowUpDue,
           partial(reactions.on_follow_up_due, rt), max_workers=4, ack_wait=wait)  # fmt: skip
+    react(router, subjects.ON_FOLLOW_UP_TIMER, "engine-on-follow-up-timer", FollowUpDue,
+          partial(reactions.on_follow_up_timer, rt), max_workers=4, ack_wait=wait,
+          stream=TIMERS_JSTREAM)  # fmt: skip
     return router
