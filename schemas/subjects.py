@@ -52,6 +52,14 @@ ON_TASK_DECLINED = "pw.evt.*.task.*.declined"
 ON_FOLLOW_UP_DUE = "pw.evt.*.followup.*.due"
 ON_FOLLOW_UP_TIMER = "pw.timer.*.followup.*"
 
+# Every playbook run and every completed response, across incidents (the reconciler's scan).
+ALL_RUNS = "pw.evt.*.playbook.*"
+ALL_RESPONSES_COMPLETED = "pw.evt.*.response.completed"
+
+# The reconciler's own repeating schedule, and where it fires; one engine replica takes each.
+RECONCILE_SCHEDULE = "pw.sched.reconcile"
+RECONCILE_TICK = "pw.timer.reconcile"
+
 
 def incident_events(incident_id: str) -> str:
     return f"pw.evt.{incident_id}.>"
@@ -67,6 +75,10 @@ def incident_filter(incident_id: str) -> str:
 
 def playbook_triggered(incident_id: str) -> str:
     return f"pw.evt.{incident_id}.playbook.triggered"
+
+
+def run_in_place(incident_id: str) -> str:
+    return f"pw.evt.{incident_id}.playbook.in_place"
 
 
 def playbook_filter(incident_id: str) -> str:
@@ -97,6 +109,10 @@ def follow_up_timer(incident_id: str, key: str) -> str:
 
 def follow_up_due(incident_id: str, key: str) -> str:
     return f"pw.evt.{incident_id}.followup.{key}.due"
+
+
+def incident_follow_ups_due(incident_id: str) -> str:
+    return f"pw.evt.{incident_id}.followup.*.due"
 
 
 def follow_up_filter(incident_id: str, key: str) -> str:

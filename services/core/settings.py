@@ -33,3 +33,9 @@ class Settings(BaseSettings):
     # How long a reaction (a fan-out, a release) may run before JetStream redelivers it to
     # another replica; a crashed engine's unfinished work resumes after this.
     ack_wait_seconds: float = Field(default=30.0, gt=0)
+    # Exit at once (no clean-up, like a SIGKILL) when this named step is reached; for crash
+    # tests only. The names are listed in docs/architecture.md ("Fan-out").
+    failpoint: str = ""
+    # How often one engine replica sweeps for unfinished runs (the reconciler); every engine
+    # also sweeps once when it starts.
+    reconcile_interval_seconds: float = Field(default=300.0, ge=1)

@@ -16,12 +16,14 @@ from schemas.events import (
     TaskDeclined,
 )
 from services.core.broker import TIMERS_JSTREAM
-from services.core.reactors import react
+from services.core.logging import get_logger
+from services.core.reactors import consume, react
 from services.core.rpc import serve
 from services.core.runtime import Runtime
-from services.engine import commands, queries, reactions
+from services.engine import commands, queries, reactions, reconcile
 
 QUEUE = "engine"
+log = get_logger(__name__)
 
 
 def build(rt: Runtime) -> NatsRouter:
@@ -50,4 +52,13 @@ def build(rt: Runtime) -> NatsRouter:
     react(router, subjects.ON_FOLLOW_UP_TIMER, "engine-on-follow-up-timer", FollowUpDue,
           partial(reactions.on_follow_up_timer, rt), max_workers=4, ack_wait=wait,
           stream=TIMERS_JSTREAM)  # fmt: skip
+    consume(router, subjects.RECONCILE_TICK, "engine-reconcile", partial(reconcile.on_tick, rt),
+            ack_wait=wait, stream=TIMERS_JSTREAM)  # fmt: skip
     return router
+
+
+async def started(rt: Runtime) -> None:
+    """Once connected: keep the reconciler's schedule, and sweep once now, so what a crash
+    left unfinished is repaired without waiting for the first tick."""
+    await reconcile.start_schedule(rt)
+    await reconcile.sweep(rt)

@@ -12,6 +12,7 @@ from schemas.events import (
     IncidentLogged,
     PlaybookTriggered,
     ResponseCompleted,
+    RunInPlace,
     TaskAcknowledged,
     TaskAssigned,
     TaskCompleted,
@@ -36,6 +37,11 @@ def describe(event: AnyEvent) -> str:
             return (
                 f"Playbook {event.playbook_id} (version {event.version}) triggered {how}: "
                 f"{len(event.tasks)} tasks"
+            )
+        case RunInPlace():
+            return (
+                f"Response in place: {event.created} tasks out, {event.skipped} skipped, "
+                f"{event.follow_ups} follow-ups scheduled"
             )
         case TaskCreated():
             task = event.task
