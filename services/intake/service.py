@@ -18,6 +18,7 @@ from services.core.logging import get_logger
 from services.core.projections import values
 from services.core.rpc import ok, serve
 from services.core.runtime import Runtime
+from services.intake import attributes
 
 log = get_logger(__name__)
 QUEUE = "intake"
@@ -34,6 +35,13 @@ def suggestions(rt: Runtime, event: IncidentLogged) -> list[str]:
 async def log_incident(rt: Runtime, command: LogIncident) -> Reply:
     if command.time_scale != 1.0 and not command.exercise:
         raise Refused(ErrorCode.INVALID_REQUEST, "a time scale is only for exercises (--exercise)")
+    declared = attributes.declared_for(
+        (p.playbook for p in rt.library.values()), command.incident_type
+    )
+    try:
+        checked = attributes.checked(command.attributes, declared, command.incident_type)
+    except attributes.AttributeRefused as exc:
+        raise Refused(ErrorCode.INVALID_REQUEST, str(exc)) from None
     incident_id = incident_id_for(command.request_id)
     event = IncidentLogged(
         event_id=f"{incident_id}.logged",
@@ -43,7 +51,7 @@ async def log_incident(rt: Runtime, command: LogIncident) -> Reply:
         incident_type=command.incident_type,
         title=command.title,
         severity=command.severity,
-        attributes=command.attributes,
+        attributes=checked,
         auto_trigger=command.auto_trigger,
         involved=command.involved,
         exercise=command.exercise,
