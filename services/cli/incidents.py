@@ -13,7 +13,7 @@ from schemas.enums import Severity
 from schemas.tasks import TaskSnapshot
 from schemas.views import IncidentSummary
 from services.cli.client import execute, fail, make, new_request_id, request
-from services.cli.options import DEFAULT_URL, Actor, Json, NatsUrl, RequestIdOpt, default_actor
+from services.cli.options import DEFAULT_URL, Json, NatsUrl, RequestIdOpt, RequiredActor
 from services.cli.output import (
     incident_json,
     incident_table,
@@ -43,6 +43,7 @@ def log_incident(
         str, typer.Option("--type", help="Incident type, e.g. officer-involved-shooting.")
     ],
     title: Annotated[str, typer.Option("--title", help="A short description.")],
+    actor: RequiredActor,
     severity: Annotated[Severity, typer.Option("--severity")] = Severity.HIGH,
     attr: Annotated[list[str] | None, typer.Option("--attr", help="KEY=VALUE, repeatable.")] = None,
     exercise: Annotated[
@@ -59,7 +60,6 @@ def log_incident(
     manual: Annotated[
         bool, typer.Option("--manual", help="Do not trigger a playbook automatically.")
     ] = False,
-    actor: Actor = None,
     request_id: RequestIdOpt = None,
     as_json: Json = False,
     nats_url: NatsUrl = DEFAULT_URL,
@@ -68,7 +68,7 @@ def log_incident(
     command = make(
         LogIncident,
         request_id=request_id or new_request_id(),
-        actor=actor or default_actor(),
+        actor=actor,
         incident_type=incident_type,
         title=title,
         severity=severity,

@@ -14,7 +14,7 @@ from schemas.playbook import playbook_json_schema
 from schemas.views import PlaybookInfo
 from schemas.yaml_source import SourceInvalid
 from services.cli.client import errors, execute, fail, make, new_request_id, request
-from services.cli.options import DEFAULT_URL, Actor, Json, NatsUrl, RequestIdOpt, default_actor
+from services.cli.options import DEFAULT_URL, Json, NatsUrl, RequestIdOpt, RequiredActor
 from services.cli.output import out, print_json
 from services.core.library import playbook_files, read_playbook
 
@@ -102,7 +102,7 @@ def validate(
 def trigger(
     incident_id: Annotated[str, typer.Argument(metavar="INCIDENT")],
     name: Annotated[str, typer.Argument(metavar="NAME")],
-    actor: Actor = None,
+    actor: RequiredActor,
     request_id: RequestIdOpt = None,
     as_json: Json = False,
     nats_url: NatsUrl = DEFAULT_URL,
@@ -111,7 +111,7 @@ def trigger(
     command = make(
         TriggerPlaybook,
         request_id=request_id or new_request_id(),
-        actor=actor or default_actor(),
+        actor=actor,
         incident_id=incident_id,
         playbook_id=name,
     )

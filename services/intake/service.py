@@ -32,9 +32,24 @@ def suggestions(rt: Runtime, event: IncidentLogged) -> list[str]:
     )
 
 
+def _check_people(rt: Runtime, command: LogIncident) -> None:
+    for person in (command.actor, *command.involved):
+        problem = rt.roster.unknown_person(person)
+        if problem is not None:
+            field = "--as" if person == command.actor else "--involved"
+            raise Refused(ErrorCode.INVALID_REQUEST, f"{field}: {problem}")
+
+
+def _same_request(event: IncidentLogged, again: IncidentLogged) -> bool:
+    """Whether a retried request asks for what the first one logged (its time aside)."""
+    ignored = {"at"}
+    return event.model_dump(exclude=ignored) == again.model_dump(exclude=ignored)
+
+
 async def log_incident(rt: Runtime, command: LogIncident) -> Reply:
     if command.time_scale != 1.0 and not command.exercise:
         raise Refused(ErrorCode.INVALID_REQUEST, "a time scale is only for exercises (--exercise)")
+    _check_people(rt, command)
     declared = attributes.declared_for(
         (p.playbook for p in rt.library.values()), command.incident_type
     )
@@ -76,6 +91,13 @@ async def log_incident(rt: Runtime, command: LogIncident) -> Reply:
         found = await rt.store.last_of(subjects.incident_logged(incident_id), IncidentLogged)
         if found is None:
             raise
+        if not _same_request(found.event, event):
+            raise Refused(
+                ErrorCode.CONFLICT,
+                f"request id {command.request_id} was already used to log {incident_id} "
+                f"({found.event.incident_type}, {found.event.at:%Y-%m-%d %H:%M} UTC) with "
+                "different content; use a new request id",
+            ) from None
         event, changed = found.event, False
     automatic = [
         p

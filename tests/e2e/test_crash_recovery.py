@@ -144,7 +144,16 @@ async def test_engine_killed_mid_fan_out_and_restarted_creates_every_task_exactl
     sub = await nc.subscribe(f"pw.evt.{incident_id}.task.*.created", cb=on_created)
     try:
         logged = await Cli(cluster.nats_url).run_async(
-            "incident", "log", "--type", INCIDENT_TYPE, "--title", "Drill", "--request-id", rid
+            "incident",
+            "log",
+            "--type",
+            INCIDENT_TYPE,
+            "--title",
+            "Drill",
+            "--request-id",
+            rid,
+            "--as",
+            "renee.alvarez",
         )
         logged_ok = logged.returncode == 0 and incident_id in logged.stdout
         assert logged_ok, str(logged)
