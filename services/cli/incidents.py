@@ -23,6 +23,7 @@ from services.cli.output import (
     task_table,
     when,
 )
+from services.cli.safe import terminal_safe
 
 app = typer.Typer(help="Log and read incidents.", no_args_is_help=True)
 
@@ -140,7 +141,7 @@ def show_incident(
     if as_json:
         print_json({**incident_json(incident), "tasks": [task_json(t) for t in tasks]})
         return
-    out.print(f"[bold]{incident.incident_id}[/]  {escape(incident.title)}")
+    out.print(f"[bold]{incident.incident_id}[/]  {escape(terminal_safe(incident.title))}")
     if incident.exercise:
         out.print(f"[bold]EXERCISE[/] (time scale {incident.time_scale:g})")
     out.print(

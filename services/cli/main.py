@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
 import sys
 from pathlib import Path
@@ -20,7 +19,8 @@ from services.app import SERVICES, load_runtime, serve
 from services.cli import incidents, playbooks, tasks
 from services.cli.client import errors, execute, fail, make, request
 from services.cli.options import DEFAULT_URL, Json, NatsUrl
-from services.cli.output import entry_json, incident_json, timeline_text
+from services.cli.output import entry_json, incident_json, json_text, timeline_text
+from services.cli.safe import terminal_safe
 from services.core.embedded import EmbeddedNats
 from services.core.logging import configure_logging
 from services.core.runtime import Runtime
@@ -97,7 +97,7 @@ def _load(settings: Settings) -> Runtime:
         return load_runtime(settings)
     except SourceInvalid as exc:
         for problem in exc.errors:
-            errors.print(str(problem), markup=False)
+            errors.print(terminal_safe(str(problem)), markup=False)
         fail(f"cannot start: {len(exc.errors)} problem(s) in playbooks or roster")
 
 
@@ -140,7 +140,7 @@ def timeline(
             "incident": incident_json(found.incident),
             "entries": [entry_json(e) for e in found.entries],
         }
-        text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        text = json_text(document)
     else:
         text = timeline_text(found)
     if out_file is None:

@@ -14,6 +14,7 @@ from rich.text import Text
 
 from schemas.tasks import TaskSnapshot
 from schemas.views import IncidentSummary, Timeline, TimelineEntry
+from services.cli.safe import indented, terminal_safe, unsafe
 
 # Titles, notes and reasons are people's words: never read as markup or emoji codes.
 out = Console(
@@ -22,7 +23,19 @@ out = Console(
 
 
 def print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.write(json_text(value))
+
+
+def json_text(value: Any) -> str:
+    """Readable UTF-8, except that characters a terminal would act on stay \\u-escaped (JSON
+    escapes the C0 controls itself; C1 controls and bidirectional overrides it would not)."""
+    text = json.dumps(value, indent=2, ensure_ascii=False)
+    # A raw newline in the dump is layout: inside strings json.dumps has escaped them all.
+    return "".join(_json_escape(c) for c in text) + "\n"
+
+
+def _json_escape(char: str) -> str:
+    return f"\\u{ord(char):04x}" if char != "\n" and unsafe(char) else char
 
 
 def task_json(task: TaskSnapshot) -> dict[str, Any]:
@@ -89,8 +102,9 @@ def when(moment: datetime | None) -> str:
 
 
 def add_plain_row(table: Table, *cells: str) -> None:
-    """Cells are data, never markup: a title with [brackets] prints as written."""
-    table.add_row(*(Text(cell) for cell in cells))
+    """Cells are data, never markup: a title with [brackets] prints as written, and control
+    characters as escapes."""
+    table.add_row(*(Text(terminal_safe(cell)) for cell in cells))
 
 
 def task_table(tasks: list[TaskSnapshot]) -> Table:
@@ -138,7 +152,7 @@ def timeline_text(timeline: Timeline) -> str:
 
 def print_timeline(timeline: Timeline, console: Console) -> None:
     incident = timeline.incident
-    console.print(f"{incident.incident_id}  {incident.title}", markup=False)
+    console.print(f"{incident.incident_id}  {terminal_safe(incident.title)}", markup=False)
     if incident.exercise:
         console.print(f"EXERCISE (time scale {incident.time_scale:g})", markup=False)
     console.print(
@@ -147,6 +161,8 @@ def print_timeline(timeline: Timeline, console: Console) -> None:
     )
     console.print()
     for entry in timeline.entries:
-        console.print(f"{entry.at.strftime('%Y-%m-%d %H:%M:%S')}  {entry.text}", markup=False)
+        stamp = entry.at.strftime("%Y-%m-%d %H:%M:%S")
+        console.print(f"{stamp}  {terminal_safe(entry.text)}", markup=False)
         if entry.note:
-            console.print(f"{'':21}note ({entry.tier.value}): {entry.note}", markup=False)
+            label = f"{'':21}note ({entry.tier.value}): "
+            console.print(label + indented(entry.note, " " * len(label)), markup=False)

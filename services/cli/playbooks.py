@@ -16,6 +16,7 @@ from schemas.yaml_source import SourceInvalid
 from services.cli.client import errors, execute, fail, make, new_request_id, request
 from services.cli.options import DEFAULT_URL, Json, NatsUrl, RequestIdOpt, RequiredActor
 from services.cli.output import out, print_json
+from services.cli.safe import terminal_safe
 from services.core.library import playbook_files, read_playbook
 
 app = typer.Typer(help="Response playbooks: list, read, validate, trigger.", no_args_is_help=True)
@@ -60,7 +61,8 @@ def show_playbook(
         return
     info = PlaybookInfo.model_validate(reply.data["info"])
     out.print(f"# {info.path}, version {info.version}", markup=False)
-    sys.stdout.write(reply.data["source"])
+    source: str = reply.data["source"]
+    sys.stdout.write("\n".join(terminal_safe(line) for line in source.split("\n")))
 
 
 @app.command("schema")
@@ -87,7 +89,7 @@ def validate(
         except SourceInvalid as exc:
             problems += len(exc.errors)
             for problem in exc.errors:
-                errors.print(str(problem), markup=False)
+                errors.print(terminal_safe(str(problem)), markup=False)
             continue
         out.print(
             f"ok  {path}  {pinned.playbook.id} ({len(pinned.playbook.tasks)} tasks, "
