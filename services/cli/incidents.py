@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -13,6 +14,7 @@ from schemas.enums import Severity
 from schemas.tasks import TaskSnapshot
 from schemas.views import IncidentSummary
 from services.cli.client import execute, fail, make, new_request_id, request
+from services.cli.listing import when
 from services.cli.options import DEFAULT_URL, Json, NatsUrl, RequestIdOpt, RequiredActor
 from services.cli.output import (
     incident_json,
@@ -21,7 +23,6 @@ from services.cli.output import (
     print_json,
     task_json,
     task_table,
-    when,
 )
 from services.cli.safe import terminal_safe
 
@@ -147,7 +148,7 @@ def show_incident(
     out.print(
         f"type {incident.incident_type}, severity {incident.severity.value}, "
         f"status {incident.status.value}, "
-        f"logged {when(incident.logged_at)} UTC by {incident.logged_by}"
+        f"logged {when(incident.logged_at, datetime.now(UTC))} UTC by {incident.logged_by}"
     )
     if incident.playbook_id:
         out.print(

@@ -5,15 +5,15 @@ from __future__ import annotations
 import io
 import json
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
+from schemas.enums import TaskStatus
 from schemas.tasks import TaskSnapshot
 from schemas.views import IncidentSummary, Timeline, TimelineEntry
+from services.cli.listing import Column, Listing, when
 from services.cli.safe import indented, terminal_safe, unsafe
 
 # Titles, notes and reasons are people's words: never read as markup or emoji codes.
@@ -96,51 +96,66 @@ def entry_json(entry: TimelineEntry) -> dict[str, Any]:
     }
 
 
-def when(moment: datetime | None) -> str:
-    """A deadline in a table; none yet while it counts from prerequisites still open."""
-    return moment.strftime("%b %d %H:%M") if moment else "after prereqs"
-
-
-def add_plain_row(table: Table, *cells: str) -> None:
-    """Cells are data, never markup: a title with [brackets] prints as written, and control
-    characters as escapes."""
-    table.add_row(*(Text(terminal_safe(cell)) for cell in cells))
-
-
-def task_table(tasks: list[TaskSnapshot]) -> Table:
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    for column in ("TASK", "ROLE", "STATUS", "ASSIGNEE", "ACK BY (UTC)", "DUE BY (UTC)", "TITLE"):
-        table.add_column(column, no_wrap=column != "TITLE")
-    for task in tasks:
-        add_plain_row(
-            table,
+def task_table(tasks: list[TaskSnapshot], now: datetime | None = None) -> Listing:
+    now = now or datetime.now(UTC)
+    columns = [
+        Column("TASK"),
+        Column("ROLE"),
+        Column("STATUS"),
+        Column("ASSIGNEE"),
+        Column("ACK BY (UTC)", "ack "),
+        Column("DUE BY (UTC)", "due "),
+        Column("TITLE"),
+    ]
+    rows = [
+        [
             task.task_id,
             task.role.value,
             task.status.value,
             task.assignee or "-",
-            when(task.acknowledge_by),
-            when(task.due_by),
+            when(task.acknowledge_by, now, overdue=ack_overdue(task, now)),
+            when(task.due_by, now, overdue=due_overdue(task, now)),
             f"[exercise] {task.title}" if task.exercise else task.title,
-        )
-    return table
+        ]
+        for task in tasks
+    ]
+    return Listing(columns, rows)
 
 
-def incident_table(incidents: list[IncidentSummary]) -> Table:
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    for column in ("INCIDENT", "TYPE", "SEVERITY", "STATUS", "LOGGED (UTC)", "PLAYBOOK", "TITLE"):
-        table.add_column(column, no_wrap=column != "TITLE")
-    for incident in incidents:
-        add_plain_row(
-            table,
+def ack_overdue(task: TaskSnapshot, now: datetime) -> bool:
+    waiting = task.status in (TaskStatus.ASSIGNED, TaskStatus.UNASSIGNED)
+    return waiting and task.acknowledge_by is not None and task.acknowledge_by < now
+
+
+def due_overdue(task: TaskSnapshot, now: datetime) -> bool:
+    done = task.status in (TaskStatus.COMPLETED, TaskStatus.SKIPPED, TaskStatus.WAITING)
+    return not done and task.due_by is not None and task.due_by < now
+
+
+def incident_table(incidents: list[IncidentSummary], now: datetime | None = None) -> Listing:
+    now = now or datetime.now(UTC)
+    columns = [
+        Column("INCIDENT"),
+        Column("TYPE"),
+        Column("SEVERITY", "severity "),
+        Column("STATUS"),
+        Column("LOGGED (UTC)", "logged "),
+        Column("PLAYBOOK", "playbook "),
+        Column("TITLE"),
+    ]
+    rows = [
+        [
             incident.incident_id,
             incident.incident_type,
             incident.severity.value,
             f"{incident.status.value} (exercise)" if incident.exercise else incident.status.value,
-            when(incident.logged_at),
+            when(incident.logged_at, now),
             incident.playbook_id or "-",
             incident.title,
-        )
-    return table
+        ]
+        for incident in incidents
+    ]
+    return Listing(columns, rows)
 
 
 def timeline_text(timeline: Timeline) -> str:
