@@ -10,6 +10,9 @@ from pydantic import Field, StringConstraints
 from schemas.base import Contract, IncidentId, PersonId, RequestId, Slug, TaskId
 from schemas.enums import Severity, TaskStatus
 
+# An exercise may run its windows at most this many times slower than real time.
+MAX_TIME_SCALE = 1000.0
+
 
 class Command(Contract):
     # Chosen by the client and reused on retry: the same request id never changes anything twice.
@@ -25,7 +28,7 @@ class LogIncident(Command):
     auto_trigger: bool = True
     involved: tuple[PersonId, ...] = ()
     exercise: bool = False
-    time_scale: float = Field(default=1.0, gt=0, le=1000)
+    time_scale: float = Field(default=1.0, gt=0, le=MAX_TIME_SCALE, allow_inf_nan=False)
 
 
 class TriggerPlaybook(Command):

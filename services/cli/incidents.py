@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -9,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from schemas import subjects
-from schemas.commands import GetIncident, ListIncidents, ListTasks, LogIncident
+from schemas.commands import MAX_TIME_SCALE, GetIncident, ListIncidents, ListTasks, LogIncident
 from schemas.enums import Severity
 from schemas.tasks import TaskSnapshot
 from schemas.views import IncidentSummary
@@ -53,7 +54,11 @@ def log_incident(
     ] = False,
     time_scale: Annotated[
         float,
-        typer.Option("--time-scale", help="With --exercise: multiply every window by this."),
+        typer.Option(
+            "--time-scale",
+            help="With --exercise: multiply every window by this (0 < F ≤ 1000; 0.001: a day "
+            "passes in 86 s).",
+        ),
     ] = 1.0,
     involved: Annotated[
         list[str] | None,
@@ -67,6 +72,11 @@ def log_incident(
     nats_url: NatsUrl = DEFAULT_URL,
 ) -> None:
     """Log a high-profile incident; a matching playbook starts on its own."""
+    if not (math.isfinite(time_scale) and 0 < time_scale <= MAX_TIME_SCALE):
+        fail(
+            f"--time-scale must be a number above 0 and at most {MAX_TIME_SCALE:g} "
+            f"(0.001: a day passes in 86 s), not {time_scale!r}"
+        )
     command = make(
         LogIncident,
         request_id=request_id or new_request_id(),
@@ -91,6 +101,7 @@ def log_incident(
                 "changed": reply.changed,
                 "automatic_playbook": automatic,
                 "suggested_playbooks": suggested,
+                "below_min_severity": reply.data.get("below_min_severity") or {},
             }
         )
         return
@@ -111,9 +122,20 @@ def log_incident(
         out.print(
             f"Start one with: pathways playbook trigger {incident.incident_id} {suggested[0]}"
         )
+    elif held_back := reply.data.get("below_min_severity") or {}:
+        for playbook, minimum in held_back.items():
+            out.print(
+                f"Playbook {playbook} starts at severity {minimum} or above; this incident is "
+                f"{incident.severity.value}, so nothing started."
+            )
+        out.print(
+            f"Start it anyway with: pathways playbook trigger {incident.incident_id} "
+            f"{next(iter(held_back))} --as {actor}"
+        )
     else:
         out.print(
-            "No playbook matches this incident type; trigger one with `pathways playbook trigger`."
+            f"No playbook is written for incident type {incident.incident_type}; "
+            "trigger one by hand with: pathways playbook trigger INCIDENT NAME --as PERSON"
         )
     out.print(f"Next: pathways task list --incident {incident.incident_id}")
 

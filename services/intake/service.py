@@ -46,6 +46,17 @@ def _same_request(event: IncidentLogged, again: IncidentLogged) -> bool:
     return event.model_dump(exclude=ignored) == again.model_dump(exclude=ignored)
 
 
+def below_min_severity(rt: Runtime, event: IncidentLogged) -> dict[str, str]:
+    """Playbooks for this incident type that did not match only because of its severity, with
+    the severity each needs."""
+    return {
+        p.playbook.id: p.playbook.triggers.min_severity.value
+        for p in sorted(rt.library.values(), key=lambda p: p.playbook.id)
+        if event.incident_type in p.playbook.triggers.incident_types
+        and not p.playbook.matches(event.incident_type, event.severity)
+    }
+
+
 async def log_incident(rt: Runtime, command: LogIncident) -> Reply:
     if command.time_scale != 1.0 and not command.exercise:
         raise Refused(ErrorCode.INVALID_REQUEST, "a time scale is only for exercises (--exercise)")
@@ -108,6 +119,7 @@ async def log_incident(rt: Runtime, command: LogIncident) -> Reply:
         {
             "incident": IncidentSummary.from_logged(event).model_dump(mode="json"),
             "suggested_playbooks": suggestions(rt, event),
+            "below_min_severity": below_min_severity(rt, event),
             "automatic_playbook": automatic[0] if automatic else None,
         },
         changed=changed,

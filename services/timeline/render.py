@@ -28,7 +28,19 @@ from schemas.views import TimelineEntry
 WITHHELD = "[restricted: withheld from the timeline]"
 
 
-def describe(event: AnyEvent) -> str:
+def _waits(depends_on: Sequence[str], skipped: frozenset[str]) -> str:
+    """What a new task waits for, leaving out prerequisites that were skipped."""
+    pending = [k for k in depends_on if k not in skipped]
+    gone = [k for k in depends_on if k in skipped]
+    if not depends_on:
+        return ""
+    if not pending:
+        return f"; its prerequisites were skipped ({', '.join(gone)}), so it is released at once"
+    also = f" ({', '.join(gone)} skipped)" if gone else ""
+    return f"; waits for {', '.join(pending)}{also}"
+
+
+def describe(event: AnyEvent, skipped: frozenset[str] = frozenset()) -> str:
     match event:
         case IncidentLogged():
             return f"Incident logged: {event.incident_type}, severity {event.severity}"
@@ -46,8 +58,9 @@ def describe(event: AnyEvent) -> str:
         case TaskCreated():
             task = event.task
             who = task.assignee or "nobody (unassigned)"
-            waiting = f"; waits for {', '.join(task.depends_on)}" if task.depends_on else ""
-            return f"Task {task.key} ({task.role}) created for {who}{waiting}"
+            return f"Task {task.key} ({task.role}) created for {who}" + _waits(
+                task.depends_on, skipped
+            )
         case TaskSkipped():
             return f"Task {event.task.key} skipped: {event.reason}"
         case FollowUpDue():
@@ -79,7 +92,7 @@ def _note(event: AnyEvent) -> str | None:
     return None
 
 
-def entry(event: AnyEvent, seq: int) -> TimelineEntry:
+def entry(event: AnyEvent, seq: int, skipped: frozenset[str] = frozenset()) -> TimelineEntry:
     tier = event.task.tier if isinstance(event, TaskEvent) else Tier.PUBLIC
     note = _note(event)
     redacted = bool(note) and tier is Tier.RESTRICTED
@@ -88,7 +101,7 @@ def entry(event: AnyEvent, seq: int) -> TimelineEntry:
         at=event.at,
         type=event.type,
         actor=event.actor,
-        text=describe(event),
+        text=describe(event, skipped),
         task_id=event.task.task_id if isinstance(event, TaskEvent) else None,
         tier=tier,
         note=WITHHELD if redacted else note,
@@ -97,4 +110,7 @@ def entry(event: AnyEvent, seq: int) -> TimelineEntry:
 
 
 def entries(events: Sequence[tuple[AnyEvent, int]]) -> tuple[TimelineEntry, ...]:
-    return tuple(entry(event, seq) for event, seq in events)
+    # A fan-out records its creations and skips together, so a task's creation may come before
+    # the skip of a prerequisite: the whole run's skips are known before any entry is written.
+    skipped = frozenset(e.task.key for e, _ in events if isinstance(e, TaskSkipped))
+    return tuple(entry(event, seq, skipped) for event, seq in events)
