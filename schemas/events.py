@@ -98,6 +98,12 @@ class TaskAssigned(TaskEvent):
     previous_assignee: PersonId | None = None
 
 
+class TaskNoted(TaskEvent):
+    """Someone added a note to the task (the note is the snapshot's last)."""
+
+    type: Literal["task.noted"] = "task.noted"
+
+
 class TaskAcknowledged(TaskEvent):
     type: Literal["task.acknowledged"] = "task.acknowledged"
 
@@ -138,6 +144,7 @@ AnyEvent = Annotated[
     | TaskSkipped
     | TaskReleased
     | TaskAssigned
+    | TaskNoted
     | TaskAcknowledged
     | TaskStarted
     | TaskCompleted
@@ -153,6 +160,7 @@ AnyTaskEvent = (
     | TaskSkipped
     | TaskReleased
     | TaskAssigned
+    | TaskNoted
     | TaskAcknowledged
     | TaskStarted
     | TaskCompleted

@@ -72,7 +72,7 @@ class Listing:
             ]
             for line in _packed(parts, width - 2):
                 yield Text(f"  {line}", overflow="fold")
-            yield Padding(Text(row[-1], overflow="fold"), (0, 0, 0, 2))
+            yield Padding(Text(row[-1], overflow="fold"), (0, 0, 0, 2), expand=False)
 
 
 def _packed(parts: list[str], width: int, separator: str = " · ") -> list[str]:

@@ -57,6 +57,10 @@ def task_json(task: TaskSnapshot) -> dict[str, Any]:
         "follow_up_of": task.follow_up_of,
         "exercise": task.exercise,
         "note": task.note,
+        "notes": [
+            {"author": n.author, "at": n.at.isoformat(), "tier": n.tier.value, "text": n.text}
+            for n in task.notes
+        ],
         "instructions": task.instructions,
     }
 

@@ -3,12 +3,14 @@ because another replica moved the same task first."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 from schemas import subjects
 from schemas.base import utc_now
 from schemas.commands import ActOnTask, ErrorCode, Reply, TriggerPlaybook
-from schemas.events import IncidentLogged, PlaybookTriggered
+from schemas.events import AnyTaskEvent, IncidentLogged, PlaybookTriggered
+from schemas.tasks import TaskSnapshot
 from services.core.errors import Refused
 from services.core.eventstore import ConcurrencyConflict, Expect
 from services.core.logging import get_logger
@@ -23,18 +25,32 @@ ATTEMPTS = 5
 
 
 async def act_on_task(rt: Runtime, command: ActOnTask) -> Reply:
+    def decide(task: TaskSnapshot) -> AnyTaskEvent | None:
+        return lifecycle.decide(task, command, utc_now())
+
+    return await decide_and_append(rt, command.task_id, decide, "task_" + command.verb)
+
+
+async def decide_and_append(
+    rt: Runtime,
+    task_id: str,
+    decide: Callable[[TaskSnapshot], AnyTaskEvent | None],
+    log_event: str,
+) -> Reply:
+    """Load the task, decide (pure), append expecting the version read; decide again if another
+    replica moved the task first. A decision of None means the effect already holds."""
     for _ in range(ATTEMPTS):
-        loaded = await require_task(rt.store, command.task_id)
-        event = lifecycle.decide(loaded.task, command, utc_now())
+        loaded = await require_task(rt.store, task_id)
+        event = decide(loaded.task)
         if event is None:
             return ok(loaded.task, changed=False)
         try:
             await append_task_event(rt.store, event, loaded.seq)
         except ConcurrencyConflict:
             continue
-        log.info("task_" + command.verb, task_id=command.task_id, status=event.task.status)
+        log.info(log_event, task_id=task_id, status=event.task.status)
         return ok(event.task)
-    raise Refused(ErrorCode.CONFLICT, f"task {command.task_id} is changing too fast; try again")
+    raise Refused(ErrorCode.CONFLICT, f"task {task_id} is changing too fast; try again")
 
 
 async def start_run(

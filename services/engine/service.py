@@ -7,7 +7,17 @@ from functools import partial
 from faststream.nats import NatsRouter
 
 from schemas import subjects
-from schemas.commands import ActOnTask, GetPlaybook, ListPlaybooks, ListTasks, TriggerPlaybook
+from schemas.commands import (
+    ActOnTask,
+    AssignTask,
+    ClaimTask,
+    GetPlaybook,
+    GetTask,
+    ListPlaybooks,
+    ListTasks,
+    NoteTask,
+    TriggerPlaybook,
+)
 from schemas.events import (
     FollowUpDue,
     IncidentLogged,
@@ -20,7 +30,7 @@ from services.core.logging import get_logger
 from services.core.reactors import consume, react
 from services.core.rpc import serve
 from services.core.runtime import Runtime
-from services.engine import commands, queries, reactions, reconcile
+from services.engine import commands, queries, reactions, reconcile, task_commands
 
 QUEUE = "engine"
 log = get_logger(__name__)
@@ -32,6 +42,13 @@ def build(rt: Runtime) -> NatsRouter:
     serve(router, subjects.CMD_PLAYBOOK_TRIGGER, TriggerPlaybook,
           partial(commands.trigger_playbook, rt), queue=QUEUE)  # fmt: skip
     serve(router, subjects.QRY_TASK_LIST, ListTasks, partial(queries.list_tasks, rt), queue=QUEUE)
+    serve(router, subjects.QRY_TASK_GET, GetTask, partial(task_commands.get_task, rt), queue=QUEUE)
+    serve(router, subjects.CMD_TASK_ASSIGN, AssignTask,
+          partial(task_commands.assign_task, rt), queue=QUEUE)  # fmt: skip
+    serve(router, subjects.CMD_TASK_CLAIM, ClaimTask,
+          partial(task_commands.claim_task, rt), queue=QUEUE)  # fmt: skip
+    serve(router, subjects.CMD_TASK_NOTE, NoteTask,
+          partial(task_commands.note_task, rt), queue=QUEUE)  # fmt: skip
     serve(router, subjects.QRY_PLAYBOOK_LIST, ListPlaybooks,
           partial(queries.list_playbooks, rt), queue=QUEUE)  # fmt: skip
     serve(router, subjects.QRY_PLAYBOOK_GET, GetPlaybook,

@@ -19,6 +19,7 @@ from schemas.events import (
     TaskCreated,
     TaskDeclined,
     TaskEvent,
+    TaskNoted,
     TaskReleased,
     TaskSkipped,
     TaskStarted,
@@ -69,8 +70,14 @@ def describe(event: AnyEvent, skipped: frozenset[str] = frozenset()) -> str:
             return (
                 f"Task {event.task.key} released to {event.task.assignee}: prerequisites complete"
             )
+        case TaskAssigned() if event.actor == event.task.assignee:
+            return f"{event.actor} claimed {event.task.key}"
+        case TaskAssigned() if event.actor != "engine":
+            return f"{event.actor} assigned {event.task.key} to {event.task.assignee}"
         case TaskAssigned():
             return f"Task {event.task.key} reassigned to {event.task.assignee}"
+        case TaskNoted():
+            return f"{event.actor} added a note to {event.task.key}"
         case TaskAcknowledged():
             return f"{event.actor} acknowledged {event.task.key}"
         case TaskStarted():
@@ -85,6 +92,8 @@ def describe(event: AnyEvent, skipped: frozenset[str] = frozenset()) -> str:
 
 
 def _note(event: AnyEvent) -> str | None:
+    if isinstance(event, TaskNoted) and event.task.notes:
+        return event.task.notes[-1].text
     if isinstance(event, TaskCompleted):
         return event.task.note
     if isinstance(event, TaskDeclined):
@@ -94,6 +103,8 @@ def _note(event: AnyEvent) -> str | None:
 
 def entry(event: AnyEvent, seq: int, skipped: frozenset[str] = frozenset()) -> TimelineEntry:
     tier = event.task.tier if isinstance(event, TaskEvent) else Tier.PUBLIC
+    if isinstance(event, TaskNoted) and event.task.notes:
+        tier = event.task.notes[-1].tier
     note = _note(event)
     redacted = bool(note) and tier is Tier.RESTRICTED
     return TimelineEntry(
