@@ -132,4 +132,7 @@ class Reply(Contract):
     changed: bool = False
     data: dict[str, Any] | list[Any] | None = None
     error: ErrorInfo | None = None
+    notice: str | None = Field(
+        default=None, description="Something the person who asked should know, in a sentence"
+    )
     kind: Literal["reply"] = "reply"

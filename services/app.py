@@ -11,7 +11,7 @@ from faststream.nats import NatsBroker, NatsRouter
 from nats.aio.client import Client
 
 from services.core.broker import NatsUnreachable, new_broker
-from services.core.library import load_library, load_roster
+from services.core.library import load_library, load_roster, roles_without_holders
 from services.core.logging import get_logger
 from services.core.runtime import Runtime
 from services.core.settings import Settings
@@ -83,6 +83,8 @@ async def serve(rt: Runtime, names: list[str], stop: asyncio.Event) -> None:
         for name in names
         if name in ON_START
     ]
+    for role, playbooks in roles_without_holders(rt.library.values(), rt.roster).items():
+        log.warning("role_without_holders", role=role, playbooks=playbooks)
     log.info(
         "services_started",
         services=names,

@@ -11,7 +11,7 @@ from rich.markup import escape
 
 from schemas import subjects
 from schemas.commands import MAX_TIME_SCALE, GetIncident, ListIncidents, ListTasks, LogIncident
-from schemas.enums import Severity
+from schemas.enums import Severity, TaskStatus
 from schemas.tasks import TaskSnapshot
 from schemas.views import IncidentSummary
 from services.cli.client import execute, fail, make, new_request_id, request
@@ -161,8 +161,15 @@ def show_incident(
         )
 
     incident, tasks = execute(fetch())
+    stranded = [t.task_id for t in tasks if t.status is TaskStatus.UNASSIGNED]
     if as_json:
-        print_json({**incident_json(incident), "tasks": [task_json(t) for t in tasks]})
+        print_json(
+            {
+                **incident_json(incident),
+                "needs_attention": stranded,
+                "tasks": [task_json(t) for t in tasks],
+            }
+        )
         return
     out.print(f"[bold]{incident.incident_id}[/]  {escape(terminal_safe(incident.title))}")
     if incident.exercise:
@@ -177,6 +184,12 @@ def show_incident(
             f"playbook {incident.playbook_id} (version {incident.playbook_version}), "
             f"{sum(t.status == 'completed' for t in tasks)}/{len(tasks)} tasks completed"
         )
+    if stranded:
+        out.print(
+            f"[bold]NEEDS COMMAND ATTENTION[/]: {len(stranded)} task(s) with nobody to take "
+            f"them: {', '.join(stranded)}"
+        )
+        out.print(f"Assign one with: pathways task assign {stranded[0]} --to PERSON --as YOU")
     if tasks:
         out.print()
         out.print(task_table(tasks))

@@ -22,6 +22,7 @@ from services.cli.options import DEFAULT_URL, Json, NatsUrl
 from services.cli.output import entry_json, incident_json, json_text, timeline_text
 from services.cli.safe import terminal_safe
 from services.core.embedded import EmbeddedNats
+from services.core.library import roles_without_holders
 from services.core.logging import configure_logging
 from services.core.runtime import Runtime
 from services.core.settings import Settings
@@ -54,6 +55,12 @@ async def _up(rt: Runtime, embedded: EmbeddedNats | None) -> None:
         errors.print(f"Pathways is up on {rt.settings.nats_url}. Press Ctrl-C to stop.")
         if rt.roster.example:
             errors.print(f"Using the EXAMPLE roster {rt.settings.roster} (fictional people).")
+        for role, books in roles_without_holders(rt.library.values(), rt.roster).items():
+            errors.print(
+                f"warning: nobody on the roster holds {role}; its tasks in {', '.join(books)} "
+                "will need command staff to assign them",
+                markup=False,
+            )
         errors.print('Try: pathways incident log --type officer-involved-shooting --title "..."')
         await serve(rt, list(SERVICES), stop)
     finally:
