@@ -50,6 +50,13 @@ class ActOnTask(Command):
     reason: str | None = Field(default=None, max_length=1000)
 
 
+class CloseIncident(Command):
+    """End the response: open tasks are cancelled and nothing pending fires later."""
+
+    incident_id: IncidentId
+    reason: str = Field(min_length=1, max_length=1000)
+
+
 class AssignTask(Command):
     """Command staff give a task to an eligible person (restarting its clock)."""
 

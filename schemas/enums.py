@@ -40,8 +40,10 @@ class TaskStatus(StrEnum):
     IN_PROGRESS = "in_progress"
     COMPLETED = "completed"
     SKIPPED = "skipped"  # its condition did not hold for this incident
+    CANCELLED = "cancelled"  # the incident was closed before it was done
 
 
 class IncidentStatus(StrEnum):
     ACTIVE = "active"
     RESPONSE_COMPLETE = "response_complete"
+    CLOSED = "closed"

@@ -36,6 +36,13 @@ class IncidentLogged(Event):
     time_scale: float = Field(default=1.0, gt=0, description="Every window is multiplied by this")
 
 
+class IncidentClosed(Event):
+    """Command staff ended the response; open tasks are cancelled, nothing pending fires."""
+
+    type: Literal["incident.closed"] = "incident.closed"
+    reason: str
+
+
 class PlaybookTriggered(Event):
     type: Literal["playbook.triggered"] = "playbook.triggered"
     playbook_id: Slug
@@ -104,6 +111,12 @@ class TaskNoted(TaskEvent):
     type: Literal["task.noted"] = "task.noted"
 
 
+class TaskCancelled(TaskEvent):
+    """The incident was closed before the task was done."""
+
+    type: Literal["task.cancelled"] = "task.cancelled"
+
+
 class TaskAcknowledged(TaskEvent):
     type: Literal["task.acknowledged"] = "task.acknowledged"
 
@@ -138,6 +151,7 @@ class ResponseCompleted(Event):
 
 AnyEvent = Annotated[
     IncidentLogged
+    | IncidentClosed
     | PlaybookTriggered
     | RunInPlace
     | TaskCreated
@@ -145,6 +159,7 @@ AnyEvent = Annotated[
     | TaskReleased
     | TaskAssigned
     | TaskNoted
+    | TaskCancelled
     | TaskAcknowledged
     | TaskStarted
     | TaskCompleted
@@ -161,6 +176,7 @@ AnyTaskEvent = (
     | TaskReleased
     | TaskAssigned
     | TaskNoted
+    | TaskCancelled
     | TaskAcknowledged
     | TaskStarted
     | TaskCompleted

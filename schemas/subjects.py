@@ -35,6 +35,7 @@ PLAYBOOKS_BUCKET = "pw_playbooks"
 CMD_INCIDENT_LOG = "pw.cmd.incident.log"
 CMD_PLAYBOOK_TRIGGER = "pw.cmd.playbook.trigger"
 CMD_TASK_ACT = "pw.cmd.task.act"
+CMD_INCIDENT_CLOSE = "pw.cmd.incident.close"
 CMD_TASK_ASSIGN = "pw.cmd.task.assign"
 CMD_TASK_CLAIM = "pw.cmd.task.claim"
 CMD_TASK_NOTE = "pw.cmd.task.note"
@@ -54,6 +55,8 @@ ON_PLAYBOOK_TRIGGERED = "pw.evt.*.playbook.triggered"
 ON_TASK_COMPLETED = "pw.evt.*.task.*.completed"
 ON_TASK_DECLINED = "pw.evt.*.task.*.declined"
 ON_FOLLOW_UP_DUE = "pw.evt.*.followup.*.due"
+ON_INCIDENT_CLOSED = "pw.evt.*.incident.closed"
+ALL_CLOSED = "pw.evt.*.incident.closed"
 ON_FOLLOW_UP_TIMER = "pw.timer.*.followup.*"
 
 # Every playbook run and every completed response, across incidents (the reconciler's scan).
@@ -71,6 +74,15 @@ def incident_events(incident_id: str) -> str:
 
 def incident_logged(incident_id: str) -> str:
     return f"pw.evt.{incident_id}.incident.logged"
+
+
+def incident_closed(incident_id: str) -> str:
+    return f"pw.evt.{incident_id}.incident.closed"
+
+
+def incident_schedules(incident_id: str) -> str:
+    """Every pending schedule of an incident, in the timers stream."""
+    return f"pw.sched.{incident_id}.>"
 
 
 def incident_filter(incident_id: str) -> str:

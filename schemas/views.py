@@ -6,7 +6,13 @@ from pydantic import Field
 
 from schemas.base import Contract, IncidentId, Slug, UtcDateTime
 from schemas.enums import IncidentStatus, Severity, Tier
-from schemas.events import AnyEvent, IncidentLogged, PlaybookTriggered, ResponseCompleted
+from schemas.events import (
+    AnyEvent,
+    IncidentClosed,
+    IncidentLogged,
+    PlaybookTriggered,
+    ResponseCompleted,
+)
 from schemas.tasks import TaskSnapshot
 
 
@@ -30,6 +36,9 @@ class IncidentSummary(Contract):
     response_completed_at: UtcDateTime | None = None
     exercise: bool = False
     time_scale: float = 1.0
+    closed_at: UtcDateTime | None = None
+    closed_by: str | None = None
+    close_reason: str | None = None
 
     @classmethod
     def from_logged(cls, event: IncidentLogged) -> IncidentSummary:
@@ -55,7 +64,16 @@ class IncidentSummary(Contract):
                     "task_count": len(event.tasks),
                 }
             )
-        if isinstance(event, ResponseCompleted):
+        if isinstance(event, IncidentClosed):
+            return self.model_copy(
+                update={
+                    "status": IncidentStatus.CLOSED,
+                    "closed_at": event.at,
+                    "closed_by": event.actor,
+                    "close_reason": event.reason,
+                }
+            )
+        if isinstance(event, ResponseCompleted) and self.status is not IncidentStatus.CLOSED:
             return self.model_copy(
                 update={
                     "status": IncidentStatus.RESPONSE_COMPLETE,

@@ -10,7 +10,14 @@ import typer
 from rich.markup import escape
 
 from schemas import subjects
-from schemas.commands import MAX_TIME_SCALE, GetIncident, ListIncidents, ListTasks, LogIncident
+from schemas.commands import (
+    MAX_TIME_SCALE,
+    CloseIncident,
+    GetIncident,
+    ListIncidents,
+    ListTasks,
+    LogIncident,
+)
 from schemas.enums import Severity, TaskStatus
 from schemas.tasks import TaskSnapshot
 from schemas.views import IncidentSummary
@@ -25,7 +32,7 @@ from services.cli.output import (
     task_json,
     task_table,
 )
-from services.cli.safe import terminal_safe
+from services.cli.safe import indented, terminal_safe
 
 app = typer.Typer(help="Log and read incidents.", no_args_is_help=True)
 
@@ -179,6 +186,13 @@ def show_incident(
         f"status {incident.status.value}, "
         f"logged {when(incident.logged_at, datetime.now(UTC))} UTC by {incident.logged_by}"
     )
+    if incident.closed_at:
+        reason = indented(incident.close_reason or "", "  ")
+        out.print(
+            f"closed {when(incident.closed_at, datetime.now(UTC))} UTC by {incident.closed_by}: "
+            f"{reason}",
+            markup=False,
+        )
     if incident.playbook_id:
         out.print(
             f"playbook {incident.playbook_id} (version {incident.playbook_version}), "
@@ -207,3 +221,35 @@ def list_incidents(as_json: Json = False, nats_url: NatsUrl = DEFAULT_URL) -> No
         out.print(incident_table(incidents))
     else:
         out.print("No incidents yet. Log one with: pathways incident log --type TYPE --title TEXT")
+
+
+@app.command("close")
+def close_incident(
+    incident_id: Annotated[str, typer.Argument(metavar="ID")],
+    reason: Annotated[str, typer.Option("--reason", help="Why the response ends.")],
+    actor: RequiredActor,
+    request_id: RequestIdOpt = None,
+    as_json: Json = False,
+    nats_url: NatsUrl = DEFAULT_URL,
+) -> None:
+    """End the response (a real incident or an exercise): open tasks are cancelled and nothing
+    pending fires later. Command staff only."""
+    command = make(
+        CloseIncident,
+        request_id=request_id or new_request_id(),
+        actor=actor,
+        incident_id=incident_id,
+        reason=reason,
+    )
+    reply = execute(request(nats_url, subjects.CMD_INCIDENT_CLOSE, command))
+    assert isinstance(reply.data, dict)
+    if as_json:
+        print_json({"incident": incident_id, "changed": reply.changed, **reply.data})
+    elif reply.changed:
+        out.print(
+            f"Closed {incident_id}. Its open tasks are being cancelled and its pending "
+            "follow-ups removed.",
+            soft_wrap=True,
+        )
+    else:
+        out.print(f"{incident_id} was already closed by {reply.data['closed_by']}.")

@@ -83,6 +83,9 @@ def incident_json(incident: IncidentSummary) -> dict[str, Any]:
         ),
         "exercise": incident.exercise,
         "time_scale": incident.time_scale,
+        "closed_at": incident.closed_at.isoformat() if incident.closed_at else None,
+        "closed_by": incident.closed_by,
+        "close_reason": incident.close_reason,
     }
 
 

@@ -20,6 +20,7 @@ from services.core.failpoints import failpoint
 from services.core.logging import get_logger
 from services.core.runtime import Runtime
 from services.engine import runs
+from services.engine.closing import is_closed, wind_down
 from services.engine.settling import settle, waiting_templates
 from services.engine.tasks import append_task_event
 
@@ -42,6 +43,8 @@ async def put_in_place(rt: Runtime, run: PlaybookTriggered) -> None:
     """Finish setting up the run unless it is already in place. One fan-out per incident at a
     time in this process; other replicas may race, and change nothing twice."""
     async with rt.run_locks.hold(run.incident_id):
+        if await is_closed(rt, run.incident_id):
+            return  # closed before it was set up: there is nothing to start
         if not await is_in_place(rt, run.incident_id):
             await fan_out(rt, run)
 
@@ -50,6 +53,11 @@ async def fan_out(rt: Runtime, run: PlaybookTriggered) -> None:
     events = runs.instantiate(run, rt.roster, utc_now())
     for start in range(0, len(events), FAN_OUT_BATCH):
         await _create_all(rt.store, events[start : start + FAN_OUT_BATCH])
+    # Checked after creating: a close appended before this point is seen here, and one
+    # appended after it finds these tasks when it winds the incident down.
+    if await is_closed(rt, run.incident_id):
+        await wind_down(rt, run.incident_id, "engine")
+        return
     failpoint(rt.settings, CREATED)
     skipped = {e.task.key for e in events if isinstance(e, TaskSkipped)}
     follow_ups = runs.follow_ups_due(run, skipped)

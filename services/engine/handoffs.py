@@ -12,7 +12,7 @@ from schemas.events import TaskAssigned, TaskNoted
 from schemas.tasks import TaskNote, TaskSnapshot
 from services.core.errors import Refused
 
-CLOSED = (TaskStatus.COMPLETED, TaskStatus.SKIPPED)
+CLOSED = (TaskStatus.COMPLETED, TaskStatus.SKIPPED, TaskStatus.CANCELLED)
 
 
 def _open(task: TaskSnapshot) -> None:

@@ -21,6 +21,7 @@ from schemas.events import (
     AnyTaskEvent,
     TaskAcknowledged,
     TaskAssigned,
+    TaskCancelled,
     TaskCompleted,
     TaskDeclined,
     TaskReleased,
@@ -53,6 +54,7 @@ def decide(task: TaskSnapshot, command: ActOnTask, now: datetime) -> AnyTaskEven
     if command.verb is TaskVerb.DECLINE:
         return _decline(task, command, now)
     target = _TARGET[command.verb]
+    _refuse_if_cancelled(task)
     if task.status is TaskStatus.SKIPPED:
         raise Refused(
             ErrorCode.INVALID_TRANSITION, f"task {task.task_id} was skipped for this incident"
@@ -84,9 +86,18 @@ def decide(task: TaskSnapshot, command: ActOnTask, now: datetime) -> AnyTaskEven
     )
 
 
+def _refuse_if_cancelled(task: TaskSnapshot) -> None:
+    if task.status is TaskStatus.CANCELLED:
+        raise Refused(
+            ErrorCode.INVALID_TRANSITION,
+            f"task {task.task_id} was cancelled when its incident was closed",
+        )
+
+
 def _decline(task: TaskSnapshot, command: ActOnTask, now: datetime) -> TaskDeclined | None:
     if command.actor in task.declined_by and task.assignee != command.actor:
         return None
+    _refuse_if_cancelled(task)
     if task.status in (TaskStatus.COMPLETED, TaskStatus.SKIPPED):
         raise Refused(
             ErrorCode.INVALID_TRANSITION, f"task {task.task_id} is already {task.status.value}"
@@ -171,4 +182,17 @@ def reassign(
             }
         ),
         previous_assignee=after_whom,
+    )
+
+
+def cancel(task: TaskSnapshot, now: datetime, actor: str) -> TaskCancelled | None:
+    """A task not yet done is cancelled when its incident closes; a done one stays as it is."""
+    if task.status in (TaskStatus.COMPLETED, TaskStatus.SKIPPED, TaskStatus.CANCELLED):
+        return None
+    return TaskCancelled(
+        event_id=f"{task.task_id}.cancelled",
+        incident_id=task.incident_id,
+        actor=actor,
+        at=now,
+        task=task.model_copy(update={"status": TaskStatus.CANCELLED}),
     )

@@ -21,6 +21,7 @@ from services.core.logging import get_logger
 from services.core.runtime import Runtime
 from services.engine import lifecycle, runs
 from services.engine.assignment import eligible
+from services.engine.closing import is_closed, wind_down
 from services.engine.commands import ATTEMPTS, start_run
 from services.engine.fanout import put_in_place
 from services.engine.settling import settle
@@ -80,7 +81,10 @@ async def on_task_declined(rt: Runtime, event: TaskDeclined) -> None:
 
 
 async def on_follow_up_timer(rt: Runtime, due: FollowUpDue) -> None:
-    """A follow-up's schedule fired in the timers stream: record that it came due, once."""
+    """A follow-up's schedule fired in the timers stream: record that it came due, once —
+    unless the incident was closed meanwhile."""
+    if await is_closed(rt, due.incident_id):
+        return
     key = runs.follow_up_key(due.parent_key, due.number)
     with contextlib.suppress(ConcurrencyConflict):
         await rt.store.append(
@@ -98,8 +102,12 @@ async def on_follow_up_due(rt: Runtime, due: FollowUpDue) -> None:
     created = runs.follow_up_task(run, due, parent.task if parent else None, rt.roster, utc_now())
     if created is None:
         return
+    if await is_closed(rt, due.incident_id):
+        return
     try:
         await append_task_event(rt.store, created, 0)
     except ConcurrencyConflict:
         return
     log.info("follow_up_created", task_id=created.task.task_id)
+    if await is_closed(rt, due.incident_id):  # closed while it was being created
+        await wind_down(rt, due.incident_id, "engine")

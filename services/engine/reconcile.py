@@ -30,15 +30,21 @@ class Sweep:
 
 
 async def _runs_by_state(rt: Runtime) -> tuple[list[str], list[str]]:
-    """(incidents whose run is not in place, incidents in place but not complete), read from
-    the subjects of the stream in two requests however many incidents there are."""
+    """(incidents whose run is not in place, incidents in place but not complete), neither
+    closed, read from the subjects of the stream in three requests however many incidents
+    there are."""
     verbs: dict[str, set[str]] = defaultdict(set)
     for subject in await rt.store.subjects(subjects.ALL_RUNS):
         parts = subject.split(".")
         verbs[parts[2]].add(parts[4])
     completed = {s.split(".")[2] for s in await rt.store.subjects(subjects.ALL_RESPONSES_COMPLETED)}
-    unfinished = sorted(i for i, v in verbs.items() if "triggered" in v and "in_place" not in v)
-    active = sorted(i for i, v in verbs.items() if "in_place" in v and i not in completed)
+    # A closed incident's response is over: nothing of it is to be finished.
+    ended = completed | {s.split(".")[2] for s in await rt.store.subjects(subjects.ALL_CLOSED)}
+    closed = ended - completed
+    unfinished = sorted(
+        i for i, v in verbs.items() if "triggered" in v and "in_place" not in v and i not in closed
+    )
+    active = sorted(i for i, v in verbs.items() if "in_place" in v and i not in ended)
     return unfinished, active
 
 

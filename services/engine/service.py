@@ -11,6 +11,7 @@ from schemas.commands import (
     ActOnTask,
     AssignTask,
     ClaimTask,
+    CloseIncident,
     GetPlaybook,
     GetTask,
     ListPlaybooks,
@@ -20,6 +21,7 @@ from schemas.commands import (
 )
 from schemas.events import (
     FollowUpDue,
+    IncidentClosed,
     IncidentLogged,
     PlaybookTriggered,
     TaskCompleted,
@@ -30,7 +32,7 @@ from services.core.logging import get_logger
 from services.core.reactors import consume, react
 from services.core.rpc import serve
 from services.core.runtime import Runtime
-from services.engine import commands, queries, reactions, reconcile, task_commands
+from services.engine import closing, commands, queries, reactions, reconcile, task_commands
 
 QUEUE = "engine"
 log = get_logger(__name__)
@@ -42,6 +44,8 @@ def build(rt: Runtime) -> NatsRouter:
     serve(router, subjects.CMD_PLAYBOOK_TRIGGER, TriggerPlaybook,
           partial(commands.trigger_playbook, rt), queue=QUEUE)  # fmt: skip
     serve(router, subjects.QRY_TASK_LIST, ListTasks, partial(queries.list_tasks, rt), queue=QUEUE)
+    serve(router, subjects.CMD_INCIDENT_CLOSE, CloseIncident,
+          partial(closing.close_incident, rt), queue=QUEUE)  # fmt: skip
     serve(router, subjects.QRY_TASK_GET, GetTask, partial(task_commands.get_task, rt), queue=QUEUE)
     serve(router, subjects.CMD_TASK_ASSIGN, AssignTask,
           partial(task_commands.assign_task, rt), queue=QUEUE)  # fmt: skip
@@ -69,6 +73,8 @@ def build(rt: Runtime) -> NatsRouter:
     react(router, subjects.ON_FOLLOW_UP_TIMER, "engine-on-follow-up-timer", FollowUpDue,
           partial(reactions.on_follow_up_timer, rt), max_workers=4, ack_wait=wait,
           stream=TIMERS_JSTREAM)  # fmt: skip
+    react(router, subjects.ON_INCIDENT_CLOSED, "engine-on-incident-closed", IncidentClosed,
+          partial(closing.on_incident_closed, rt), max_workers=4, ack_wait=wait)  # fmt: skip
     consume(router, subjects.RECONCILE_TICK, "engine-reconcile", partial(reconcile.on_tick, rt),
             ack_wait=wait, stream=TIMERS_JSTREAM)  # fmt: skip
     return router

@@ -9,12 +9,14 @@ from schemas.enums import Tier
 from schemas.events import (
     AnyEvent,
     FollowUpDue,
+    IncidentClosed,
     IncidentLogged,
     PlaybookTriggered,
     ResponseCompleted,
     RunInPlace,
     TaskAcknowledged,
     TaskAssigned,
+    TaskCancelled,
     TaskCompleted,
     TaskCreated,
     TaskDeclined,
@@ -45,6 +47,10 @@ def describe(event: AnyEvent, skipped: frozenset[str] = frozenset()) -> str:
     match event:
         case IncidentLogged():
             return f"Incident logged: {event.incident_type}, severity {event.severity}"
+        case IncidentClosed():
+            return f"{event.actor} closed the incident; open tasks cancelled, nothing pending fires"
+        case TaskCancelled():
+            return f"Task {event.task.key} cancelled: the incident was closed"
         case PlaybookTriggered():
             how = "automatically" if event.trigger == "automatic" else "by hand"
             return (
@@ -92,6 +98,8 @@ def describe(event: AnyEvent, skipped: frozenset[str] = frozenset()) -> str:
 
 
 def _note(event: AnyEvent) -> str | None:
+    if isinstance(event, IncidentClosed):
+        return event.reason
     if isinstance(event, TaskNoted) and event.task.notes:
         return event.task.notes[-1].text
     if isinstance(event, TaskCompleted):
@@ -103,6 +111,8 @@ def _note(event: AnyEvent) -> str | None:
 
 def entry(event: AnyEvent, seq: int, skipped: frozenset[str] = frozenset()) -> TimelineEntry:
     tier = event.task.tier if isinstance(event, TaskEvent) else Tier.PUBLIC
+    if isinstance(event, IncidentClosed):
+        tier = Tier.COMMAND  # why a response ended is for command staff and reviewers
     if isinstance(event, TaskNoted) and event.task.notes:
         tier = event.task.notes[-1].tier
     note = _note(event)

@@ -1,0 +1,96 @@
+"""Closing an incident: the response ends, for a real incident or an exercise. Open tasks are
+cancelled and pending follow-ups removed, so nothing fires later; a timer that fires anyway
+finds the incident closed and records nothing."""
+
+from __future__ import annotations
+
+import contextlib
+
+from nats.js.errors import NotFoundError
+
+from schemas import subjects
+from schemas.base import task_id_for, utc_now
+from schemas.commands import CloseIncident, ErrorCode, Reply
+from schemas.enums import Role
+from schemas.events import IncidentClosed, IncidentLogged
+from services.core.errors import Refused
+from services.core.eventstore import ConcurrencyConflict, Expect
+from services.core.logging import get_logger
+from services.core.rpc import ok
+from services.core.runtime import Runtime
+from services.engine import lifecycle
+from services.engine.commands import ATTEMPTS
+from services.engine.tasks import append_task_event, load_task
+
+log = get_logger(__name__)
+
+
+async def is_closed(rt: Runtime, incident_id: str) -> bool:
+    return await rt.store.last(subjects.incident_closed(incident_id)) is not None
+
+
+async def close_incident(rt: Runtime, command: CloseIncident) -> Reply:
+    member = rt.roster.member(command.actor)
+    if member is None or Role.COMMAND_STAFF not in member.roles:
+        raise Refused(
+            ErrorCode.NOT_ASSIGNEE,
+            f"only command staff close an incident; {command.actor} is not command staff",
+        )
+    logged = await rt.store.last_of(subjects.incident_logged(command.incident_id), IncidentLogged)
+    if logged is None:
+        raise Refused(ErrorCode.NOT_FOUND, f"no incident {command.incident_id}")
+    event = IncidentClosed(
+        event_id=f"{command.incident_id}.closed",
+        incident_id=command.incident_id,
+        actor=command.actor,
+        at=utc_now(),
+        reason=command.reason.strip(),
+    )
+    subject = subjects.incident_closed(command.incident_id)
+    try:
+        await rt.store.append(subject, event, Expect(subject, 0))
+    except ConcurrencyConflict:
+        found = await rt.store.last_of(subject, IncidentClosed)
+        assert found is not None
+        return ok(
+            {"incident_id": command.incident_id, "closed_by": found.event.actor}, changed=False
+        )
+    log.info("incident_closed", incident_id=command.incident_id)
+    return ok({"incident_id": command.incident_id, "closed_by": command.actor})
+
+
+async def on_incident_closed(rt: Runtime, event: IncidentClosed) -> None:
+    async with rt.run_locks.hold(event.incident_id):
+        await wind_down(rt, event.incident_id, event.actor)
+
+
+async def wind_down(rt: Runtime, incident_id: str, actor: str) -> None:
+    """Cancel what is open and remove what is pending. Safe to repeat, from any replica; the
+    fan-out calls it too when it finds the incident closed after creating its tasks."""
+    with contextlib.suppress(NotFoundError):
+        await rt.js.purge_stream(
+            subjects.TIMERS_STREAM, subject=subjects.incident_schedules(incident_id)
+        )
+    keys = {
+        subject.split(".")[4]
+        for subject in await rt.store.subjects(subjects.incident_tasks(incident_id))
+    }
+    for key in sorted(keys):
+        await _cancel(rt, task_id_for(incident_id, key), actor)
+    log.info("incident_wound_down", incident_id=incident_id, tasks=len(keys))
+
+
+async def _cancel(rt: Runtime, task_id: str, actor: str) -> None:
+    for _ in range(ATTEMPTS):
+        loaded = await load_task(rt.store, task_id)
+        if loaded is None:
+            return
+        cancelled = lifecycle.cancel(loaded.task, utc_now(), actor)
+        if cancelled is None:
+            return
+        try:
+            await append_task_event(rt.store, cancelled, loaded.seq)
+            return
+        except ConcurrencyConflict:
+            continue
+    raise RuntimeError(f"could not cancel {task_id}")  # redelivered by the consumer
