@@ -2,26 +2,47 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 import nats
 from nats.js.errors import APIError
 
 from services.core.broker import connect
 from services.core.migrate import MigrationRefused, migrate, without_credentials
 
+PERMISSIONS_VIOLATION = "permissions violation"
+
 
 async def run_migrate(url: str, replicas: int) -> list[str]:
     """One line per stream and bucket; MigrationRefused, with one line, on what cannot be done."""
-    nc = await connect(url, name="pathways-migrate")
+    shown = without_credentials(url)
+    denied: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+    async def on_error(exc: Exception) -> None:
+        # A denied JetStream API request is never answered: the server says so out of band.
+        if PERMISSIONS_VIOLATION in str(exc).lower() and not denied.done():
+            denied.set_result(str(exc))
+
+    nc = await connect(url, name="pathways-migrate", on_error=on_error)
+    work = asyncio.ensure_future(migrate(nc.jetstream(), replicas))
     try:
-        return await migrate(nc.jetstream(), replicas)
+        watched: set[asyncio.Future[object]] = {work, denied}  # type: ignore[arg-type]
+        await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
+        if not work.done():
+            raise MigrationRefused(
+                f"this NATS user may not manage streams on {shown}: "
+                "run pathways migrate as the admin user (deploy/README.md)"
+            )
+        return work.result()
     except nats.errors.TimeoutError as exc:
         raise MigrationRefused(
-            f"NATS at {without_credentials(url)} did not answer the JetStream API: is JetStream "
-            "enabled, and is this a user allowed to manage streams (the admin user)?"
+            f"NATS at {shown} did not answer the JetStream API: is JetStream enabled?"
         ) from exc
     except APIError as exc:
-        raise MigrationRefused(
-            f"NATS at {without_credentials(url)} refused: {exc.description or exc}"
-        ) from exc
+        raise MigrationRefused(f"NATS at {shown} refused: {exc.description or exc}") from exc
     finally:
+        work.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await work
         await nc.close()

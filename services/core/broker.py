@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 import nats
 from faststream.nats import JStream, NatsBroker, NatsMessage
@@ -48,12 +49,16 @@ def new_broker(url: str) -> NatsBroker:
     )
 
 
+ErrorCallback = Callable[[Exception], Awaitable[None]]
+
+
 async def quiet(_: Exception) -> None:
     """nats-py logs every failed attempt with a traceback; callers report failures themselves."""
 
 
-async def connect(url: str, name: str = "pathways-cli") -> Client:
-    """A plain client for short-lived callers (CLI, benchmarks); one clear error if unreachable."""
+async def connect(url: str, name: str = "pathways-cli", on_error: ErrorCallback = quiet) -> Client:
+    """A plain client for short-lived callers (CLI, benchmarks); one clear error if unreachable.
+    `on_error` hears what the server reports asynchronously, such as a permissions violation."""
     try:
         return await nats.connect(
             servers=url.split(","),
@@ -63,7 +68,7 @@ async def connect(url: str, name: str = "pathways-cli") -> Client:
             max_reconnect_attempts=1,
             reconnect_time_wait=0.2,
             allow_reconnect=False,
-            error_cb=quiet,
+            error_cb=on_error,
         )
     except (OSError, nats.errors.NoServersError, nats.errors.TimeoutError) as exc:
         raise NatsUnreachable(url) from exc

@@ -11,8 +11,8 @@ from schemas.commands import Reply
 from services.app import SERVICES, load_runtime, serve
 from services.core.broker import connect
 from services.core.library import load_library
-from services.core.migrate import migrate
 from services.core.logging import configure_logging
+from services.core.migrate import migrate
 from services.core.rpc import call
 from services.core.runtime import Runtime
 from services.core.settings import LogFormat, Settings
