@@ -148,7 +148,7 @@ def _flags(current: StreamConfig, wanted: StreamConfig) -> tuple[dict[str, Any],
     if current.allow_rollup_hdrs and not wanted.allow_rollup_hdrs:
         updates["allow_rollup_hdrs"] = False
         changes.append("rollup off")
-    if wanted.discard is DiscardPolicy.NEW and current.discard is not DiscardPolicy.NEW:
+    if wanted.discard == DiscardPolicy.NEW and current.discard != DiscardPolicy.NEW:
         updates["discard"] = DiscardPolicy.NEW
         changes.append("discard new")
     return updates, changes
