@@ -8,8 +8,8 @@ import contextlib
 import nats
 from nats.js.errors import APIError
 
-from services.core.broker import connect
-from services.core.migrate import MigrationRefused, migrate, without_credentials
+from services.core.broker import connect, without_credentials
+from services.core.migrate import MigrationRefused, migrate
 
 PERMISSIONS_VIOLATION = "permissions violation"
 

@@ -26,10 +26,23 @@ async def undecoded(message: NatsMessage) -> NatsMessage:
     return message
 
 
+def without_credentials(url: str) -> str:
+    """The server list as it may be printed: no user name or password."""
+    shown = []
+    for server in url.split(","):
+        userinfo_end = server.rfind("@")
+        if userinfo_end != -1:
+            scheme, has_scheme, _ = server.partition("://")
+            host = server[userinfo_end + 1 :]
+            server = f"{scheme}://{host}" if has_scheme else host
+        shown.append(server)
+    return ",".join(shown)
+
+
 class NatsUnreachable(Exception):
     def __init__(self, url: str) -> None:
-        super().__init__(f"cannot reach NATS at {url}")
-        self.url = url
+        super().__init__(f"cannot reach NATS at {without_credentials(url)}")
+        self.url = without_credentials(url)
 
 
 def new_broker(url: str) -> NatsBroker:

@@ -17,6 +17,7 @@ from nats.js.api import KeyValueConfig, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
 from schemas.subjects import BUCKETS
+from services.core.broker import without_credentials
 from services.core.streams import (
     Action,
     Plan,
@@ -40,19 +41,6 @@ class StreamsNotSetUp(Exception):
 
 class MigrationRefused(Exception):
     """Some stream cannot be brought up to date; nothing was changed."""
-
-
-def without_credentials(url: str) -> str:
-    """The server list as it may be printed: no user name or password."""
-    shown = []
-    for server in url.split(","):
-        userinfo_end = server.rfind("@")
-        if userinfo_end != -1:
-            scheme, has_scheme, _ = server.partition("://")
-            host = server[userinfo_end + 1 :]
-            server = f"{scheme}://{host}" if has_scheme else host
-        shown.append(server)
-    return ",".join(shown)
 
 
 async def _current(js: JetStreamContext, name: str) -> StreamConfig | None:
