@@ -140,13 +140,17 @@ def migrate(
             help="Replicas of every stream and bucket (3 on a cluster); never lowered.",
         ),
     ] = None,
+    wait: Annotated[
+        float,
+        typer.Option("--wait", min=0, help="Keep trying to reach NATS for this many seconds."),
+    ] = 0.0,
 ) -> None:
     """Create or upgrade the streams and buckets (run it as the admin user); never narrows."""
     flags: dict[str, object] = {"nats_url": nats_url}
     if replicas is not None:
         flags["stream_replicas"] = replicas
     settings = _settings(**flags)
-    lines = execute(run_migrate(settings.nats_url, settings.stream_replicas))
+    lines = execute(run_migrate(settings.nats_url, settings.stream_replicas, wait))
     sys.stdout.write("".join(f"{line}\n" for line in lines))
 
 

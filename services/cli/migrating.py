@@ -6,15 +6,28 @@ import asyncio
 import contextlib
 
 import nats
+from nats.aio.client import Client
 from nats.js.errors import APIError
 
-from services.core.broker import connect, without_credentials
+from services.core.broker import ErrorCallback, NatsUnreachable, connect, without_credentials
 from services.core.migrate import MigrationRefused, migrate
 
 PERMISSIONS_VIOLATION = "permissions violation"
 
 
-async def run_migrate(url: str, replicas: int) -> list[str]:
+async def _connect_within(url: str, wait: float, on_error: ErrorCallback) -> Client:
+    """Connect, trying again for up to `wait` seconds (containers start in any order)."""
+    deadline = asyncio.get_running_loop().time() + wait
+    while True:
+        try:
+            return await connect(url, name="pathways-migrate", on_error=on_error)
+        except NatsUnreachable:
+            if asyncio.get_running_loop().time() >= deadline:
+                raise
+            await asyncio.sleep(1.0)
+
+
+async def run_migrate(url: str, replicas: int, wait: float = 0.0) -> list[str]:
     """One line per stream and bucket; MigrationRefused, with one line, on what cannot be done."""
     shown = without_credentials(url)
     denied: asyncio.Future[str] = asyncio.get_running_loop().create_future()
@@ -24,7 +37,7 @@ async def run_migrate(url: str, replicas: int) -> list[str]:
         if PERMISSIONS_VIOLATION in str(exc).lower() and not denied.done():
             denied.set_result(str(exc))
 
-    nc = await connect(url, name="pathways-migrate", on_error=on_error)
+    nc = await _connect_within(url, wait, on_error)
     work = asyncio.ensure_future(migrate(nc.jetstream(), replicas))
     try:
         watched: set[asyncio.Future[object]] = {work, denied}  # type: ignore[arg-type]
