@@ -14,7 +14,7 @@ from typing import TypeVar
 import nats
 from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig, StorageType, StreamConfig
-from nats.js.errors import NotFoundError
+from nats.js.errors import NotFoundError, ServiceUnavailableError
 
 from schemas.subjects import BUCKETS
 from services.core.broker import without_credentials
@@ -92,11 +92,12 @@ async def _migrate(js: JetStreamContext, replicas: int) -> list[str]:
 
 
 async def _retrying(work: Callable[[], Awaitable[T]], attempts: int) -> T:
-    """A cluster still electing its meta leader times out for a moment: retry with back-off."""
+    """A cluster still electing its meta leader times out (or answers 503) for a moment:
+    retry with back-off."""
     for attempt in range(1, attempts + 1):
         try:
             return await work()
-        except nats.errors.TimeoutError:
+        except (nats.errors.TimeoutError, ServiceUnavailableError):
             if attempt == attempts:
                 raise
             await asyncio.sleep(min(0.2 * 2**attempt, 5.0))
