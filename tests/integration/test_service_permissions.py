@@ -7,22 +7,33 @@ import asyncio
 import contextlib
 import os
 import subprocess
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import replace
 from pathlib import Path
+from typing import TypeVar
 
 import nats
 import pytest
 from nats.aio.client import Client
 
-from schemas.subjects import EVENTS_STREAM
+from schemas import subjects
+from schemas.commands import GetTimeline
+from schemas.subjects import EVENTS_STREAM, TIMERS_STREAM
+from services.app import load_runtime, serve
 from services.cli.migrating import run_migrate
 from services.core.broker import NatsUnreachable, connect
 from services.core.embedded import config_string, server_binary
 from services.core.migrate import MigrationRefused, require_streams
+from services.core.rpc import ServiceUnavailable
+from services.core.runtime import Runtime
+from services.core.settings import Settings
+from tests.integration.conftest import Caller
+from tests.integration.helpers import log_incident, tasks_of
 from tests.support import ROOT, eventually, free_port
 
 pytestmark = pytest.mark.integration
+
+T = TypeVar("T")
 
 ACCOUNTS = ROOT / "deploy" / "nats" / "accounts.conf"
 USERS = ("intake", "engine", "projector", "timeline", "cli", "admin")
@@ -120,3 +131,67 @@ async def test_pathways_migrate_as_a_service_user_is_refused_in_one_line(
         assert not await admin.jetstream().streams_info()  # nothing was created
     finally:
         await admin.close()
+
+
+async def follow_ups_scheduled(secured: Secured, incident_id: str) -> bool:
+    """The engine's follow-up schedules reached the timers stream."""
+    admin = await secured.connect("admin")
+    try:
+        pending = f"pw.sched.{incident_id}.>"
+        info = await admin.jetstream().stream_info(TIMERS_STREAM, subjects_filter=pending)
+        return bool(info.state.subjects)
+    finally:
+        await admin.close()
+
+
+async def test_every_service_runs_as_its_own_user_after_migrate(secured: Secured) -> None:
+    await run_migrate(secured.url("admin"), 1)
+    stop = asyncio.Event()
+    runtimes: list[Runtime] = []
+    running: list[asyncio.Task[None]] = []
+    for name in SERVICES:
+        settings = Settings(
+            nats_url=secured.url(name),
+            playbooks_dir=ROOT / "playbooks",
+            roster=ROOT / "rosters" / "example.yaml",
+        )
+        runtimes.append(load_runtime(settings))
+        running.append(asyncio.create_task(serve(runtimes[-1], [name], stop)))
+    try:
+
+        async def attached() -> bool:
+            for task in running:
+                if task.done():
+                    task.result()  # raises what stopped it
+            return all(rt.attached for rt in runtimes)
+
+        await eventually(attached, timeout=20)
+        cli = await secured.connect("cli")
+        try:
+            caller = Caller(cli)
+
+            async def answered(work: Awaitable[T]) -> T | None:
+                """The reply, or None while the service's subscribers are still binding."""
+                with contextlib.suppress(ServiceUnavailable):
+                    return await work
+                return None
+
+            incident_id = await eventually(  # intake
+                lambda: answered(log_incident(caller, "officer-involved-shooting")), timeout=20
+            )
+
+            async def fanned_out() -> bool:  # engine wrote them, projector listed them
+                return bool(await answered(tasks_of(caller, incident_id)))
+
+            await eventually(fanned_out, timeout=20, interval=0.2)
+            query = GetTimeline(incident_id=incident_id)
+            timeline = await eventually(
+                lambda: answered(caller.ok(subjects.QRY_TIMELINE, query)), timeout=20
+            )
+            assert timeline.data
+            await eventually(lambda: follow_ups_scheduled(secured, incident_id), timeout=20)
+        finally:
+            await cli.close()
+    finally:
+        stop.set()
+        await asyncio.gather(*running, return_exceptions=True)
