@@ -25,6 +25,7 @@ from services.core.streams import (
     owners,
     plan_bucket,
     plan_stream,
+    unprotected,
     wanted_streams,
 )
 
@@ -110,12 +111,17 @@ async def migrate(js: JetStreamContext, replicas: int = 1, attempts: int = 10) -
 
 
 async def require_streams(js: JetStreamContext, url: str, attempts: int = 10) -> None:
-    """Services start only on streams and buckets that `pathways migrate` has set up."""
+    """Services start only on streams and buckets that `pathways migrate` has set up: each
+    one present, and the events stream protected."""
     await _retrying(lambda: _require(js, url), attempts)
 
 
 async def _require(js: JetStreamContext, url: str) -> None:
-    names = [s.name or "" for s in wanted_streams(1)] + [bucket_stream(b.name) for b in BUCKETS]
-    for name in names:
-        if await _current(js, name) is None:
-            raise StreamsNotSetUp(url, name)
+    for wanted in wanted_streams(1):
+        current = await _current(js, wanted.name or "")
+        # A stream from before migrate (or one it refused) is as good as missing.
+        if current is None or unprotected(current, wanted):
+            raise StreamsNotSetUp(url, wanted.name or "")
+    for bucket in BUCKETS:
+        if await _current(js, bucket_stream(bucket.name)) is None:
+            raise StreamsNotSetUp(url, bucket_stream(bucket.name))

@@ -185,6 +185,14 @@ def plan_stream(current: StreamConfig | None, wanted: StreamConfig, owned: dict[
     return Plan("stream", name, Action.UPGRADE, replace(current, **updates), tuple(changes))
 
 
+def unprotected(current: StreamConfig, wanted: StreamConfig) -> list[str]:
+    """The protections `wanted` has that `current` lacks (a service will not run without them)."""
+    missing = [name for name in PROTECTIONS if getattr(wanted, name) and not getattr(current, name)]
+    if current.allow_rollup_hdrs and not wanted.allow_rollup_hdrs:
+        missing.append("rollup off")
+    return missing
+
+
 def bucket_stream(bucket: str) -> str:
     """A key-value bucket is a stream underneath, named KV_<bucket>."""
     return f"KV_{bucket}"

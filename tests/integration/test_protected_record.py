@@ -10,14 +10,15 @@ from pathlib import Path
 import pytest
 from nats.aio.client import Client
 from nats.js import JetStreamContext
-from nats.js.api import StorageType, StreamConfig
+from nats.js.api import KeyValueConfig, StorageType, StreamConfig
 from nats.js.errors import APIError
 
-from schemas.subjects import EVENTS_STREAM, TIMERS_STREAM
+from schemas.subjects import BUCKETS, EVENTS_STREAM, TIMERS_STREAM
 from services.cli.migrating import run_migrate
 from services.core.broker import connect
 from services.core.embedded import EmbeddedNats
 from services.core.migrate import MigrationRefused, StreamsNotSetUp, migrate, require_streams
+from services.core.streams import wanted_streams
 from tests.support import free_port
 
 pytestmark = pytest.mark.integration
@@ -152,9 +153,24 @@ async def test_an_events_stream_made_with_schedules_is_refused_whole_with_one_li
     after = (await js.stream_info(EVENTS_STREAM)).config
     assert after.subjects == ["pw.evt.>", "pw.sched.>"]  # nothing was changed
     assert await count(js) == 1
-    with pytest.raises(StreamsNotSetUp):
-        await require_streams(js, server.url, attempts=1)
     assert TIMERS_STREAM not in [s.config.name for s in await js.streams_info()]
+
+
+async def test_a_service_will_not_run_on_an_events_stream_from_before_migrate(
+    client: Client, server: EmbeddedNats
+) -> None:
+    """Everything else present (as an older release left it), but the log unprotected."""
+    js = client.jetstream()
+    events, *others = wanted_streams(1)
+    await js.add_stream(replace(events, allow_msg_schedules=True, discard=None,
+                                deny_delete=False, deny_purge=False))  # fmt: skip
+    for stream in others:
+        await js.add_stream(stream)
+    for bucket in BUCKETS:
+        await js.create_key_value(KeyValueConfig(bucket=bucket.name, history=bucket.history))
+    with pytest.raises(StreamsNotSetUp) as refused:
+        await require_streams(js, server.url, attempts=1)
+    assert refused.value.missing == EVENTS_STREAM
 
 
 async def test_a_service_before_migrate_is_told_to_run_it(

@@ -7,7 +7,14 @@ from dataclasses import replace
 from nats.js.api import DiscardPolicy, StreamConfig
 
 from schemas.subjects import BUCKETS, EVENTS_STREAM, TIMERS_STREAM
-from services.core.streams import Action, owners, plan_bucket, plan_stream, wanted_streams
+from services.core.streams import (
+    Action,
+    owners,
+    plan_bucket,
+    plan_stream,
+    unprotected,
+    wanted_streams,
+)
 
 STREAMS = wanted_streams(1)
 OWNED = owners(STREAMS)
@@ -118,3 +125,10 @@ def test_buckets_are_created_raised_and_never_lowered() -> None:
     assert raised.config is not None and raised.config.num_replicas == 3
     assert raised.line() == f"bucket {spec.name}: upgraded (replicas 1→3)"
     assert plan_bucket(_bucket_stream(3, 5), spec, 1).action is Action.UNCHANGED
+
+
+def test_a_service_sees_what_an_events_stream_lacks() -> None:
+    assert unprotected(EVENTS, EVENTS) == []
+    legacy = replace(EVENTS, deny_delete=False, deny_purge=False, allow_rollup_hdrs=True)
+    assert unprotected(legacy, EVENTS) == ["deny_delete", "deny_purge", "rollup off"]
+    assert unprotected(TIMERS, TIMERS) == []  # the timers stream must allow rollups
