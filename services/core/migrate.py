@@ -41,7 +41,7 @@ class StreamsNotSetUp(Exception):
 
 
 class MigrationRefused(Exception):
-    """Some stream cannot be brought up to date; nothing was changed."""
+    """A stream cannot be brought up to date (then nothing was changed), or NATS refused."""
 
 
 async def _current(js: JetStreamContext, name: str) -> StreamConfig | None:
