@@ -19,6 +19,7 @@ from services.app import SERVICES, load_runtime, serve
 from services.core.broker import connect
 from services.core.embedded import EmbeddedNats, free_port
 from services.core.logging import configure_logging
+from services.core.migrate import migrate
 from services.core.runtime import NotAttached, Runtime
 from services.core.settings import LogFormat, Settings
 
@@ -93,9 +94,10 @@ async def running_stack(workdir: Path) -> AsyncIterator[Stack]:
     running: asyncio.Task[None] | None = None
     nc: Client | None = None
     try:
+        nc = await connect(server.url, name="pathways-bench")
+        await migrate(nc.jetstream(), settings.stream_replicas)
         running = asyncio.create_task(serve(rt, list(SERVICES), stop))
         await wait_attached(rt, running)
-        nc = await connect(server.url, name="pathways-bench")
         process = getattr(server, "_process", None)
         yield Stack(rt, nc, running, getattr(process, "pid", None), dict(nc._server_info))
     finally:

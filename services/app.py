@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from faststream.nats import NatsBroker, NatsRouter
 from nats.aio.client import Client
 
-from services.core.broker import NatsUnreachable, new_broker
+from services.core.broker import NatsUnreachable, new_broker, without_credentials
 from services.core.library import load_library, load_roster, roles_without_holders
 from services.core.logging import get_logger
 from services.core.runtime import Runtime
@@ -39,7 +39,7 @@ async def _connect_unless_stopped(
 ) -> Client | None:
     """Connect, retrying while NATS is not up yet (containers start in any order), but give up
     at once when asked to stop."""
-    log.info("nats_connecting", url=url)
+    log.info("nats_connecting", url=without_credentials(url))
     connecting = asyncio.create_task(broker.connect())
     stopping = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)

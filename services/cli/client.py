@@ -15,7 +15,9 @@ from schemas.yaml_source import SourceInvalid
 from services.cli.safe import terminal_safe
 from services.core import loop
 from services.core.broker import NatsUnreachable, connect
+from services.core.datadir import DataDirBusy
 from services.core.embedded import EmbeddedNatsError
+from services.core.migrate import MigrationRefused, StreamsNotSetUp
 from services.core.rpc import ServiceUnavailable, call
 
 T = TypeVar("T")
@@ -36,7 +38,14 @@ def execute(work: Coroutine[Any, Any, T]) -> T:
         return loop.run(work)
     except NatsUnreachable as exc:
         fail(f"cannot reach NATS at {exc.url} (is `pathways up` running? see --nats-url)")
-    except (ServiceUnavailable, Refusal, EmbeddedNatsError) as exc:
+    except (
+        ServiceUnavailable,
+        Refusal,
+        EmbeddedNatsError,
+        DataDirBusy,
+        StreamsNotSetUp,
+        MigrationRefused,
+    ) as exc:
         fail(str(exc))
     except SourceInvalid as exc:
         for problem in exc.errors:

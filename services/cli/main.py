@@ -18,6 +18,7 @@ from schemas.yaml_source import SourceInvalid
 from services.app import SERVICES, load_runtime, serve
 from services.cli import incidents, playbooks, task_commands, tasks
 from services.cli.client import errors, execute, fail, make, request
+from services.cli.migrating import run_migrate
 from services.cli.options import DEFAULT_URL, Json, NatsUrl
 from services.cli.output import entry_json, incident_json, json_text, timeline_text
 from services.cli.safe import terminal_safe
@@ -47,11 +48,18 @@ def _stop_on_signals() -> asyncio.Event:
     return stop
 
 
+def _print_migration(lines: list[str]) -> None:
+    for line in lines:
+        errors.print(line, markup=False)
+
+
 async def _up(rt: Runtime, embedded: EmbeddedNats | None) -> None:
     stop = _stop_on_signals()
     if embedded is not None:
         await embedded.start()
     try:
+        settings = rt.settings
+        _print_migration(await run_migrate(settings.nats_url, settings.stream_replicas))
         errors.print(f"Pathways is up on {rt.settings.nats_url}. Press Ctrl-C to stop.")
         if rt.roster.example:
             errors.print(f"Using the EXAMPLE roster {rt.settings.roster} (fictional people).")
@@ -127,6 +135,31 @@ def run(
         await serve(rt, [service], _stop_on_signals())
 
     execute(main())
+
+
+@app.command()
+def migrate(
+    nats_url: NatsUrl = DEFAULT_URL,
+    replicas: Annotated[
+        int | None,
+        typer.Option(
+            "--replicas",
+            envvar="PATHWAYS_STREAM_REPLICAS",
+            help="Replicas of every stream and bucket (3 on a cluster); never lowered.",
+        ),
+    ] = None,
+    wait: Annotated[
+        float,
+        typer.Option("--wait", min=0, help="Keep trying to reach NATS for this many seconds."),
+    ] = 0.0,
+) -> None:
+    """Create or upgrade the streams and buckets (run it as the admin user); never narrows."""
+    flags: dict[str, object] = {"nats_url": nats_url}
+    if replicas is not None:
+        flags["stream_replicas"] = replicas
+    settings = _settings(**flags)
+    lines = execute(run_migrate(settings.nats_url, settings.stream_replicas, wait))
+    sys.stdout.write("".join(f"{line}\n" for line in lines))
 
 
 @app.command()

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from services.core.broker import NatsUnreachable, connect
+from services.core.datadir import DataDirLock
 from services.core.logging import get_logger
 
 log = get_logger(__name__)
@@ -53,6 +54,24 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
+def config_string(text: str) -> str:
+    r"""`text` as a double-quoted NATS config string. Inside double quotes the config language
+    takes every character literally (`$`, `#`, spaces, non-ASCII) except the escapes `\\`,
+    `\"`, `\t`, `\n`, `\r` and `\xXX`; control characters and bytes that are not UTF-8
+    (undecodable file names) are written as `\xXX`."""
+    out: list[str] = []
+    for char in text:
+        if char in '"\\':
+            out.append("\\" + char)
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\x{ord(char):02x}")
+        elif "\udc80" <= char <= "\udcff":  # a raw byte kept by os.fsdecode (surrogateescape)
+            out.append(f"\\x{ord(char) - 0xDC00:02x}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
 def server_config(data_dir: Path, port: int) -> str:
     # sync_interval: always — a single node must not lose an acknowledged write on power loss.
     store = (data_dir / "jetstream").resolve()
@@ -60,7 +79,7 @@ def server_config(data_dir: Path, port: int) -> str:
         "server_name: pathways-embedded\n"
         f"listen: 127.0.0.1:{port}\n"
         "jetstream {\n"
-        f'  store_dir: "{store}"\n'
+        f"  store_dir: {config_string(str(store))}\n"
         "  sync_interval: always\n"
         "}\n"
     )
@@ -80,6 +99,7 @@ class EmbeddedNats:
         self.data_dir = data_dir
         self.port = port
         self._process: asyncio.subprocess.Process | None = None
+        self._lock = DataDirLock(data_dir)
 
     @property
     def url(self) -> str:
@@ -90,14 +110,22 @@ class EmbeddedNats:
         return self.data_dir / "nats-server.log"
 
     async def start(self) -> None:
+        """Lock the data directory (DataDirBusy if another process has it), then start."""
+        self._lock.acquire()
+        try:
+            await self._start()
+        except BaseException:
+            self._lock.release()
+            raise
+
+    async def _start(self) -> None:
         if port_in_use(self.port):
             raise EmbeddedNatsError(
                 f"port {self.port} is already in use; choose another with --nats-port, "
                 "or use that server with --nats-url"
             )
-        self.data_dir.mkdir(parents=True, exist_ok=True)
         config = self.data_dir / "nats-server.conf"
-        config.write_text(server_config(self.data_dir, self.port))
+        config.write_bytes(server_config(self.data_dir, self.port).encode())
         with self.log_path.open("ab") as out:
             self._process = await asyncio.create_subprocess_exec(
                 str(server_binary()),
@@ -135,6 +163,12 @@ class EmbeddedNats:
         raise EmbeddedNatsError(f"nats-server did not become ready within {READY_TIMEOUT:g}s")
 
     async def stop(self) -> None:
+        try:
+            await self._stop()
+        finally:
+            self._lock.release()
+
+    async def _stop(self) -> None:
         process, self._process = self._process, None
         if process is None or process.returncode is not None:
             return

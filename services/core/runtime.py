@@ -14,9 +14,9 @@ from schemas.events import PlaybookTriggered
 from schemas.playbook import PinnedPlaybook
 from schemas.roster import Roster
 from schemas.subjects import INCIDENTS_BUCKET, PLAYBOOKS_BUCKET, TASKS_BUCKET
-from services.core.broker import declare
 from services.core.eventstore import EventStore
 from services.core.keyed_locks import KeyedLocks
+from services.core.migrate import require_streams
 from services.core.settings import Settings
 
 RUN_CACHE_SIZE = 4096
@@ -46,9 +46,11 @@ class Runtime:
         return run
 
     async def attach(self, nc: Client) -> None:
-        """Bind to a connected client; declares the stream and buckets if they are missing."""
-        self._js = nc.jetstream()
-        await declare(self._js, self.settings.stream_replicas)
+        """Bind to a connected client. Changes no stream or bucket: raises StreamsNotSetUp
+        unless `pathways migrate` has set them up."""
+        js = nc.jetstream()
+        await require_streams(js, self.settings.nats_url)
+        self._js = js
         self._store = EventStore(nc, self._js)
         for name in (TASKS_BUCKET, INCIDENTS_BUCKET, PLAYBOOKS_BUCKET):
             self._buckets[name] = await self._js.key_value(name)

@@ -20,6 +20,7 @@ from schemas.base import incident_id_for
 from schemas.commands import Reply
 from services.core.broker import connect
 from services.core.embedded import EmbeddedNats
+from services.core.migrate import migrate
 from tests.e2e.harness import ROSTER, Cli, Service, process_env, unexpected_tracebacks
 from tests.support import free_port, request_id
 
@@ -87,6 +88,7 @@ async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
         )
         nc = await connect(server.url, name="e2e-crash-recovery")
         try:
+            await migrate(nc.jetstream())
             yield Cluster(server.url, env, tmp_path, nc, services)
         finally:
             await nc.close()

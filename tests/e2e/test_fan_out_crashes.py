@@ -22,6 +22,7 @@ from schemas.enums import Severity
 from services.core.broker import connect
 from services.core.embedded import EmbeddedNats
 from services.core.failpoints import FAILPOINT_EXIT
+from services.core.migrate import migrate
 from services.engine.fanout import STEPS
 from services.engine.settling import BEFORE_COMPLETION
 from tests.e2e.harness import ROSTER, Service, process_env, unexpected_tracebacks
@@ -64,6 +65,7 @@ async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
     server = EmbeddedNats(tmp_path / "nats", free_port())
     await server.start()
     nc = await connect(server.url, name="e2e-fan-out-crashes")
+    await migrate(nc.jetstream())
     found = Stack(server.url, nc, tmp_path)
     env = process_env(
         PATHWAYS_NATS_URL=server.url,

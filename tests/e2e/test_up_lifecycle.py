@@ -1,4 +1,5 @@
-"""`pathways up`: refuses a busy port clearly, and never leaves its nats-server behind."""
+"""`pathways up`: refuses a busy port or a data directory in use clearly, runs on any directory
+name, and never leaves its nats-server behind."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from services.core.embedded import port_in_use
 from tests.e2e.harness import (
     STOP_TIMEOUT,
     Cli,
+    Service,
     nats_server_children,
     nats_server_running,
+    process_env,
     start_up,
     unexpected_tracebacks,
     wait_for,
@@ -81,5 +84,73 @@ def test_up_killed_outright_still_takes_its_nats_server_with_it(tmp_path: Path) 
             STOP_TIMEOUT,
             f"nats-server {server} to exit after `pathways up` was SIGKILLed",
         )
+    finally:
+        service.stop()
+
+
+def test_a_second_up_on_the_same_data_dir_is_refused_naming_the_first(tmp_path: Path) -> None:
+    first, url, data_dir = start_up(tmp_path)
+    try:
+        first.wait_started()
+        second = Cli(None)(
+            "up", "--data-dir", str(data_dir), "--nats-port", str(free_port()), timeout=20
+        )
+        assert second.returncode == 1, str(second)
+        assert "Traceback" not in second.stderr, str(second)
+        assert len(second.error_lines) == 1, str(second)
+        line = second.error_lines[0]
+        assert f"pid {first.pid} (" in line and " up --data-dir " in line, line
+        # The first is undisturbed: still running, still answering, its server still its own.
+        assert first.process.poll() is None, first.describe()
+        assert Cli(url).ok("playbook", "list").returncode == 0
+        assert len(nats_server_children(first.pid)) == 1, first.describe()
+    finally:
+        first.stop()
+
+
+def test_the_data_dir_lock_dies_with_its_holder(tmp_path: Path) -> None:
+    (tmp_path / "first").mkdir()
+    first, _, data_dir = start_up(tmp_path / "first")
+    try:
+        first.wait_started()
+        server = nats_server_children(first.pid)[0]
+        first.kill()  # no chance to clean up: the lock file still names it
+        wait_for(lambda: not nats_server_running(server), STOP_TIMEOUT, "the first nats-server")
+    finally:
+        first.stop()
+    second = Service(
+        "up-again",
+        ["up", "--data-dir", str(data_dir), "--nats-port", str(free_port())],
+        process_env(),
+        tmp_path,
+    )
+    try:
+        second.wait_started()
+    finally:
+        second.stop()
+
+
+def test_up_runs_on_a_data_dir_whose_name_the_config_language_would_misread(
+    tmp_path: Path,
+) -> None:
+    data_dir = tmp_path / 'odd "name" \\ $HOME #not-a-comment données'
+    port = free_port()
+    service = Service(
+        "up-odd",
+        ["up", "--data-dir", str(data_dir), "--nats-port", str(port)],
+        process_env(),
+        tmp_path,
+    )
+    try:
+        service.wait_started()
+        incident = Cli(f"nats://127.0.0.1:{port}").json(
+            "incident", "log", "--type", "hate-crime", "--title", "t", "--as", "renee.alvarez"
+        )
+        assert incident["incident"]["id"]
+        # The store is where it was asked to be, not at a name the config parser mangled.
+        assert (
+            data_dir / "jetstream" / "jetstream" / "$G" / "streams" / "PATHWAYS_EVENTS"
+        ).is_dir()
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted([data_dir.name, "up-odd.log"])
     finally:
         service.stop()

@@ -14,6 +14,7 @@ from services.app import SERVICES, load_runtime, serve
 from services.core.broker import connect
 from services.core.library import load_library
 from services.core.logging import configure_logging
+from services.core.migrate import migrate
 from services.core.rpc import ServiceUnavailable, call
 from services.core.runtime import Runtime
 from services.core.settings import LogFormat, Settings
@@ -23,11 +24,22 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="session")
-async def runtime(nats_url: str) -> AsyncIterator[Runtime]:
+async def migrated(nats_url: str) -> str:
+    """The test server with its streams and buckets set up, as `pathways migrate` does."""
+    client = await connect(nats_url, name="tests-migrate")
+    try:
+        await migrate(client.jetstream())
+    finally:
+        await client.close()
+    return nats_url
+
+
+@pytest.fixture(scope="session")
+async def runtime(migrated: str) -> AsyncIterator[Runtime]:
     """Every service running in this process against the real server, with the real library
     plus the test playbooks in tests/fixtures/playbooks."""
     settings = Settings(
-        nats_url=nats_url,
+        nats_url=migrated,
         playbooks_dir=ROOT / "playbooks",
         roster=ROOT / "rosters" / "example.yaml",
         ack_wait_seconds=2,
@@ -44,7 +56,7 @@ async def runtime(nats_url: str) -> AsyncIterator[Runtime]:
         return rt.attached
 
     await eventually(attached)
-    await eventually(partial(_answering, nats_url), timeout=30)
+    await eventually(partial(_answering, migrated), timeout=30)
     yield rt
     stop.set()
     await running

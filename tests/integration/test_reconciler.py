@@ -19,6 +19,7 @@ from services.app import load_runtime
 from services.core.broker import connect
 from services.core.embedded import EmbeddedNats
 from services.core.eventstore import Expect
+from services.core.migrate import migrate
 from services.core.runtime import Runtime
 from services.core.settings import Settings
 from services.engine import commands, reconcile
@@ -43,6 +44,7 @@ async def idle(tmp_path: Path) -> AsyncIterator[tuple[Runtime, Client]]:
     rt = load_runtime(settings)
     nc = await connect(server.url, name="reconciler-test")
     try:
+        await migrate(nc.jetstream())
         await rt.attach(nc)
         yield rt, nc
     finally:

@@ -1,0 +1,197 @@
+"""The real deploy/nats/accounts.conf: service users run, but cannot change a stream; the admin
+user runs `pathways migrate`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import subprocess
+from collections.abc import AsyncIterator, Awaitable
+from dataclasses import replace
+from pathlib import Path
+from typing import TypeVar
+
+import nats
+import pytest
+from nats.aio.client import Client
+
+from schemas import subjects
+from schemas.commands import GetTimeline
+from schemas.subjects import EVENTS_STREAM, TIMERS_STREAM
+from services.app import load_runtime, serve
+from services.cli.migrating import run_migrate
+from services.core.broker import NatsUnreachable, connect
+from services.core.embedded import config_string, server_binary
+from services.core.migrate import MigrationRefused, require_streams
+from services.core.rpc import ServiceUnavailable
+from services.core.runtime import Runtime
+from services.core.settings import Settings
+from tests.integration.conftest import Caller
+from tests.integration.helpers import log_incident, tasks_of
+from tests.support import ROOT, eventually, free_port
+
+pytestmark = pytest.mark.integration
+
+T = TypeVar("T")
+
+ACCOUNTS = ROOT / "deploy" / "nats" / "accounts.conf"
+USERS = ("intake", "engine", "projector", "timeline", "cli", "admin")
+SERVICES = ("intake", "engine", "projector", "timeline")
+
+
+def password(user: str) -> str:
+    return f"pw-test-{user}"
+
+
+class Secured:
+    def __init__(self, port: int) -> None:
+        self.port = port
+
+    def url(self, user: str) -> str:
+        return f"nats://{user}:{password(user)}@127.0.0.1:{self.port}"
+
+    async def connect(self, user: str) -> Client:
+        return await connect(self.url(user), name=f"tests-{user}")
+
+
+def secured_config(port: int, directory: Path) -> str:
+    return (
+        f"listen: 127.0.0.1:{port}\n"
+        f"jetstream {{ store_dir: {config_string(str(directory / 'js'))} }}\n"
+        # nats-server reads an include relative to the including file, never absolute.
+        f"include {config_string(os.path.relpath(ACCOUNTS, directory))}\n"
+    )
+
+
+@pytest.fixture
+async def secured(tmp_path: Path) -> AsyncIterator[Secured]:
+    """A nats-server whose users and permissions are those of deploy/nats/accounts.conf."""
+    port = free_port()
+    config = tmp_path / "server.conf"
+    config.write_text(secured_config(port, tmp_path))
+    env = {f"PATHWAYS_{user.upper()}_PASSWORD": password(user) for user in USERS}
+    with (tmp_path / "server.log").open("wb") as log:
+        process = await asyncio.create_subprocess_exec(
+            str(server_binary()), "-c", str(config), env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    server = Secured(port)
+
+    async def up() -> bool:
+        assert process.returncode is None, (tmp_path / "server.log").read_text()
+        with contextlib.suppress(NatsUnreachable):
+            await (await server.connect("admin")).close()
+            return True
+        return False
+
+    try:
+        await eventually(up, timeout=15)
+        yield server
+    finally:
+        if process.returncode is None:
+            process.terminate()
+        await process.wait()
+
+
+async def test_migrate_as_admin_then_no_service_user_can_change_the_events_stream(
+    secured: Secured,
+) -> None:
+    lines = await run_migrate(secured.url("admin"), 1)
+    assert all(line.endswith(": created") for line in lines), lines
+    engine = await secured.connect("engine")
+    try:
+        js = engine.jetstream(timeout=1)
+        await require_streams(js, secured.url("engine"), attempts=1)  # a service may start
+        await js.publish("pw.evt.INC-PERMS001.incident.logged", b"{}")  # and write events
+        before = await js.stream_info(EVENTS_STREAM)
+        with pytest.raises(nats.errors.TimeoutError):  # denied: never answered
+            await js.update_stream(replace(before.config, max_age=60.0))
+        with pytest.raises(nats.errors.TimeoutError):
+            await js.delete_stream(EVENTS_STREAM)
+        with pytest.raises(nats.errors.TimeoutError):
+            await js.add_stream(name="PATHWAYS_ELSEWHERE", subjects=["elsewhere.>"])
+        after = await js.stream_info(EVENTS_STREAM)
+        assert not after.config.max_age
+        assert after.state.messages == before.state.messages == 1
+    finally:
+        await engine.close()
+
+
+@pytest.mark.parametrize("user", SERVICES)
+async def test_pathways_migrate_as_a_service_user_is_refused_in_one_line(
+    secured: Secured, user: str
+) -> None:
+    with pytest.raises(MigrationRefused) as refused:
+        await run_migrate(secured.url(user), 1)
+    message = str(refused.value)
+    assert "may not manage streams" in message and "admin user" in message
+    assert password(user) not in message
+    admin = await secured.connect("admin")
+    try:
+        assert not await admin.jetstream().streams_info()  # nothing was created
+    finally:
+        await admin.close()
+
+
+async def follow_ups_scheduled(secured: Secured, incident_id: str) -> bool:
+    """The engine's follow-up schedules reached the timers stream."""
+    admin = await secured.connect("admin")
+    try:
+        pending = f"pw.sched.{incident_id}.>"
+        info = await admin.jetstream().stream_info(TIMERS_STREAM, subjects_filter=pending)
+        return bool(info.state.subjects)
+    finally:
+        await admin.close()
+
+
+async def test_every_service_runs_as_its_own_user_after_migrate(secured: Secured) -> None:
+    await run_migrate(secured.url("admin"), 1)
+    stop = asyncio.Event()
+    runtimes: list[Runtime] = []
+    running: list[asyncio.Task[None]] = []
+    for name in SERVICES:
+        settings = Settings(
+            nats_url=secured.url(name),
+            playbooks_dir=ROOT / "playbooks",
+            roster=ROOT / "rosters" / "example.yaml",
+        )
+        runtimes.append(load_runtime(settings))
+        running.append(asyncio.create_task(serve(runtimes[-1], [name], stop)))
+    try:
+
+        async def attached() -> bool:
+            for task in running:
+                if task.done():
+                    task.result()  # raises what stopped it
+            return all(rt.attached for rt in runtimes)
+
+        await eventually(attached, timeout=20)
+        cli = await secured.connect("cli")
+        try:
+            caller = Caller(cli)
+
+            async def answered(work: Awaitable[T]) -> T | None:
+                """The reply, or None while the service's subscribers are still binding."""
+                with contextlib.suppress(ServiceUnavailable):
+                    return await work
+                return None
+
+            incident_id = await eventually(  # intake
+                lambda: answered(log_incident(caller, "officer-involved-shooting")), timeout=20
+            )
+
+            async def fanned_out() -> bool:  # engine wrote them, projector listed them
+                return bool(await answered(tasks_of(caller, incident_id)))
+
+            await eventually(fanned_out, timeout=20, interval=0.2)
+            query = GetTimeline(incident_id=incident_id)
+            timeline = await eventually(
+                lambda: answered(caller.ok(subjects.QRY_TIMELINE, query)), timeout=20
+            )
+            assert timeline.data
+            await eventually(lambda: follow_ups_scheduled(secured, incident_id), timeout=20)
+        finally:
+            await cli.close()
+    finally:
+        stop.set()
+        await asyncio.gather(*running, return_exceptions=True)
