@@ -1,0 +1,150 @@
+"""Rebuilding every projection by replaying the event stream through the projector's own
+per-event function, so whatever the projector maintains is rebuilt the same way.
+
+Safe while the services run: the projector's writes are compare-and-swaps and a task record only
+moves forward in stream order, so a replayed older event never rolls a record back, and a record
+that cannot be read is overwritten. Idempotent: a replay over current projections writes nothing.
+It ends with every record equal to what a replay into empty buckets gives: records the stream
+knows nothing of (up to where the rebuild started) are removed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from nats.aio.msg import Msg
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import APIError, NotFoundError
+
+from schemas import subjects
+from schemas.base import split_task_id
+from services.core.errors import Unprocessable
+from services.core.logging import get_logger
+from services.core.projections import entries
+from services.core.runtime import Runtime
+from services.projector.service import TaskRevisions, project
+
+log = get_logger(__name__)
+
+FETCH_SIZE = 256
+IN_FLIGHT = 32  # events projected at once; order does not matter to the result (see above)
+READER_IDLE_SECONDS = 30.0
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class Rebuilt:
+    events: int = 0
+    unprocessable: int = 0
+    removed: int = 0
+    seconds: float = 0.0
+    tasks: set[str] = field(default_factory=set, repr=False)
+    incidents: set[str] = field(default_factory=set, repr=False)
+
+    def saw(self, subject: str) -> None:
+        tokens = subject.split(".")  # pw.evt.<incident>.<kind>[.<key>.<verb>]
+        self.incidents.add(tokens[2])
+        if tokens[3] == "task" and len(tokens) > 4:
+            self.tasks.add(f"{tokens[2]}.{tokens[4]}")
+
+
+async def rebuild(rt: Runtime, progress: Progress) -> Rebuilt:
+    """Replay every event stored when the rebuild starts; `progress(done, total)` after each
+    batch."""
+    started = time.monotonic()
+    state = (await rt.js.stream_info(subjects.EVENTS_STREAM)).state
+    result = Rebuilt()
+    total = state.messages
+    progress(0, total)
+    if total:
+        await _replay(rt, state.last_seq, total, result, progress)
+    result.removed = await _remove_strays(rt, result)
+    result.seconds = time.monotonic() - started
+    return result
+
+
+async def _replay(
+    rt: Runtime, last_seq: int, total: int, result: Rebuilt, progress: Progress
+) -> None:
+    revisions = TaskRevisions()
+    sub = await rt.js.pull_subscribe(
+        subjects.EVENTS_ALL,
+        stream=subjects.EVENTS_STREAM,
+        config=ConsumerConfig(
+            ack_policy=AckPolicy.NONE,
+            deliver_policy=DeliverPolicy.ALL,
+            inactive_threshold=READER_IDLE_SECONDS,
+            mem_storage=True,
+        ),
+    )
+    name = (await sub.consumer_info()).name
+    try:
+        done = False
+        while not done:
+            try:
+                batch = await sub.fetch(FETCH_SIZE, timeout=5.0)
+            except TimeoutError:
+                break  # nothing left (the stream was purged meanwhile)
+            wanted = [m for m in batch if m.metadata.sequence.stream <= last_seq]
+            done = not batch or len(wanted) < len(batch) or batch[-1].metadata.num_pending == 0
+            for start in range(0, len(wanted), IN_FLIGHT):
+                chunk = wanted[start : start + IN_FLIGHT]
+                outcomes = await asyncio.gather(
+                    *(project(rt, revisions, m.data, m.metadata.sequence.stream) for m in chunk),
+                    return_exceptions=True,
+                )
+                _tally(result, chunk, outcomes)
+            result.events += len(wanted)
+            progress(min(result.events, total), total)
+            done = done or (bool(wanted) and wanted[-1].metadata.sequence.stream >= last_seq)
+    finally:
+        await sub.unsubscribe()
+        with contextlib.suppress(NotFoundError):
+            await rt.js.delete_consumer(subjects.EVENTS_STREAM, name)
+
+
+def _tally(result: Rebuilt, chunk: list[Msg], outcomes: Sequence[object]) -> None:
+    for message, outcome in zip(chunk, outcomes, strict=True):
+        if isinstance(outcome, Unprocessable):
+            # This version cannot read it; the live projector dead-letters it the same way.
+            result.unprocessable += 1
+        elif isinstance(outcome, BaseException):
+            raise outcome
+        else:
+            result.saw(message.subject)
+
+
+async def _remove_strays(rt: Runtime, result: Rebuilt) -> int:
+    """Delete records no replayed event accounts for and the stream does not know either (a
+    record written after the rebuild started is kept: its events are in the stream)."""
+    removed = 0
+    for entry in await entries(rt.js, subjects.TASKS_BUCKET):
+        if entry.value is None or entry.key in result.tasks:
+            continue
+        if await _stream_has(rt, subjects.task_filter(*split_task_id(entry.key))):
+            continue
+        await rt.tasks.delete(entry.key)
+        removed += 1
+    for entry in await entries(rt.js, subjects.INCIDENTS_BUCKET):
+        if entry.value is None or entry.key in result.incidents:
+            continue
+        if await _stream_has(rt, subjects.incident_logged(entry.key)):
+            continue
+        await rt.incidents.delete(entry.key)
+        removed += 1
+    if removed:
+        log.warning("projection_strays_removed", count=removed)
+    return removed
+
+
+async def _stream_has(rt: Runtime, subject_filter: str) -> bool:
+    try:
+        await rt.js.get_msg(subjects.EVENTS_STREAM, subject=subject_filter, direct=True)
+    except APIError:  # none there, or a key that is no valid id at all
+        return False
+    return True
