@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from schemas.enums import TaskStatus, Tier
 from schemas.events import TaskCompleted, TaskDeclined
-from services.timeline.render import WITHHELD, entry
+from services.timeline.render import WITHHELD, entry, unrecognised_entry
 from tests.unit.factories import T0, a_task
 
 
@@ -40,3 +40,9 @@ def test_decline_reason_of_a_restricted_task_is_withheld() -> None:
     shown = entry(declined, seq=8)
     assert shown.text == "priya.nair declined family-contact; it returns to the pool"
     assert shown.note == WITHHELD
+
+
+def test_an_unrecognised_event_shows_its_type_time_and_seq_only() -> None:
+    shown = unrecognised_entry("task.escalated", T0, seq=12)
+    assert (shown.type, shown.at, shown.seq, shown.recognised) == ("task.escalated", T0, 12, False)
+    assert shown.note is None and "task.escalated" in shown.text
