@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Sequence
+from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from nats.aio.msg import Msg
@@ -31,7 +32,7 @@ from services.projector.service import TaskRevisions, project
 log = get_logger(__name__)
 
 FETCH_SIZE = 256
-IN_FLIGHT = 32  # events projected at once; order does not matter to the result (see above)
+IN_FLIGHT = 32  # records projected at once; their order does not matter to the result
 READER_IDLE_SECONDS = 30.0
 
 Progress = Callable[[int, int], None]
@@ -92,13 +93,7 @@ async def _replay(
                 break  # nothing left (the stream was purged meanwhile)
             wanted = [m for m in batch if m.metadata.sequence.stream <= last_seq]
             done = not batch or len(wanted) < len(batch) or batch[-1].metadata.num_pending == 0
-            for start in range(0, len(wanted), IN_FLIGHT):
-                chunk = wanted[start : start + IN_FLIGHT]
-                outcomes = await asyncio.gather(
-                    *(project(rt, revisions, m.data, m.metadata.sequence.stream) for m in chunk),
-                    return_exceptions=True,
-                )
-                _tally(result, chunk, outcomes)
+            await _project_batch(rt, revisions, wanted, result)
             result.events += len(wanted)
             progress(min(result.events, total), total)
             done = done or (bool(wanted) and wanted[-1].metadata.sequence.stream >= last_seq)
@@ -108,15 +103,33 @@ async def _replay(
             await rt.js.delete_consumer(subjects.EVENTS_STREAM, name)
 
 
-def _tally(result: Rebuilt, chunk: list[Msg], outcomes: Sequence[object]) -> None:
-    for message, outcome in zip(chunk, outcomes, strict=True):
-        if isinstance(outcome, Unprocessable):
-            # This version cannot read it; the live projector dead-letters it the same way.
-            result.unprocessable += 1
-        elif isinstance(outcome, BaseException):
-            raise outcome
-        else:
-            result.saw(message.subject)
+async def _project_batch(
+    rt: Runtime, revisions: TaskRevisions, batch: list[Msg], result: Rebuilt
+) -> None:
+    """Project a batch, the events of one task (or one incident) in stream order and different
+    ones at once: events of the same record would only make each other's swaps conflict."""
+    groups: dict[str, list[Msg]] = defaultdict(list)
+    for message in batch:
+        groups[_record_of(message.subject)].append(message)
+    slots = asyncio.Semaphore(IN_FLIGHT)
+
+    async def in_order(messages: list[Msg]) -> None:
+        async with slots:
+            for message in messages:
+                try:
+                    await project(rt, revisions, message.data, message.metadata.sequence.stream)
+                except Unprocessable:
+                    # This version cannot read it; the live projector dead-letters it the same way.
+                    result.unprocessable += 1
+                else:
+                    result.saw(message.subject)
+
+    await asyncio.gather(*(in_order(messages) for messages in groups.values()))
+
+
+def _record_of(subject: str) -> str:
+    tokens = subject.split(".")  # pw.evt.<incident>.<kind>[.<key>.<verb>]
+    return ".".join(tokens[2:5]) if tokens[3] == "task" else tokens[2]
 
 
 async def _remove_strays(rt: Runtime, result: Rebuilt) -> int:
