@@ -6,11 +6,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import nats.errors
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from schemas.roster import Roster
-from services.cli.client import errors, execute
+from services.cli.client import Refusal, errors, execute
 from services.cli.options import DEFAULT_URL, NatsUrl
 from services.core.broker import connect
 from services.core.runtime import Runtime
@@ -45,6 +46,12 @@ async def _rebuild(url: str, on_progress: OnProgress) -> Rebuilt:
         rt = Runtime(Settings(nats_url=url), library={}, roster=Roster(agency="-", members=()))
         await rt.attach(nc)
         return await rebuild(rt, on_progress)
+    except (nats.errors.Error, TimeoutError) as exc:
+        # Most often a user without JetStream access: `cli` has none.
+        raise Refusal(
+            f"rebuild stopped: {exc or type(exc).__name__} (it needs a NATS user with JetStream"
+            " access to the stream and buckets; see docs/cli.md)"
+        ) from None
     finally:
         await nc.close()
 
