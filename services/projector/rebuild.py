@@ -106,16 +106,18 @@ async def _replay(
 async def _project_batch(
     rt: Runtime, revisions: TaskRevisions, batch: list[Msg], result: Rebuilt
 ) -> None:
-    """Project a batch, the events of one task (or one incident) in stream order and different
-    ones at once: events of the same record would only make each other's swaps conflict."""
+    """Project a batch: the events of one task (or incident) one at a time, newest first, and
+    different records at once. Events of one record at once would only make each other's swaps
+    conflict; newest first, the older ones find the record already past them and write nothing
+    (the projector accepts events in any order: redeliveries reorder them anyway)."""
     groups: dict[str, list[Msg]] = defaultdict(list)
     for message in batch:
         groups[_record_of(message.subject)].append(message)
     slots = asyncio.Semaphore(IN_FLIGHT)
 
-    async def in_order(messages: list[Msg]) -> None:
+    async def newest_first(messages: list[Msg]) -> None:
         async with slots:
-            for message in messages:
+            for message in reversed(messages):
                 try:
                     await project(rt, revisions, message.data, message.metadata.sequence.stream)
                 except Unprocessable:
@@ -124,7 +126,7 @@ async def _project_batch(
                 else:
                     result.saw(message.subject)
 
-    await asyncio.gather(*(in_order(messages) for messages in groups.values()))
+    await asyncio.gather(*(newest_first(messages) for messages in groups.values()))
 
 
 def _record_of(subject: str) -> str:

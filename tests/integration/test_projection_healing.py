@@ -123,3 +123,37 @@ async def test_rebuild_ends_where_a_fresh_replay_does_and_changes_nothing_when_r
         await runtime.js.purge_stream(f"KV_{bucket}")
     await rebuild(runtime, lambda n, total: None)
     assert await snapshot(runtime) == rebuilt
+
+
+async def test_a_rebuild_while_tasks_move_ends_where_a_fresh_replay_does(
+    caller: Caller, runtime: Runtime
+) -> None:
+    incident_id = await log_incident(caller, "drill-chain")
+    tasks = await wait_for_tasks(caller, incident_id, 5)
+    await quiet(runtime)
+    await runtime.tasks.put(tasks["family-contact"].task_id, GARBAGE)
+
+    async def responders_at_work() -> None:
+        for key in ("family-contact", "listening-session", "defusing"):
+            for verb in (TaskVerb.ACKNOWLEDGE, TaskVerb.START, TaskVerb.COMPLETE):
+                await act(caller, tasks[key], verb)
+        await log_incident(caller, "drill-chain")
+
+    working = asyncio.create_task(responders_at_work())
+    rebuilds = 0
+    while not working.done():  # rebuild again and again while the tasks move
+        await rebuild(runtime, lambda n, total: None)
+        rebuilds += 1
+    await working
+    assert rebuilds > 1
+    await wait_for_status(caller, incident_id, "debriefing", "assigned")  # released meanwhile
+    await quiet(runtime)
+    live = await snapshot(runtime)
+    assert live[f"{subjects.TASKS_BUCKET}/{tasks['defusing'].task_id}"]["task"]["status"] == (
+        "completed"
+    )
+
+    for bucket in BUCKETS:
+        await runtime.js.purge_stream(f"KV_{bucket}")
+    await rebuild(runtime, lambda n, total: None)
+    assert await snapshot(runtime) == live
