@@ -7,13 +7,14 @@ record is read from the stream instead, which has the truth.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TypeVar
 
 from nats.js import JetStreamContext
 from pydantic import BaseModel, ValidationError
 
-from schemas.base import split_task_id
+from schemas.base import TASK_ID_PATTERN, split_task_id
 from schemas.subjects import task_filter
 from schemas.tasks import TaskSnapshot
 from schemas.views import TaskRecord
@@ -28,6 +29,7 @@ log = get_logger(__name__)
 _OPERATION = "KV-Operation"
 
 RecordT = TypeVar("RecordT", bound=BaseModel)
+_TASK_ID = re.compile(TASK_ID_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -97,9 +99,11 @@ async def tasks_from_stream(store: EventStore, damaged: list[Entry]) -> list[Tas
     the task's next event, and `pathways admin rebuild` puts them all back."""
     restored: list[TaskRecord] = []
     for entry in damaged:
+        if not _TASK_ID.match(entry.key):
+            continue  # a key no version of the projector writes: nothing in the stream names it
         try:
             found = await store.last(task_filter(*split_task_id(entry.key)))
-        except Unprocessable:
+        except Unprocessable:  # the stream's last event is unreadable too
             log.warning("projection_record_unrestorable", key=entry.key)
             continue
         task = getattr(found.event, "task", None) if found is not None else None

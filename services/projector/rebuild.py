@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -19,10 +20,10 @@ from dataclasses import dataclass, field
 
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-from nats.js.errors import APIError, NotFoundError
+from nats.js.errors import NotFoundError
 
 from schemas import subjects
-from schemas.base import split_task_id
+from schemas.base import INCIDENT_ID_PATTERN, TASK_ID_PATTERN, split_task_id
 from services.core.errors import Unprocessable
 from services.core.logging import get_logger
 from services.core.projections import entries
@@ -36,6 +37,8 @@ IN_FLIGHT = 32  # records projected at once; their order does not matter to the 
 READER_IDLE_SECONDS = 30.0
 
 Progress = Callable[[int, int], None]
+_TASK_ID = re.compile(TASK_ID_PATTERN)
+_INCIDENT_ID = re.compile(INCIDENT_ID_PATTERN)
 
 
 @dataclass
@@ -138,28 +141,35 @@ async def _remove_strays(rt: Runtime, result: Rebuilt) -> int:
     """Delete records no replayed event accounts for and the stream does not know either (a
     record written after the rebuild started is kept: its events are in the stream)."""
     removed = 0
-    for entry in await entries(rt.js, subjects.TASKS_BUCKET):
-        if entry.value is None or entry.key in result.tasks:
-            continue
-        if await _stream_has(rt, subjects.task_filter(*split_task_id(entry.key))):
-            continue
-        await rt.tasks.delete(entry.key)
-        removed += 1
-    for entry in await entries(rt.js, subjects.INCIDENTS_BUCKET):
-        if entry.value is None or entry.key in result.incidents:
-            continue
-        if await _stream_has(rt, subjects.incident_logged(entry.key)):
-            continue
-        await rt.incidents.delete(entry.key)
-        removed += 1
+    for bucket, replayed, named, kv in (
+        (subjects.TASKS_BUCKET, result.tasks, _task_subject, rt.tasks),
+        (subjects.INCIDENTS_BUCKET, result.incidents, _incident_subject, rt.incidents),
+    ):
+        for entry in await entries(rt.js, bucket):
+            if entry.value is None or entry.key in replayed:
+                continue
+            subject = named(entry.key)
+            if subject is not None and await _stream_has(rt, subject):
+                continue
+            await kv.delete(entry.key)
+            removed += 1
     if removed:
         log.warning("projection_strays_removed", count=removed)
     return removed
 
 
+def _task_subject(key: str) -> str | None:
+    """The filter of a task's events, or None for a key that is no task id at all."""
+    return subjects.task_filter(*split_task_id(key)) if _TASK_ID.match(key) else None
+
+
+def _incident_subject(key: str) -> str | None:
+    return subjects.incident_logged(key) if _INCIDENT_ID.match(key) else None
+
+
 async def _stream_has(rt: Runtime, subject_filter: str) -> bool:
     try:
         await rt.js.get_msg(subjects.EVENTS_STREAM, subject=subject_filter, direct=True)
-    except APIError:  # none there, or a key that is no valid id at all
+    except NotFoundError:
         return False
     return True

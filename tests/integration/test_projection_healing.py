@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from schemas import subjects
-from schemas.commands import GetIncident, ListIncidents, TaskVerb
+from schemas.commands import GetIncident, ListIncidents, ListTasks, TaskVerb
 from schemas.views import TaskRecord
 from services.core.projections import entries, readable
 from services.core.runtime import Runtime
@@ -65,9 +65,13 @@ async def test_damaged_records_never_break_a_list_and_are_put_back(
     await runtime.tasks.delete(tasks["family-contact"].task_id)
     await runtime.tasks.delete(tasks["review"].task_id)
     await runtime.incidents.put(incident_id, GARBAGE)
+    await runtime.tasks.put("not-a-task-id", GARBAGE)
 
     # Lists stay whole and correct: what the bucket cannot give, the stream does.
     assert await tasks_of(caller, incident_id) == tasks
+    everyone = await caller.ok(subjects.QRY_TASK_LIST, ListTasks())
+    assert isinstance(everyone.data, list)
+    assert len([t for t in everyone.data if t["incident_id"] == incident_id]) == 5
     listed = await caller.ok(subjects.QRY_INCIDENT_LIST, ListIncidents())
     assert isinstance(listed.data, list) and incident_id not in {
         i["incident_id"] for i in listed.data
@@ -100,13 +104,16 @@ async def test_rebuild_ends_where_a_fresh_replay_does_and_changes_nothing_when_r
     await runtime.incidents.delete(second)
     await runtime.tasks.put("INC-ZZZZZZZZ.stray", GARBAGE)  # no event ever named it
     await runtime.incidents.put("INC-ZZZZZZZZ", b"{}")
+    await runtime.tasks.put("no-task-id", b"{}")
 
     progress: list[tuple[int, int]] = []
     done = await rebuild(runtime, lambda n, total: progress.append((n, total)))
     rebuilt = await snapshot(runtime)
-    assert done.removed == 2 and done.events == progress[-1][0] == progress[-1][1]
+    assert done.removed >= 3 and done.events == progress[-1][0] == progress[-1][1]
     assert [n for n, _ in progress] == sorted(n for n, _ in progress)
-    assert f"{subjects.TASKS_BUCKET}/INC-ZZZZZZZZ.stray" not in rebuilt
+    for stray in ("INC-ZZZZZZZZ.stray", "no-task-id"):
+        assert f"{subjects.TASKS_BUCKET}/{stray}" not in rebuilt
+    assert f"{subjects.INCIDENTS_BUCKET}/INC-ZZZZZZZZ" not in rebuilt
     assert (
         rebuilt[f"{subjects.TASKS_BUCKET}/{tasks['family-contact'].task_id}"]["task"]["status"]
         == "completed"
