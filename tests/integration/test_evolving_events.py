@@ -14,7 +14,7 @@ from nats.aio.subscription import Subscription
 
 from schemas import subjects
 from schemas.base import incident_id_for, utc_now
-from schemas.commands import GetTimeline, ListIncidents, TaskVerb
+from schemas.commands import ActOnTask, ErrorCode, GetTimeline, ListIncidents, TaskVerb
 from schemas.enums import Severity
 from schemas.events import IncidentLogged
 from schemas.tasks import TaskSnapshot
@@ -117,6 +117,18 @@ async def test_a_newer_versions_events_are_read_and_the_unknown_ones_marked(
     assert [e.type for e in timeline.entries][:2] == ["incident.logged", "playbook.triggered"]
     assert sum(e.type == "task.created" for e in timeline.entries) == 5
     assert SECRET not in reply.model_dump_json()
+
+    # The engine will not decide on a task whose last event it cannot read.
+    refusal = await caller(
+        subjects.CMD_TASK_ACT,
+        ActOnTask(
+            request_id=request_id(),
+            actor=escalated.assignee or "nobody",
+            verb=TaskVerb.ACKNOWLEDGE,
+            task_id=escalated.task_id,
+        ),
+    )
+    assert refusal.error is not None and refusal.error.code is ErrorCode.CONFLICT
 
 
 async def _listed_with_playbook(caller: Caller, incident_id: str) -> bool:

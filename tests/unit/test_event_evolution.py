@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from schemas.commands import LogIncident
+from schemas.commands import ErrorCode, LogIncident
 from schemas.enums import TaskStatus
 from schemas.events import ANY_EVENT, SCHEMA_VERSION, IncidentLogged, TaskDeclined
 from schemas.evolution import (
@@ -21,6 +21,7 @@ from schemas.evolution import (
 )
 from services.core.errors import Unprocessable
 from services.core.reactors import read_as
+from services.core.rpc import answer
 from tests.unit.factories import T0, a_task, an_incident
 
 
@@ -147,3 +148,13 @@ def test_a_reaction_refuses_what_it_cannot_read_instead_of_skipping_it() -> None
         read_as(TaskDeclined, an_incident().model_dump_json().encode(), "test", seq=9)
     extra = json.dumps(newer(declined(), reopen_hint=True)).encode()
     assert read_as(TaskDeclined, extra, "test", seq=9) == declined()
+
+
+async def test_a_command_on_state_this_version_cannot_read_is_refused_clearly() -> None:
+    async def handler(command: LogIncident) -> object:
+        raise Unprocessable("pw.evt.INC-AAAAAAAA.task.x.escalated (seq 9): cannot be read")
+
+    raw = LogIncident(request_id="abcdefgh", actor="a", incident_type="x", title="t")
+    reply = await answer(raw.model_dump_json().encode(), LogIncident, handler)  # type: ignore[arg-type]
+    assert reply.error is not None and reply.error.code is ErrorCode.CONFLICT
+    assert "newer version" in reply.error.message
