@@ -24,8 +24,10 @@ UtcDateTime = Annotated[datetime, AfterValidator(_require_utc)]
 # Ids end up as NATS subject tokens and key-value keys, so they are limited to characters that
 # are safe in both (no dots, spaces or wildcards).
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
-IncidentId = Annotated[str, StringConstraints(pattern=r"^INC-[0-9A-Z]{8}$")]
-TaskId = Annotated[str, StringConstraints(pattern=r"^INC-[0-9A-Z]{8}\.[a-z0-9][a-z0-9-]{0,62}$")]
+INCIDENT_ID_PATTERN = r"^INC-[0-9A-Z]{8}$"
+TASK_ID_PATTERN = r"^INC-[0-9A-Z]{8}\.[a-z0-9][a-z0-9-]{0,62}$"
+IncidentId = Annotated[str, StringConstraints(pattern=INCIDENT_ID_PATTERN)]
+TaskId = Annotated[str, StringConstraints(pattern=TASK_ID_PATTERN)]
 PersonId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$")]
 RequestId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
 

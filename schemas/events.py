@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import Field, TypeAdapter
 
@@ -12,8 +12,15 @@ from schemas.enums import Severity
 from schemas.playbook import AttributeSpec, Phase
 from schemas.tasks import TaskSnapshot, TaskTemplate
 
+# The shape events are written in. Raise it when a field is renamed or its meaning changes, and
+# register an upcaster (schemas/evolution.py) that brings the previous shape to this one.
+SCHEMA_VERSION = 1
+
 
 class Event(Contract):
+    # Every stored event says which shape it was written in, so a later version can upcast it.
+    # Events stored before versions existed carry none and are read as version 1.
+    schema_version: int = Field(default=SCHEMA_VERSION, ge=0)
     # The event id doubles as the Nats-Msg-Id, so it is derived from what the event records:
     # publishing the same fact twice yields the same id and the server drops the copy.
     event_id: str = Field(min_length=1, max_length=200)
@@ -169,6 +176,10 @@ AnyEvent = Annotated[
     Field(discriminator="type"),
 ]
 ANY_EVENT: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
+# Every event type this version can read, taken from the union above.
+KNOWN_TYPES: frozenset[str] = frozenset(
+    model.model_fields["type"].default for model in get_args(get_args(AnyEvent)[0])
+)
 
 AnyTaskEvent = (
     TaskCreated

@@ -104,6 +104,10 @@ class TimelineEntry(Contract):
     tier: Tier = Tier.PUBLIC
     note: str | None = None
     redacted: bool = False
+    recognised: bool = Field(
+        default=True,
+        description="False for an event this version cannot read: only its type, time and seq",
+    )
 
 
 class Timeline(Contract):

@@ -16,7 +16,7 @@ from schemas.commands import GetTimeline
 from schemas.views import Timeline
 from schemas.yaml_source import SourceInvalid
 from services.app import SERVICES, load_runtime, serve
-from services.cli import incidents, playbooks, task_commands, tasks
+from services.cli import admin, incidents, playbooks, task_commands, tasks
 from services.cli.client import errors, execute, fail, make, request
 from services.cli.migrating import run_migrate
 from services.cli.options import DEFAULT_URL, Json, NatsUrl
@@ -37,6 +37,7 @@ app = typer.Typer(
 app.add_typer(incidents.app, name="incident")
 app.add_typer(playbooks.app, name="playbook")
 app.add_typer(tasks.app, name="task")
+app.add_typer(admin.app, name="admin")
 _ = task_commands  # imported for its commands, which join `pathways task`
 
 

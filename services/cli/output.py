@@ -100,6 +100,7 @@ def entry_json(entry: TimelineEntry) -> dict[str, Any]:
         "tier": entry.tier.value,
         "note": entry.note,
         "redacted": entry.redacted,
+        "recognised": entry.recognised,
     }
 
 

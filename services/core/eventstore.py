@@ -17,8 +17,10 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 from nats.js.errors import APIError, NotFoundError
 
-from schemas.events import ANY_EVENT, AnyEvent, Event
+from schemas.events import AnyEvent, Event
+from schemas.evolution import UnreadableEvent, read_event
 from schemas.subjects import EVENTS_STREAM, TIMERS_STREAM
+from services.core.errors import Unprocessable
 from services.core.readers import read_messages
 
 WRONG_LAST_SEQUENCE = 10071
@@ -36,6 +38,17 @@ class Stored(Generic[EventT]):
     event: EventT
     seq: int
     subject: str
+
+
+@dataclass(frozen=True)
+class Unrecognised:
+    """A stored event this version cannot read (a newer version wrote it): only what the stream
+    itself says about it, and the type it claims. Never its body."""
+
+    event_type: str | None
+    seq: int
+    subject: str
+    at: datetime  # when the stream stored it
 
 
 @dataclass(frozen=True)
@@ -138,7 +151,12 @@ class EventStore:
         except NotFoundError:
             return None
         assert msg.data is not None and msg.seq is not None and msg.subject is not None
-        return Stored(ANY_EVENT.validate_json(msg.data), msg.seq, msg.subject)
+        try:
+            return Stored(read_event(msg.data), msg.seq, msg.subject)
+        except UnreadableEvent as exc:
+            # Deciding on top of a state this version cannot read could undo what a newer
+            # version did: refuse, and let the message go to the dead letters.
+            raise Unprocessable(f"{msg.subject} (seq {msg.seq}): {exc}") from None
 
     async def last_of(self, subject_filter: str, kind: type[EventT]) -> Stored[EventT] | None:
         found = await self.last(subject_filter)
@@ -147,9 +165,24 @@ class EventStore:
         return Stored(found.event, found.seq, found.subject)
 
     async def read(self, subject_filter: str) -> list[Stored[AnyEvent]]:
-        """Every event on a subject filter, in stream order."""
-        messages = await read_messages(self._js, self._stream, subject_filter)
-        return [
-            Stored(ANY_EVENT.validate_json(m.data), m.metadata.sequence.stream, m.subject)
-            for m in messages
-        ]
+        """Every event on a subject filter, in stream order; raises Unprocessable if one cannot
+        be read (use `history` to see past it)."""
+        found: list[Stored[AnyEvent]] = []
+        for item in await self.history(subject_filter):
+            if isinstance(item, Unrecognised):
+                raise Unprocessable(f"{item.subject} (seq {item.seq}): cannot be read")
+            found.append(item)
+        return found
+
+    async def history(self, subject_filter: str) -> list[Stored[AnyEvent] | Unrecognised]:
+        """Every event on a subject filter, in stream order; one this version cannot read is
+        there as Unrecognised, so it never hides the others."""
+        found: list[Stored[AnyEvent] | Unrecognised] = []
+        for m in await read_messages(self._js, self._stream, subject_filter):
+            seq = m.metadata.sequence.stream
+            try:
+                found.append(Stored(read_event(m.data), seq, m.subject))
+            except UnreadableEvent as exc:
+                stored_at = m.metadata.timestamp.astimezone(UTC)
+                found.append(Unrecognised(exc.event_type, seq, m.subject, stored_at))
+        return found

@@ -1,7 +1,8 @@
 """Durable JetStream consumers that react to events.
 
 A failed reaction is negatively acknowledged and redelivered (up to MAX_DELIVER times, with
-back-off), never dropped: FastStream's default would terminate it. Reactions are idempotent, so a
+back-off), never dropped: FastStream's default would terminate it. An event this version cannot
+read raises Unprocessable rather than being acknowledged and skipped. Reactions are idempotent, so a
 redelivery changes nothing that already happened.
 """
 
@@ -13,9 +14,11 @@ from typing import TypeVar
 from faststream import AckPolicy
 from faststream.nats import JStream, NatsMessage, NatsRouter, PullSub
 from nats.js.api import ConsumerConfig
-from pydantic import BaseModel, ValidationError
 
+from schemas.events import Event
+from schemas.evolution import UnreadableEvent, read_event
 from services.core.broker import EVENTS_JSTREAM, undecoded
+from services.core.errors import Unprocessable
 from services.core.logging import get_logger
 
 log = get_logger(__name__)
@@ -23,7 +26,7 @@ log = get_logger(__name__)
 MAX_DELIVER = 10
 BACKOFF_SECONDS = [0.5, 1, 2, 5, 10, 30, 60, 120, 300]
 
-EventT = TypeVar("EventT", bound=BaseModel)
+EventT = TypeVar("EventT", bound=Event)
 
 
 def consume(
@@ -62,6 +65,21 @@ def consume(
     )(on_message)
 
 
+def read_as(model: type[EventT], body: bytes, consumer: str, seq: int) -> EventT:
+    """The event, read tolerantly (fields a newer version added are ignored, older shapes
+    upcast). One this version cannot read, or of another type than the consumer expects, is
+    Unprocessable: skipping it would silently drop what it asks for."""
+    try:
+        event = read_event(body)
+    except UnreadableEvent as exc:
+        log.error("event_unreadable", consumer=consumer, seq=seq, event_type=exc.event_type)
+        raise Unprocessable(f"seq {seq}: {exc}") from None
+    if not isinstance(event, model):
+        log.error("event_unexpected", consumer=consumer, seq=seq, event_type=event.type)
+        raise Unprocessable(f"seq {seq}: {event.type} where {model.__name__} was expected")
+    return event
+
+
 def react(
     router: NatsRouter,
     subject_filter: str,
@@ -77,13 +95,7 @@ def react(
     """Like `consume`, with the body parsed as `model`."""
 
     async def parsed(body: bytes, seq: int) -> None:
-        try:
-            event = model.model_validate_json(body)
-        except ValidationError:
-            # A message that can never parse would be redelivered forever; record and skip it.
-            log.error("event_unreadable", consumer=durable, seq=seq)
-            return
-        await handler(event)
+        await handler(read_as(model, body, durable, seq))
 
     consume(
         router,

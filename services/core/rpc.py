@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from schemas.commands import ErrorCode, ErrorInfo, Reply
 from services.core.broker import undecoded
-from services.core.errors import Refused
+from services.core.errors import Refused, Unprocessable
 from services.core.logging import get_logger
 
 log = get_logger(__name__)
@@ -55,6 +55,14 @@ async def answer(raw: bytes, model: type[RequestT], handler: Handler[RequestT]) 
         return await handler(request)
     except Refused as exc:
         return failure(exc.code, exc.message)
+    except Unprocessable:
+        # The state to decide on holds an event a newer version wrote: deciding here could undo
+        # what that version did.
+        log.warning("request_unprocessable", request=model.__name__)
+        return failure(
+            ErrorCode.CONFLICT,
+            "a newer version of Pathways changed this; this version cannot act on it",
+        )
     except Exception:
         log.exception("request_failed", request=model.__name__)
         return failure(ErrorCode.INTERNAL, "the service failed to handle this request; see its log")

@@ -13,7 +13,7 @@ from schemas.subjects import TASKS_BUCKET
 from schemas.tasks import TaskSnapshot
 from schemas.views import PlaybookInfo, TaskRecord
 from services.core.errors import Refused
-from services.core.projections import values
+from services.core.projections import entries, parse_records, tasks_from_stream
 from services.core.rpc import ok
 from services.core.runtime import Runtime, version_key
 
@@ -38,9 +38,10 @@ def visible(task: TaskSnapshot, viewer: str | None) -> TaskSnapshot:
 
 async def list_tasks(rt: Runtime, query: ListTasks) -> Reply:
     key_filter = f"{query.incident_id}.*" if query.incident_id else ">"
-    records = [
-        TaskRecord.model_validate_json(raw) for raw in await values(rt.js, TASKS_BUCKET, key_filter)
-    ]
+    records, damaged = parse_records(
+        TaskRecord, await entries(rt.js, TASKS_BUCKET, key_filter), TASKS_BUCKET
+    )
+    records += await tasks_from_stream(rt.store, damaged)
     tasks = [
         visible(r.task, query.viewer)
         for r in records

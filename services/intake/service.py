@@ -15,7 +15,7 @@ from schemas.views import IncidentSummary
 from services.core.errors import Refused
 from services.core.eventstore import ConcurrencyConflict, Expect
 from services.core.logging import get_logger
-from services.core.projections import values
+from services.core.projections import entries, parse_records, readable
 from services.core.rpc import ok, serve
 from services.core.runtime import Runtime
 from services.intake import attributes
@@ -131,8 +131,9 @@ async def get_incident(rt: Runtime, query: GetIncident) -> Reply:
         entry = await rt.incidents.get(query.incident_id)
     except KeyNotFoundError:
         entry = None
-    if entry is not None and entry.value:
-        return ok(IncidentSummary.model_validate_json(entry.value), changed=False)
+    summary = readable(IncidentSummary, entry.value if entry is not None else None)
+    if summary is not None:
+        return ok(summary, changed=False)
     # Not projected yet (it was logged a moment ago): the stream has the fact.
     found = await rt.store.last_of(subjects.incident_logged(query.incident_id), IncidentLogged)
     if found is None:
@@ -141,10 +142,8 @@ async def get_incident(rt: Runtime, query: GetIncident) -> Reply:
 
 
 async def list_incidents(rt: Runtime, query: ListIncidents) -> Reply:
-    found = [
-        IncidentSummary.model_validate_json(raw)
-        for raw in await values(rt.js, subjects.INCIDENTS_BUCKET)
-    ]
+    bucket = subjects.INCIDENTS_BUCKET
+    found, _ = parse_records(IncidentSummary, await entries(rt.js, bucket), bucket)
     found.sort(key=lambda s: s.logged_at, reverse=True)
     return ok([s.model_dump(mode="json") for s in found], changed=False)
 

@@ -1,8 +1,9 @@
 """Keeps the task and incident projections current.
 
-The stream is the truth; these buckets are caches for queries and can be rebuilt by replaying
-it. Each write is a compare-and-swap on the bucket revision, and a task record only moves
-forward in stream order, so redelivered or reordered events never roll a record back.
+The stream is the truth; these buckets are caches for queries and are rebuilt by replaying it
+(`pathways admin rebuild`). Each write is a compare-and-swap on the bucket revision, and a task
+record only moves forward in stream order, so redelivered or reordered events never roll a
+record back. A record that cannot be read is overwritten, a deleted one written again.
 """
 
 from __future__ import annotations
@@ -13,12 +14,15 @@ from functools import partial
 from faststream.nats import NatsRouter
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
-from pydantic import ValidationError
 
 from schemas import subjects
-from schemas.events import ANY_EVENT, AnyEvent, IncidentLogged, TaskEvent
+from schemas.events import AnyEvent, IncidentLogged, TaskEvent
+from schemas.evolution import UnreadableEvent, read_event, task_snapshot_of
 from schemas.views import IncidentSummary, TaskRecord
+from services.core.errors import Unprocessable
+from services.core.eventstore import EventStore
 from services.core.logging import get_logger
+from services.core.projections import readable
 from services.core.reactors import consume
 from services.core.runtime import Runtime
 
@@ -34,7 +38,9 @@ class MissingIncident(Exception):
 async def _compare_and_swap(
     bucket: KeyValue, key: str, change: Callable[[bytes | None], bytes | None]
 ) -> int | None:
-    """Apply `change` to the key's value; returns the new revision, None if nothing changed."""
+    """Apply `change` to the key's value (None when absent or deleted); returns the new
+    revision, None if nothing changed. Writing what is already there is skipped, so replaying
+    the stream over current projections writes nothing."""
     for _ in range(ATTEMPTS):
         try:
             entry = await bucket.get(key)
@@ -42,7 +48,7 @@ async def _compare_and_swap(
         except KeyNotFoundError:
             current, revision = None, 0
         updated = change(current)
-        if updated is None:
+        if updated is None or updated == current:
             return None
         try:
             if revision:
@@ -54,17 +60,42 @@ async def _compare_and_swap(
 
 
 def _advance_task(record: TaskRecord, current: bytes | None) -> bytes | None:
-    if current is not None and TaskRecord.model_validate_json(current).seq >= record.seq:
+    # A record that cannot be read (garbage bytes, a shape no version wrote) is overwritten:
+    # the stream has the truth, and this event is as good a place as any to restore it.
+    known = readable(TaskRecord, current)
+    if known is not None and known.seq >= record.seq:
         return None
     return record.model_dump_json().encode()
 
 
 def _fold_incident(event: AnyEvent, current: bytes | None) -> bytes | None:
-    if isinstance(event, IncidentLogged):
-        return None if current else IncidentSummary.from_logged(event).model_dump_json().encode()
-    if current is None:
+    summary = readable(IncidentSummary, current)
+    if summary is None:
         raise MissingIncident(event.incident_id)
-    return IncidentSummary.model_validate_json(current).after(event).model_dump_json().encode()
+    return summary.after(event).model_dump_json().encode()
+
+
+def _restore_incident(
+    restored: IncidentSummary, event: AnyEvent, current: bytes | None
+) -> bytes | None:
+    summary = readable(IncidentSummary, current) or restored
+    return summary.after(event).model_dump_json().encode()
+
+
+async def _incident_from_stream(store: EventStore, incident_id: str) -> IncidentSummary:
+    """The summary as a replay gives it: it depends only on these three events."""
+    logged = await store.last_of(subjects.incident_logged(incident_id), IncidentLogged)
+    if logged is None:
+        raise MissingIncident(incident_id)
+    summary = IncidentSummary.from_logged(logged.event)
+    for subject in (
+        subjects.playbook_triggered(incident_id),
+        subjects.response_completed(incident_id),
+    ):
+        found = await store.last(subject)
+        if found is not None:
+            summary = summary.after(found.event)
+    return summary
 
 
 class TaskRevisions:
@@ -108,26 +139,38 @@ async def _project_task(bucket: KeyValue, revisions: TaskRevisions, record: Task
 
 
 async def project(rt: Runtime, revisions: TaskRevisions, body: bytes, seq: int) -> None:
+    """Bring the projections up to date with one event. Replaying any part of the stream
+    through it again changes nothing (the rebuild relies on it)."""
     try:
-        event = ANY_EVENT.validate_json(body)
-    except ValidationError:
-        log.error("event_unreadable", consumer=DURABLE, seq=seq)
+        event = read_event(body)
+    except UnreadableEvent as exc:
+        await _project_unreadable(rt, revisions, exc, seq)
         return
     if isinstance(event, TaskEvent):
         await _project_task(rt.tasks, revisions, TaskRecord(seq=seq, task=event.task))
-    else:
-        try:
-            await _compare_and_swap(rt.incidents, event.incident_id, partial(_fold_incident, event))
-        except MissingIncident:
-            found = await rt.store.last_of(
-                subjects.incident_logged(event.incident_id), IncidentLogged
-            )
-            if found is None:
-                raise
-            await _compare_and_swap(
-                rt.incidents, event.incident_id, partial(_fold_incident, found.event)
-            )
-            await _compare_and_swap(rt.incidents, event.incident_id, partial(_fold_incident, event))
+        return
+    try:
+        await _compare_and_swap(rt.incidents, event.incident_id, partial(_fold_incident, event))
+    except MissingIncident:
+        # Not projected yet, deleted, or unreadable: restore it from the stream.
+        restored = await _incident_from_stream(rt.store, event.incident_id)
+        await _compare_and_swap(
+            rt.incidents, event.incident_id, partial(_restore_incident, restored, event)
+        )
+
+
+async def _project_unreadable(
+    rt: Runtime, revisions: TaskRevisions, exc: UnreadableEvent, seq: int
+) -> None:
+    """A task event of a kind this version does not know still carries the whole task after
+    it: the record follows it, so lists stay current in a rolling upgrade. Anything else is
+    unprocessable here (it goes to the dead letters); it holds up no other event."""
+    snapshot = task_snapshot_of(exc)
+    if snapshot is None:
+        log.error("event_unreadable", consumer=DURABLE, seq=seq, event_type=exc.event_type)
+        raise Unprocessable(f"seq {seq}: {exc}")
+    log.warning("event_type_unknown_task_projected", seq=seq, event_type=exc.event_type)
+    await _project_task(rt.tasks, revisions, TaskRecord(seq=seq, task=snapshot))
 
 
 def build(rt: Runtime) -> NatsRouter:

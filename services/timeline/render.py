@@ -4,6 +4,7 @@ into an entry: the entry says it exists and that it is withheld."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from schemas.enums import Tier
 from schemas.events import (
@@ -29,6 +30,7 @@ from schemas.events import (
 from schemas.views import TimelineEntry
 
 WITHHELD = "[restricted: withheld from the timeline]"
+UNKNOWN_ACTOR = "unknown"
 
 
 def _waits(depends_on: Sequence[str], skipped: frozenset[str]) -> str:
@@ -127,6 +129,19 @@ def entry(event: AnyEvent, seq: int, skipped: frozenset[str] = frozenset()) -> T
         tier=tier,
         note=WITHHELD if redacted else note,
         redacted=redacted,
+    )
+
+
+def unrecognised_entry(event_type: str | None, at: datetime, seq: int) -> TimelineEntry:
+    """An event this version cannot read (a newer version wrote it). Its body could hold
+    anything, restricted notes included, so nothing from it is shown but the type it claims."""
+    return TimelineEntry(
+        seq=seq,
+        at=at,
+        type=event_type or "unknown",
+        actor=UNKNOWN_ACTOR,
+        text=f"Unrecognised event {event_type or '(no type)'}: this version cannot read it",
+        recognised=False,
     )
 
 

@@ -8,26 +8,36 @@ from faststream.nats import NatsRouter
 
 from schemas import subjects
 from schemas.commands import ErrorCode, GetTimeline, Reply
-from schemas.events import IncidentLogged
-from schemas.views import IncidentSummary, Timeline
+from schemas.events import AnyEvent, IncidentLogged
+from schemas.views import IncidentSummary, Timeline, TimelineEntry
 from services.core.errors import Refused
+from services.core.eventstore import Stored, Unrecognised
 from services.core.rpc import ok, serve
 from services.core.runtime import Runtime
-from services.timeline.render import entries
+from services.timeline.render import entry, unrecognised_entry
 
 QUEUE = "timeline"
 
 
 async def get_timeline(rt: Runtime, query: GetTimeline) -> Reply:
-    stored = await rt.store.read(subjects.incident_events(query.incident_id))
-    logged = next((s.event for s in stored if isinstance(s.event, IncidentLogged)), None)
+    stored = await rt.store.history(subjects.incident_events(query.incident_id))
+    readable = [s for s in stored if isinstance(s, Stored)]
+    logged = next((s.event for s in readable if isinstance(s.event, IncidentLogged)), None)
     if logged is None:
         raise Refused(ErrorCode.NOT_FOUND, f"no incident {query.incident_id}")
     summary = IncidentSummary.from_logged(logged)
-    for s in stored:
+    for s in readable:
         summary = summary.after(s.event)
-    timeline = Timeline(incident=summary, entries=entries([(s.event, s.seq) for s in stored]))
-    return ok(timeline, changed=False)
+    return ok(Timeline(incident=summary, entries=_entries(stored)), changed=False)
+
+
+def _entries(stored: list[Stored[AnyEvent] | Unrecognised]) -> tuple[TimelineEntry, ...]:
+    return tuple(
+        entry(s.event, s.seq)
+        if isinstance(s, Stored)
+        else unrecognised_entry(s.event_type, s.at, s.seq)
+        for s in stored
+    )
 
 
 def build(rt: Runtime) -> NatsRouter:

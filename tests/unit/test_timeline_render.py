@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from schemas.enums import TaskStatus, Tier
 from schemas.events import TaskCompleted, TaskCreated, TaskDeclined, TaskSkipped
-from services.timeline.render import WITHHELD, entries, entry
+from services.timeline.render import WITHHELD, entries, entry, unrecognised_entry
 from tests.unit.factories import T0, a_task
 
 
@@ -66,3 +66,9 @@ def test_a_task_whose_prerequisite_was_skipped_is_not_said_to_wait_for_it() -> N
     assert entries([(alone, 1), (skipped, 2)])[0].text.endswith(
         "; its prerequisites were skipped (language-access), so it is released at once"
     )
+
+
+def test_an_unrecognised_event_shows_its_type_time_and_seq_only() -> None:
+    shown = unrecognised_entry("task.escalated", T0, seq=12)
+    assert (shown.type, shown.at, shown.seq, shown.recognised) == ("task.escalated", T0, 12, False)
+    assert shown.note is None and "task.escalated" in shown.text

@@ -1,0 +1,127 @@
+"""Reading stored events, whichever version wrote them.
+
+Events are built strictly (a Contract forbids unknown fields), so this version never writes a field
+it does not mean. Stored events are read tolerantly: a newer version may have added fields (they
+are ignored, never fatal), and an older one may have written a shape that an upcaster brings up to
+date before validation. An event whose type this version does not know, or whose body cannot be
+read even tolerantly, raises UnreadableEvent, for the caller to decide: the timeline shows it as
+unrecognised, reactions refuse it as unprocessable.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import ValidationError
+
+from schemas.events import ANY_EVENT, KNOWN_TYPES, SCHEMA_VERSION, AnyEvent
+from schemas.tasks import TaskSnapshot
+
+RawEvent = dict[str, Any]
+Upcaster = Callable[[RawEvent], RawEvent]
+
+# Events stored before versions existed carry no schema_version; their shape is version 1.
+UNVERSIONED = 1
+_PRINTABLE_TYPE = re.compile(r"^[a-z0-9._-]{1,64}$")
+
+
+class UnreadableEvent(Exception):
+    """A stored event this version cannot read. `event_type` is what it says it is (None when
+    even that cannot be told); `raw` is its body as parsed JSON, when it parsed."""
+
+    def __init__(self, event_type: str | None, reason: str, raw: RawEvent | None = None) -> None:
+        super().__init__(f"{event_type or 'event'}: {reason}")
+        self.event_type = event_type
+        self.reason = reason
+        self.raw = raw
+
+
+class UnknownEventType(UnreadableEvent):
+    """An event type this version does not know: written by a newer one."""
+
+
+class Upcasters:
+    """Pure functions keyed by (event type, schema version), each bringing a raw event one
+    version forward. Applied in a chain until the event reaches the current shape."""
+
+    def __init__(self) -> None:
+        self._steps: dict[tuple[str, int], Upcaster] = {}
+
+    def register(self, event_type: str, version: int) -> Callable[[Upcaster], Upcaster]:
+        def add(step: Upcaster) -> Upcaster:
+            if version >= SCHEMA_VERSION:
+                raise ValueError(f"version {version} is not older than {SCHEMA_VERSION}")
+            self._steps[(event_type, version)] = step
+            return step
+
+        return add
+
+    def applies(self, event_type: str, version: int) -> bool:
+        return (event_type, version) in self._steps
+
+    def upcast(self, raw: RawEvent) -> RawEvent:
+        while True:
+            version = raw.get("schema_version", UNVERSIONED)
+            step = (
+                self._steps.get((str(raw.get("type")), version))
+                if isinstance(version, int)
+                else None
+            )
+            if step is None:
+                return raw
+            raw = {**step(dict(raw)), "schema_version": version + 1}
+
+
+# Version 1 is the first versioned shape: nothing to upcast yet. Register steps here.
+UPCASTERS = Upcasters()
+
+
+def read_event(body: bytes | str, upcasters: Upcasters = UPCASTERS) -> AnyEvent:
+    """A stored event, upcast to the current shape, unknown fields ignored."""
+    try:
+        event = ANY_EVENT.validate_json(body, extra="ignore")
+    except ValidationError:
+        return _read_slowly(body, upcasters)
+    written = event.schema_version if "schema_version" in event.model_fields_set else UNVERSIONED
+    if upcasters.applies(event.type, written):
+        return _read_slowly(body, upcasters)
+    return event
+
+
+def _read_slowly(body: bytes | str, upcasters: Upcasters) -> AnyEvent:
+    try:
+        raw = json.loads(body)
+    except ValueError:
+        raise UnreadableEvent(None, "not JSON") from None
+    if not isinstance(raw, dict):
+        raise UnreadableEvent(None, "not a JSON object")
+    raw = upcasters.upcast(raw)
+    event_type = printable_type(raw.get("type"))
+    if event_type not in KNOWN_TYPES:
+        raise UnknownEventType(event_type, "an event type this version does not know", raw)
+    try:
+        return ANY_EVENT.validate_python(raw, extra="ignore")
+    except ValidationError as exc:
+        fields = sorted({".".join(str(p) for p in e["loc"][1:]) for e in exc.errors()})
+        raise UnreadableEvent(event_type, f"cannot read {', '.join(fields)}", raw) from None
+
+
+def printable_type(value: object) -> str | None:
+    """The type an event says it has, if it is safe to show and log (never free text)."""
+    return value if isinstance(value, str) and _PRINTABLE_TYPE.match(value) else None
+
+
+def task_snapshot_of(unreadable: UnreadableEvent) -> TaskSnapshot | None:
+    """The task as it stands after a task event this version does not know (`task.escalated`
+    from a newer version), when the event carries a snapshot this version can read: every task
+    event's `task` is the whole task after the transition, whatever the transition was."""
+    raw = unreadable.raw
+    if raw is None or not (unreadable.event_type or "").startswith("task."):
+        return None
+    try:
+        return TaskSnapshot.model_validate(raw.get("task"), extra="ignore")
+    except ValidationError:
+        return None

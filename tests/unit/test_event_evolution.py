@@ -1,0 +1,160 @@
+"""Reading events written by other versions: newer ones (extra fields, unknown types) and older
+ones (upcast to the current shape). Writing stays strict."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from schemas.commands import ErrorCode, LogIncident
+from schemas.enums import TaskStatus
+from schemas.events import ANY_EVENT, SCHEMA_VERSION, IncidentLogged, TaskDeclined
+from schemas.evolution import (
+    UnknownEventType,
+    UnreadableEvent,
+    Upcasters,
+    read_event,
+    task_snapshot_of,
+)
+from services.core.errors import Unprocessable
+from services.core.reactors import read_as
+from services.core.rpc import answer
+from tests.unit.factories import T0, a_task, an_incident
+
+
+def newer(event: IncidentLogged | TaskDeclined, **extra: Any) -> dict[str, Any]:
+    raw: dict[str, Any] = json.loads(event.model_dump_json())
+    raw.update(extra)
+    return raw
+
+
+def declined() -> TaskDeclined:
+    return TaskDeclined(
+        event_id="INC-AAAAAAAA.family-contact.declined.r1",
+        incident_id="INC-AAAAAAAA",
+        actor="priya.nair",
+        at=T0,
+        task=a_task(status=TaskStatus.UNASSIGNED, assignee=None),
+        reason="On leave",
+    )
+
+
+def test_every_event_is_written_with_its_schema_version() -> None:
+    assert json.loads(an_incident().model_dump_json())["schema_version"] == SCHEMA_VERSION
+
+
+def test_fields_a_newer_version_added_are_ignored_when_reading() -> None:
+    raw = newer(an_incident(), priority_hint="elevated", schema_version=2)
+    raw["involved"] = []
+    body = json.dumps(raw)
+    with pytest.raises(ValidationError):  # the strict shape refuses it...
+        ANY_EVENT.validate_json(body)
+    event = read_event(body)  # ...the reading path does not
+    assert isinstance(event, IncidentLogged) and event.incident_id == "INC-AAAAAAAA"
+
+
+def test_nested_fields_a_newer_version_added_are_ignored() -> None:
+    raw = newer(declined())
+    raw["task"]["escalation_level"] = 2
+    event = read_event(json.dumps(raw))
+    assert isinstance(event, TaskDeclined) and event.task.key == "family-contact"
+
+
+def test_events_and_commands_we_build_stay_strict() -> None:
+    with pytest.raises(ValidationError):
+        IncidentLogged.model_validate({**newer(an_incident()), "priority_hint": "x"})
+    with pytest.raises(ValidationError):
+        LogIncident.model_validate_json(
+            '{"request_id":"abcdefgh","actor":"a","incident_type":"x","title":"t","extra":1}'
+        )
+
+
+def test_events_stored_before_versions_existed_still_read() -> None:
+    raw = newer(an_incident())
+    del raw["schema_version"]
+    assert read_event(json.dumps(raw)) == an_incident()
+
+
+def test_an_unknown_type_is_reported_with_its_type_only() -> None:
+    raw = {**newer(declined()), "type": "task.escalated", "escalation_level": 2}
+    with pytest.raises(UnknownEventType) as caught:
+        read_event(json.dumps(raw))
+    assert caught.value.event_type == "task.escalated"
+    # A task event of a kind we do not know still carries the task after it.
+    snapshot = task_snapshot_of(caught.value)
+    assert snapshot is not None and snapshot.task_id == "INC-AAAAAAAA.family-contact"
+
+
+def test_what_cannot_be_read_even_tolerantly_is_unreadable() -> None:
+    for body in ("not json", "[1, 2]", '{"type": "Robert\'); DROP TABLE"}'):
+        with pytest.raises(UnreadableEvent) as caught:
+            read_event(body)
+        assert caught.value.event_type is None
+    raw = newer(declined())
+    raw["task"]["status"] = "escalated"  # a status this version does not have
+    with pytest.raises(UnreadableEvent) as unreadable:
+        read_event(json.dumps(raw))
+    assert unreadable.value.event_type == "task.declined"
+    assert not isinstance(unreadable.value, UnknownEventType)
+
+
+# A hypothetical version 0 of task.declined, before two fields were renamed: the decline reason
+# was `why` and the person who declined was `declined_by`.
+V0_DECLINED: dict[str, Any] = {
+    "schema_version": 0,
+    "type": "task.declined",
+    "event_id": "INC-AAAAAAAA.family-contact.declined.r1",
+    "incident_id": "INC-AAAAAAAA",
+    "declined_by": "priya.nair",
+    "at": "2026-11-21T08:00:00Z",
+    "task": json.loads(a_task(status=TaskStatus.UNASSIGNED, assignee=None).model_dump_json()),
+    "why": "On leave",
+}
+
+
+def with_v0_upcaster() -> Upcasters:
+    upcasters = Upcasters()
+
+    @upcasters.register("task.declined", 0)
+    def renamed_reason_and_actor(raw: dict[str, Any]) -> dict[str, Any]:
+        raw["reason"] = raw.pop("why")
+        raw["actor"] = raw.pop("declined_by")
+        return raw
+
+    return upcasters
+
+
+def test_an_upcaster_brings_an_old_shape_to_the_current_one() -> None:
+    event = read_event(json.dumps(V0_DECLINED), with_v0_upcaster())
+    assert event == declined()
+    assert event.schema_version == SCHEMA_VERSION
+    with pytest.raises(UnreadableEvent):  # without it, the old shape cannot be read
+        read_event(json.dumps(V0_DECLINED), Upcasters())
+
+
+def test_upcasters_are_only_for_older_versions() -> None:
+    with pytest.raises(ValueError, match="not older"):
+        Upcasters().register("task.declined", SCHEMA_VERSION)(lambda raw: raw)
+
+
+def test_a_reaction_refuses_what_it_cannot_read_instead_of_skipping_it() -> None:
+    raw = {**newer(declined()), "type": "task.escalated"}
+    with pytest.raises(Unprocessable):
+        read_as(TaskDeclined, json.dumps(raw).encode(), "test", seq=9)
+    with pytest.raises(Unprocessable):  # readable, but not what this consumer handles
+        read_as(TaskDeclined, an_incident().model_dump_json().encode(), "test", seq=9)
+    extra = json.dumps(newer(declined(), reopen_hint=True)).encode()
+    assert read_as(TaskDeclined, extra, "test", seq=9) == declined()
+
+
+async def test_a_command_on_state_this_version_cannot_read_is_refused_clearly() -> None:
+    async def handler(command: LogIncident) -> object:
+        raise Unprocessable("pw.evt.INC-AAAAAAAA.task.x.escalated (seq 9): cannot be read")
+
+    raw = LogIncident(request_id="abcdefgh", actor="a", incident_type="x", title="t")
+    reply = await answer(raw.model_dump_json().encode(), LogIncident, handler)  # type: ignore[arg-type]
+    assert reply.error is not None and reply.error.code is ErrorCode.CONFLICT
+    assert "newer version" in reply.error.message
