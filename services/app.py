@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from faststream.nats import NatsBroker, NatsRouter
 from nats.aio.client import Client
 
+from services.core import bundled
 from services.core.broker import NatsUnreachable, new_broker, without_credentials
 from services.core.library import load_library, load_roster, roles_without_holders
 from services.core.logging import get_logger
@@ -59,13 +60,19 @@ def load_runtime(settings: Settings) -> Runtime:
     """Read the playbook library and roster; raises SourceInvalid naming every problem."""
     return Runtime(
         settings=settings,
-        library=load_library(settings.playbooks_dir),
-        roster=load_roster(settings.roster),
+        library=load_library(bundled.playbooks_dir(settings.playbooks_dir)),
+        roster=load_roster(bundled.roster_file(settings.roster)),
     )
 
 
-async def serve(rt: Runtime, names: list[str], stop: asyncio.Event) -> None:
-    """Run the named services until `stop` is set."""
+async def serve(
+    rt: Runtime,
+    names: list[str],
+    stop: asyncio.Event,
+    on_started: Callable[[], None] | None = None,
+) -> None:
+    """Run the named services until `stop` is set; `on_started` once they are connected and
+    subscribed."""
     broker = new_broker(rt.settings.nats_url)
     for name in names:
         broker.include_router(SERVICES[name](rt))
@@ -85,6 +92,8 @@ async def serve(rt: Runtime, names: list[str], stop: asyncio.Event) -> None:
     ]
     for role, playbooks in roles_without_holders(rt.library.values(), rt.roster).items():
         log.warning("role_without_holders", role=role, playbooks=playbooks)
+    if on_started is not None:
+        on_started()
     log.info(
         "services_started",
         services=names,

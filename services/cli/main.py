@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -22,11 +23,12 @@ from services.cli.migrating import run_migrate
 from services.cli.options import DEFAULT_URL, Json, NatsUrl
 from services.cli.output import entry_json, incident_json, json_text, timeline_text
 from services.cli.safe import terminal_safe
+from services.core import bundled
 from services.core.embedded import EmbeddedNats
 from services.core.library import roles_without_holders
 from services.core.logging import configure_logging
 from services.core.runtime import Runtime
-from services.core.settings import Settings
+from services.core.settings import LogFormat, Settings
 
 app = typer.Typer(
     help="Pathways: coordinate a trauma-informed response to a high-profile incident.",
@@ -61,39 +63,102 @@ async def _up(rt: Runtime, embedded: EmbeddedNats | None) -> None:
     try:
         settings = rt.settings
         _print_migration(await run_migrate(settings.nats_url, settings.stream_replicas))
-        errors.print(f"Pathways is up on {rt.settings.nats_url}. Press Ctrl-C to stop.")
-        if rt.roster.example:
-            errors.print(f"Using the EXAMPLE roster {rt.settings.roster} (fictional people).")
-        for role, books in roles_without_holders(rt.library.values(), rt.roster).items():
-            errors.print(
-                f"warning: nobody on the roster holds {role}; its tasks in {', '.join(books)} "
-                "will need command staff to assign them",
-                markup=False,
-            )
-        errors.print('Try: pathways incident log --type officer-involved-shooting --title "..."')
-        await serve(rt, list(SERVICES), stop)
+        await serve(rt, list(SERVICES), stop, on_started=partial(_banner, rt))
     finally:
         if embedded is not None:
             await embedded.stop()
 
 
+def _banner(rt: Runtime) -> None:
+    """Printed once every service is connected and subscribed, so what it says is true."""
+    errors.print(f"Pathways is up on {rt.settings.nats_url}. Press Ctrl-C to stop.")
+    playbooks = bundled.playbooks_dir(rt.settings.playbooks_dir)
+    errors.print(f"Playbooks: {len(rt.library)} from {playbooks}", markup=False)
+    if rt.roster.example:
+        roster = bundled.roster_file(rt.settings.roster)
+        errors.print(f"Using the EXAMPLE roster {roster} (fictional people).", markup=False)
+    for role, books in roles_without_holders(rt.library.values(), rt.roster).items():
+        errors.print(
+            f"warning: nobody on the roster holds {role}; its tasks in {', '.join(books)} "
+            "will need command staff to assign them",
+            markup=False,
+        )
+    errors.print(
+        'Try: pathways incident log --type officer-involved-shooting --title "..." --as PERSON',
+        markup=False,
+    )
+
+
+PlaybooksDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--playbooks-dir",
+        envvar="PATHWAYS_PLAYBOOKS_DIR",
+        help="Playbook library (default: ./playbooks, else the library shipped with Pathways).",
+        show_default=False,
+    ),
+]
+RosterFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--roster",
+        envvar="PATHWAYS_ROSTER",
+        help="Roster file (default: ./rosters/example.yaml, else the shipped example).",
+        show_default=False,
+    ),
+]
+LogFormatOpt = Annotated[
+    LogFormat, typer.Option("--log-format", envvar="PATHWAYS_LOG_FORMAT", help="Log lines.")
+]
+LogLevelOpt = Annotated[
+    str,
+    typer.Option("--log-level", envvar="PATHWAYS_LOG_LEVEL", help="debug, info, warning, error."),
+]
+ReplicasOpt = Annotated[
+    int,
+    typer.Option(
+        "--replicas",
+        envvar="PATHWAYS_STREAM_REPLICAS",
+        help="Replicas of every stream and bucket (3 on a cluster).",
+    ),
+]
+
+
 @app.command()
 def up(
-    data_dir: Annotated[Path, typer.Option("--data-dir", envvar="PATHWAYS_DATA_DIR")] = Path(
-        ".pathways"
-    ),
+    data_dir: Annotated[
+        Path, typer.Option("--data-dir", envvar="PATHWAYS_DATA_DIR", help="The embedded store.")
+    ] = Path(".pathways"),
     nats_url: Annotated[
         str | None,
         typer.Option(
             "--nats-url", envvar="PATHWAYS_NATS_URL", help="Use this NATS instead of starting one."
         ),
     ] = None,
-    nats_port: Annotated[int, typer.Option("--nats-port", envvar="PATHWAYS_NATS_PORT")] = 4222,
+    nats_port: Annotated[
+        int,
+        typer.Option("--nats-port", envvar="PATHWAYS_NATS_PORT", help="Port of the bundled NATS."),
+    ] = 4222,
+    playbooks_dir: PlaybooksDir = None,
+    roster: RosterFile = None,
+    replicas: ReplicasOpt = 1,
+    log_format: LogFormatOpt = LogFormat.AUTO,
+    log_level: LogLevelOpt = "info",
 ) -> None:
     """Run everything in one process, on a bundled NATS server unless --nats-url is given."""
-    embedded = None if nats_url else EmbeddedNats(data_dir, nats_port)
-    url = nats_url or (embedded.url if embedded else DEFAULT_URL)
-    settings = _settings(nats_url=url, data_dir=data_dir, nats_port=nats_port)
+    settings = _settings(
+        nats_url=nats_url or DEFAULT_URL,
+        data_dir=data_dir,
+        nats_port=nats_port,
+        playbooks_dir=playbooks_dir,
+        roster=roster,
+        stream_replicas=replicas,
+        log_format=log_format,
+        log_level=log_level,
+    )
+    embedded = None if nats_url else EmbeddedNats(settings.data_dir, settings.nats_port)
+    if embedded is not None:
+        settings = settings.model_copy(update={"nats_url": embedded.url})
     configure_logging(settings.log_format, settings.log_level)
     rt = _load(settings)
     execute(_up(rt, embedded))
@@ -124,11 +189,21 @@ def run(
         str, typer.Argument(metavar="SERVICE", help=f"One of: {', '.join(SERVICES)}")
     ],
     nats_url: NatsUrl = DEFAULT_URL,
+    playbooks_dir: PlaybooksDir = None,
+    roster: RosterFile = None,
+    log_format: LogFormatOpt = LogFormat.AUTO,
+    log_level: LogLevelOpt = "info",
 ) -> None:
     """Run one service against an existing NATS; start as many replicas as you like."""
     if service not in SERVICES:
         fail(f"unknown service {service!r}; expected one of: {', '.join(SERVICES)}")
-    settings = _settings(nats_url=nats_url)
+    settings = _settings(
+        nats_url=nats_url,
+        playbooks_dir=playbooks_dir,
+        roster=roster,
+        log_format=log_format,
+        log_level=log_level,
+    )
     configure_logging(settings.log_format, settings.log_level)
     rt = _load(settings)
 

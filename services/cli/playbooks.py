@@ -17,6 +17,7 @@ from services.cli.client import errors, execute, fail, make, new_request_id, req
 from services.cli.options import DEFAULT_URL, Json, NatsUrl, RequestIdOpt, RequiredActor
 from services.cli.output import out, print_json
 from services.cli.safe import terminal_safe
+from services.core import bundled
 from services.core.library import playbook_files, read_playbook
 
 app = typer.Typer(help="Response playbooks: list, read, validate, trigger.", no_args_is_help=True)
@@ -75,11 +76,14 @@ def schema() -> None:
 def validate(
     paths: Annotated[
         list[Path] | None,
-        typer.Argument(metavar="[PATH]...", help="Files or directories; default playbooks/"),
+        typer.Argument(
+            metavar="[PATH]...",
+            help="Files or directories; default ./playbooks, or the shipped library",
+        ),
     ] = None,
 ) -> None:
     """Check playbook files; every problem is reported with file, line and field."""
-    files = playbook_files(paths or [Path("playbooks")])
+    files = playbook_files(paths or [bundled.playbooks_dir(None)])
     if not files:
         fail("no playbook files found")
     problems = 0

@@ -24,8 +24,9 @@ class Settings(BaseSettings):
     nats_url: str = DEFAULT_NATS_URL
     data_dir: Path = Path(".pathways")
     nats_port: int = Field(default=4222, ge=1, le=65535)
-    playbooks_dir: Path = Path("playbooks")
-    roster: Path = Path("rosters/example.yaml")
+    # None: ./playbooks and ./rosters/example.yaml when present, else those shipped with Pathways.
+    playbooks_dir: Path | None = None
+    roster: Path | None = None
     stream_replicas: int = Field(default=1, ge=1, le=5)
     log_format: LogFormat = LogFormat.AUTO
     log_level: str = "info"
