@@ -14,7 +14,7 @@ from schemas.commands import Reply
 from schemas.yaml_source import SourceInvalid
 from services.cli.safe import terminal_safe
 from services.core import loop
-from services.core.broker import NatsUnreachable, connect
+from services.core.broker import InvalidNatsUrl, NatsUnreachable, connect
 from services.core.datadir import DataDirBusy
 from services.core.embedded import EmbeddedNatsError
 from services.core.migrate import MigrationRefused, StreamsNotSetUp
@@ -36,6 +36,11 @@ def fail(message: str) -> NoReturn:
 def execute(work: Coroutine[Any, Any, T]) -> T:
     try:
         return loop.run(work)
+    except InvalidNatsUrl as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        errors.print("interrupted", markup=False)
+        raise typer.Exit(130) from None
     except NatsUnreachable as exc:
         fail(f"cannot reach NATS at {exc.url} (is `pathways up` running? see --nats-url)")
     except (

@@ -262,9 +262,12 @@ def timeline(
         text = timeline_text(found)
     if out_file is None:
         sys.stdout.write(text)
-    else:
+        return
+    try:
         out_file.write_text(text)
-        errors.print(f"Wrote {out_file}", markup=False)
+    except OSError as exc:
+        fail(f"cannot write {out_file}: {(exc.strerror or type(exc).__name__).lower()}")
+    errors.print(f"Wrote {out_file}", markup=False)
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
 
 import nats
 from faststream.nats import JStream, NatsBroker, NatsMessage
@@ -69,9 +70,32 @@ async def quiet(_: Exception) -> None:
     """nats-py logs every failed attempt with a traceback; callers report failures themselves."""
 
 
+class InvalidNatsUrl(ValueError):
+    pass
+
+
+URL_SCHEMES = ("nats", "tls", "ws", "wss")
+
+
+def check_url(url: str) -> None:
+    """Raise InvalidNatsUrl unless every comma-separated server is scheme://host[:port]."""
+    for server in url.split(","):
+        parsed = urlsplit(server.strip())
+        try:
+            port = parsed.port
+        except ValueError:
+            port = -1
+        if parsed.scheme not in URL_SCHEMES or not parsed.hostname or port == -1:
+            raise InvalidNatsUrl(
+                f"invalid NATS URL {without_credentials(server)!r}: expected nats://HOST:PORT "
+                "(several separated by commas)"
+            )
+
+
 async def connect(url: str, name: str = "pathways-cli", on_error: ErrorCallback = quiet) -> Client:
     """A plain client for short-lived callers (CLI, benchmarks); one clear error if unreachable.
     `on_error` hears what the server reports asynchronously, such as a permissions violation."""
+    check_url(url)
     try:
         return await nats.connect(
             servers=url.split(","),

@@ -37,15 +37,26 @@ def _holder(fd: int) -> str:
     return f"pid {text} ({command})" if command else f"pid {text}"
 
 
+def _unusable(data_dir: Path, exc: OSError) -> str:
+    if data_dir.exists() and not data_dir.is_dir():
+        return f"data directory {data_dir} is a file; choose a directory with --data-dir"
+    reason = exc.strerror or type(exc).__name__
+    return f"cannot use data directory {data_dir}: {reason.lower()}; choose another --data-dir"
+
+
 class DataDirLock:
     def __init__(self, data_dir: Path) -> None:
         self.path = data_dir / LOCK_NAME
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        """Take the lock, or raise DataDirBusy naming who holds it."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        """Take the lock, or raise DataDirBusy naming who holds it (or why the directory
+        cannot be used)."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise DataDirBusy(_unusable(self.path.parent, exc)) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
