@@ -13,7 +13,7 @@ from nats.js.kv import KeyValue
 from schemas.events import PlaybookTriggered
 from schemas.playbook import PinnedPlaybook
 from schemas.roster import Roster
-from schemas.subjects import INCIDENTS_BUCKET, PLAYBOOKS_BUCKET, TASKS_BUCKET
+from schemas.subjects import INCIDENTS_BUCKET, INDEX_BUCKET, PLAYBOOKS_BUCKET, TASKS_BUCKET
 from services.core.broker import declare
 from services.core.eventstore import EventStore
 from services.core.settings import Settings
@@ -30,9 +30,12 @@ class Runtime:
     settings: Settings
     library: dict[str, PinnedPlaybook]
     roster: Roster
+    _nc: Client | None = field(default=None, init=False)
     _js: JetStreamContext | None = field(default=None, init=False)
     _store: EventStore | None = field(default=None, init=False)
     _buckets: dict[str, KeyValue] = field(default_factory=dict, init=False)
+    # The largest message the server accepts; every reply must fit in it.
+    max_payload: int = field(default=1024 * 1024, init=False)
     # Incidents whose fan-out runs in this process right now.
     fanning_out: set[str] = field(default_factory=set, init=False)
     # Runs read from the stream; a run never changes once triggered.
@@ -46,10 +49,12 @@ class Runtime:
 
     async def attach(self, nc: Client) -> None:
         """Bind to a connected client; declares the stream and buckets if they are missing."""
+        self._nc = nc
         self._js = nc.jetstream()
+        self.max_payload = nc.max_payload
         await declare(self._js, self.settings.stream_replicas)
         self._store = EventStore(nc, self._js)
-        for name in (TASKS_BUCKET, INCIDENTS_BUCKET, PLAYBOOKS_BUCKET):
+        for name in (TASKS_BUCKET, INCIDENTS_BUCKET, PLAYBOOKS_BUCKET, INDEX_BUCKET):
             self._buckets[name] = await self._js.key_value(name)
         await self._keep_versions()
 
@@ -61,6 +66,12 @@ class Runtime:
                     version_key(pinned.playbook.id, pinned.version),
                     pinned.model_dump_json().encode(),
                 )
+
+    @property
+    def nc(self) -> Client:
+        if self._nc is None:
+            raise NotAttached("runtime used before attach()")
+        return self._nc
 
     @property
     def js(self) -> JetStreamContext:
@@ -85,6 +96,10 @@ class Runtime:
     @property
     def incidents(self) -> KeyValue:
         return self._buckets[INCIDENTS_BUCKET]
+
+    @property
+    def index(self) -> KeyValue:
+        return self._buckets[INDEX_BUCKET]
 
     @property
     def playbooks(self) -> KeyValue:

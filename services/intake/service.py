@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from functools import partial
+from typing import Any
 
 from faststream.nats import NatsRouter
 from nats.js.errors import KeyNotFoundError
@@ -12,10 +14,12 @@ from schemas.base import incident_id_for, utc_now
 from schemas.commands import ErrorCode, GetIncident, ListIncidents, LogIncident, Reply
 from schemas.events import IncidentLogged
 from schemas.views import IncidentSummary
+from services.core import indexes, listing
+from services.core.bounded import bounded_incident
 from services.core.errors import Refused
 from services.core.eventstore import ConcurrencyConflict, Expect
 from services.core.logging import get_logger
-from services.core.projections import values
+from services.core.paging import ITEM_BYTES_MAX, PageBuilder, budget_for, decode_cursor, item_size
 from services.core.rpc import ok, serve
 from services.core.runtime import Runtime
 
@@ -98,13 +102,38 @@ async def get_incident(rt: Runtime, query: GetIncident) -> Reply:
     return ok(IncidentSummary.from_logged(found.event), changed=False)
 
 
+def _listed(raw: bytes) -> tuple[dict[str, Any], int]:
+    summary = IncidentSummary.model_validate_json(raw)
+    item = summary.model_dump(mode="json")
+    size = item_size(item)
+    if size > ITEM_BYTES_MAX:
+        item = bounded_incident(summary).model_dump(mode="json")
+        size = item_size(item)
+    return item, size
+
+
 async def list_incidents(rt: Runtime, query: ListIncidents) -> Reply:
-    found = [
-        IncidentSummary.model_validate_json(raw)
-        for raw in await values(rt.js, subjects.INCIDENTS_BUCKET)
-    ]
-    found.sort(key=lambda s: s.logged_at, reverse=True)
-    return ok([s.model_dump(mode="json") for s in found], changed=False)
+    """A page of incidents, newest first: the index's keys give the order, and only the
+    page's summaries are read."""
+    start = decode_cursor(query.cursor)
+    keys = await listing.keys(rt.nc, subjects.INDEX_BUCKET, f"{indexes.INCIDENTS}.>")
+    positions = [indexes.incident_position(k) for k in keys]
+    begin = bisect_right(positions, start.after) if start else 0
+    window = positions[begin : begin + query.limit]
+    summaries = await listing.values(
+        rt.nc, subjects.INCIDENTS_BUCKET, [indexes.incident_of_position(p) for p in window]
+    )
+    page = PageBuilder(query.limit, budget_for(rt.max_payload), start)
+    for position in window:
+        raw = summaries.get(indexes.incident_of_position(position))
+        if raw is None:  # indexed a moment before its summary was readable
+            page.pass_over(position)
+            continue
+        if not page.take(position, *_listed(raw)):
+            break
+    last = page.last if page.last is not None else (start.after if start else "")
+    remaining = len(positions) - bisect_right(positions, last)
+    return ok(page.page(remaining), changed=False)
 
 
 def build(rt: Runtime) -> NatsRouter:
