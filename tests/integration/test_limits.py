@@ -44,7 +44,7 @@ def incident_request(**changes: Any) -> dict[str, Any]:
     }
 
 
-INCIDENT_CASES = {
+INCIDENT_CASES: dict[str, tuple[dict[str, Any], list[str]]] = {
     "title": ({"title": "t" * (TITLE_MAX + 1)}, ["title", str(TITLE_MAX)]),
     "attribute count": (
         {"attributes": {f"k{i}": "v" for i in range(ATTRIBUTES_MAX + 1)}},
