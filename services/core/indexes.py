@@ -2,7 +2,8 @@
 order. Pure; the projector writes these keys and the list queries read them.
 
 - `incident.<newest>.<incident>`: every incident, newest first.
-- `assignee.<person>.<newest>.<incident>.<task key>`: a person's tasks, newest incident first.
+- `assignee.<person>.<newest>.<incident>.<task key>`: a person's tasks, newest incident first
+  (the person's dots spelled `=`, so an id is one token).
 
 `<newest>` is a fixed-width count that falls as time goes on (so the newest sorts first). A task's
 position in a list adds its deadline: `<newest>.<incident>.<acknowledge-by>.<task key>`, compared
@@ -46,8 +47,14 @@ def incident_of_position(position: str) -> str:
     return position.split(".")[1]
 
 
+def _token(person: str) -> str:
+    """A person id as one key token: ids may hold dots (dana.reyes), which would split it (and
+    make `dana`'s keys a prefix of `dana.reyes`'s); `=` never occurs in an id."""
+    return person.replace(".", "=")
+
+
 def assignee_prefix(person: str) -> str:
-    return f"{ASSIGNEES}.{person}."
+    return f"{ASSIGNEES}.{_token(person)}."
 
 
 def assignee_key(person: str, rank: str, task_id: str) -> str:
@@ -57,7 +64,7 @@ def assignee_key(person: str, rank: str, task_id: str) -> str:
 
 def task_of_assignee_key(key: str) -> tuple[str, str]:
     """(`<newest>.<incident>` group, task id) from an assignee index key."""
-    _, _, rank, incident_id, task_key = key.split(".")
+    _, rank, incident_id, task_key = key.rsplit(".", 3)
     return f"{rank}.{incident_id}", f"{incident_id}.{task_key}"
 
 

@@ -98,7 +98,7 @@ async def test_assignee_pages_stay_exact_while_tasks_arrive_and_change_hands(
     # Newest incident first; by deadline within one.
     order = [incidents.index(i.split(".")[0]) for i in seen]
     assert order == sorted(order, reverse=True)
-    assert all(p.items[0]["assignee"] == person for p in pages if p.items[1:])
+    assert all(item["assignee"] == person for p in pages for item in p.items)
 
 
 async def test_a_task_that_changed_hands_leaves_the_old_list(
@@ -156,3 +156,18 @@ async def test_a_cursor_from_nowhere_is_refused(caller: Caller) -> None:
     reply = await caller(subjects.QRY_INCIDENT_LIST, ListIncidents(cursor="not-a-cursor"))
     assert not reply.ok and reply.error is not None
     assert reply.error.code is ErrorCode.INVALID_REQUEST and "cursor" in reply.error.message
+
+
+async def test_people_whose_ids_share_a_prefix_keep_separate_lists(
+    caller: Caller, runtime: Runtime
+) -> None:
+    js, person = runtime.js, a_person()
+    dotted = f"{person}.reyes"
+    incident = await an_incident(js, BASE)
+    await create(js, a_task(incident, "plain", person, deadline=1))
+    await create(js, a_task(incident, "dotted", dotted, deadline=1))
+    await indexed(runtime, indexes.assignee_prefix(dotted) + ">", 1)
+    await indexed(runtime, indexes.assignee_prefix(person) + ">", 1)
+    for who, key in ((person, "plain"), (dotted, "dotted")):
+        page = await page_of(caller, subjects.QRY_TASK_LIST, ListTasks(assignee=who))
+        assert ids(page.items, "key") == [key]
