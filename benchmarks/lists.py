@@ -83,7 +83,7 @@ async def page(nc: Client, subject: str, query: ListQuery) -> Page:
 
 
 def queries(
-    seeded: Seeded, deep: dict[str, str]
+    seeded: Seeded, deep: dict[str, str | None]
 ) -> dict[str, tuple[str, Callable[[int], ListQuery]]]:
     """Each figure: the subject and a query for the nth sample (varying person and incident)."""
     incidents, people = seeded.incidents, seeded.people
@@ -113,22 +113,19 @@ def queries(
     }
 
 
-async def deep_cursors(nc: Client, seeded: Seeded) -> dict[str, str]:
+async def deep_cursors(nc: Client, seeded: Seeded) -> dict[str, str | None]:
     """Cursors about halfway down the incident list and one person's task list."""
-    found: dict[str, str] = {}
+    found: dict[str, str | None] = {}
     for name, subject, query in (
         ("incidents", subjects.QRY_INCIDENT_LIST, ListIncidents(limit=500)),
         ("assignee", subjects.QRY_TASK_LIST, ListTasks(assignee=seeded.people[0], limit=500)),
     ):
         current = await page(nc, subject, query)
-        while current.next_cursor and current.remaining > current.remaining // 2 + 500:
-            total = current.remaining
-            current = await page(
-                nc, subject, query.model_copy(update={"cursor": current.next_cursor})
-            )
-            if current.remaining <= total // 2:
-                break
-        found[name] = current.next_cursor or ""
+        half = (current.remaining + len(current.items)) // 2
+        while current.next_cursor and current.remaining > half:
+            query = query.model_copy(update={"cursor": current.next_cursor})
+            current = await page(nc, subject, query)
+        found[name] = current.next_cursor
     return found
 
 
