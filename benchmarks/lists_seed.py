@@ -9,6 +9,7 @@ import dataclasses
 import json
 import random
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -101,8 +102,11 @@ def _incident(incident_id: str, logged: datetime) -> bytes:
     return summary.model_dump_json().encode()
 
 
-def records(incidents: int, per_incident: int, people: list[str]) -> Iterator[tuple[str, Item]]:
-    """(bucket, item) for every record and index key, an incident at a time."""
+def records(
+    incidents: int, per_incident: int, people: list[str], counts: Counter[str]
+) -> Iterator[tuple[str, Item]]:
+    """(bucket, item) for every record and index key, an incident at a time; `counts` gathers
+    how many keys each index partition holds."""
     rng = random.Random(7)
     for i in range(incidents):
         incident_id = incident_id_for(f"bench-lists-{i:08d}")
@@ -116,6 +120,7 @@ def records(incidents: int, per_incident: int, people: list[str]) -> Iterator[tu
             ),
         )
         key = indexes.incident_key(incident_id, logged)
+        counts[indexes.counter(indexes.incidents_prefix(), indexes.part_of(rank))] += 1
         yield subjects.INDEX_BUCKET, (_kv(subjects.INDEX_BUCKET, key), b"")
         for n in range(per_incident):
             person = people[(i * per_incident + n) % len(people)]
@@ -123,6 +128,7 @@ def records(incidents: int, per_incident: int, people: list[str]) -> Iterator[tu
             body = _task(incident_id, n, person, logged, rng)
             yield subjects.TASKS_BUCKET, (_kv(subjects.TASKS_BUCKET, task_id), body)
             index_key = indexes.assignee_key(person, rank, task_id)
+            counts[indexes.counter(indexes.assignee_prefix(person), indexes.part_of(rank))] += 1
             yield subjects.INDEX_BUCKET, (_kv(subjects.INDEX_BUCKET, index_key), b"")
 
 
@@ -131,7 +137,8 @@ async def seed(nc: Client, incidents: int, per_incident: int, people: list[str])
     pending: dict[str, list[Item]] = {bucket: [] for bucket in BUCKET_STREAMS}
     running: list[asyncio.Task[None]] = []
     written = 0
-    for bucket, item in records(incidents, per_incident, people):
+    counts: Counter[str] = Counter()
+    for bucket, item in records(incidents, per_incident, people, counts):
         pending[bucket].append(item)
         if len(pending[bucket]) == BATCH:
             running.append(asyncio.create_task(_commit(nc, pending[bucket])))
@@ -144,5 +151,8 @@ async def seed(nc: Client, incidents: int, per_incident: int, people: list[str])
                 say(f"lists: {written:,} records and keys written")
     running += [asyncio.create_task(_commit(nc, items)) for items in pending.values() if items]
     await asyncio.gather(*running)
+    counters = [(_kv(subjects.INDEX_BUCKET, k), str(n).encode()) for k, n in counts.items()]
+    for start in range(0, len(counters), BATCH):
+        await _commit(nc, counters[start : start + BATCH])
     ids = [incident_id_for(f"bench-lists-{i:08d}") for i in range(incidents)]
     return Seeded(ids, people, incidents * per_incident)

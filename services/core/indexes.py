@@ -4,10 +4,14 @@ order. Pure; the projector writes these keys and the list queries read them.
 - `incident.<newest>.<incident>`: every incident, newest first.
 - `assignee.<person>.<newest>.<incident>.<task key>`: a person's tasks, newest incident first
   (the person's dots spelled `=`, so an id is one token).
+- `count.<family>.<part>`: how many keys a partition holds (see below).
 
-`<newest>` is a fixed-width count that falls as time goes on (so the newest sorts first). A task's
-position in a list adds its deadline: `<newest>.<incident>.<acknowledge-by>.<task key>`, compared
-as a string (every part but the last has a fixed width).
+`<newest>` is two tokens, `<part>.<rest>`: a fixed-width count that falls as time goes on (so
+the newest sorts first), split so that `<part>` (about 11.6 days) can be listed on its own. A list
+never has to read every key of a family: the counters say which partitions hold how many keys,
+and only the partitions a page needs are listed. A task's position in a list adds its deadline:
+`<part>.<rest>.<incident>.<acknowledge-by>.<task key>`, compared as a string (every part but the
+last has a fixed width).
 """
 
 from __future__ import annotations
@@ -18,11 +22,13 @@ from schemas.base import split_task_id
 from schemas.tasks import TaskSnapshot
 
 _WIDTH = 16
+_PART = 4  # leading digits of the 16 that name a partition: 10^12 µs, about 11.6 days
 _TOP = 10**_WIDTH - 1
 INCIDENTS = "incident"
 ASSIGNEES = "assignee"
+COUNTS = "count"
 # One incident listed on its own: its tasks need no place among other incidents.
-ALONE = "0" * _WIDTH
+ALONE = f"{'0' * _PART}.{'0' * (_WIDTH - _PART)}"
 NO_DEADLINE_YET = "9" * _WIDTH  # counts from prerequisites not yet complete: sorts last
 
 
@@ -31,20 +37,13 @@ def _micros(moment: datetime) -> int:
 
 
 def newest_first(logged_at: datetime) -> str:
-    return f"{_TOP - _micros(logged_at):0{_WIDTH}d}"
+    """`<part>.<rest>`: the incident's rank, newest first."""
+    digits = f"{_TOP - _micros(logged_at):0{_WIDTH}d}"
+    return f"{digits[:_PART]}.{digits[_PART:]}"
 
 
-def incident_key(incident_id: str, logged_at: datetime) -> str:
-    return f"{INCIDENTS}.{newest_first(logged_at)}.{incident_id}"
-
-
-def incident_position(key: str) -> str:
-    """`<newest>.<incident>` from an incident index key."""
-    return key.removeprefix(f"{INCIDENTS}.")
-
-
-def incident_of_position(position: str) -> str:
-    return position.split(".")[1]
+def part_of(position: str) -> str:
+    return position[:_PART]
 
 
 def _token(person: str) -> str:
@@ -53,8 +52,35 @@ def _token(person: str) -> str:
     return person.replace(".", "=")
 
 
+def incidents_prefix() -> str:
+    return f"{INCIDENTS}."
+
+
 def assignee_prefix(person: str) -> str:
     return f"{ASSIGNEES}.{_token(person)}."
+
+
+def counter(prefix: str, part: str) -> str:
+    """The counter of a family's partition, e.g. count.assignee.dana=reyes.9998."""
+    return f"{COUNTS}.{prefix}{part}"
+
+
+def counters(prefix: str) -> str:
+    """A filter for every partition counter of a family."""
+    return f"{COUNTS}.{prefix}*"
+
+
+def incident_key(incident_id: str, logged_at: datetime) -> str:
+    return f"{incidents_prefix()}{newest_first(logged_at)}.{incident_id}"
+
+
+def incident_position(key: str) -> str:
+    """`<part>.<rest>.<incident>` from an incident index key."""
+    return key.removeprefix(incidents_prefix())
+
+
+def incident_of_position(position: str) -> str:
+    return position.split(".")[2]
 
 
 def assignee_key(person: str, rank: str, task_id: str) -> str:
@@ -63,18 +89,20 @@ def assignee_key(person: str, rank: str, task_id: str) -> str:
 
 
 def task_of_assignee_key(key: str) -> tuple[str, str]:
-    """(`<newest>.<incident>` group, task id) from an assignee index key."""
-    _, rank, incident_id, task_key = key.rsplit(".", 3)
-    return f"{rank}.{incident_id}", f"{incident_id}.{task_key}"
+    """(`<part>.<rest>.<incident>` group, task id) from an assignee index key (with or without
+    its `assignee.<person>.` prefix)."""
+    *_, part, rest, incident_id, task_key = key.split(".")
+    return f"{part}.{rest}.{incident_id}", f"{incident_id}.{task_key}"
 
 
-def task_position(rank: str, task: TaskSnapshot) -> str:
+def task_position(group: str, task: TaskSnapshot) -> str:
+    """`group` is `<part>.<rest>.<incident>`."""
     deadline = (
         f"{_micros(task.acknowledge_by):0{_WIDTH}d}" if task.acknowledge_by else NO_DEADLINE_YET
     )
-    return f"{rank}.{task.incident_id}.{deadline}.{task.key}"
+    return f"{group}.{deadline}.{task.key}"
 
 
 def group_of(position: str) -> str:
-    """The incident part of a position (`<newest>.<incident>`)."""
-    return ".".join(position.split(".")[:2])
+    """The incident part of a position (`<part>.<rest>.<incident>`)."""
+    return ".".join(position.split(".")[:3])

@@ -4,10 +4,14 @@ needs (JetStream's batched direct get, `multi_last`)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from nats.aio.client import Client
+
+from services.core import indexes
 
 _API = "$JS.API"
 _OPERATION = "KV-Operation"  # deleted and purged keys leave an empty marker with this header
@@ -81,3 +85,46 @@ async def count(nc: Client, bucket: str) -> int:
     """How many keys the bucket holds (deleted ones included)."""
     reply = await nc.request(f"{_API}.STREAM.INFO.KV_{bucket}", b"", timeout=_TIMEOUT)
     return int(json.loads(reply.data).get("state", {}).get("num_subjects", 0))
+
+
+@dataclass(frozen=True)
+class KeyRun:
+    """Keys of an index family from a start position on, in order (without the family
+    prefix), and how many keys the partitions not listed hold."""
+
+    positions: list[str]
+    unlisted: int
+
+
+def after_group(group: str) -> str:
+    """A start position just past every key of `group` ('/' sorts after '.')."""
+    return group + "/"
+
+
+async def partition_counts(nc: Client, bucket: str, prefix: str) -> list[tuple[str, int]]:
+    """(partition, keys it holds) of an index family, newest first: one batched get."""
+    found = await values(nc, bucket, [indexes.counters(prefix)])
+    counted = sorted((key.rsplit(".", 1)[1], int(value)) for key, value in found.items())
+    return [(part, count) for part, count in counted if count > 0]
+
+
+async def keys_from(nc: Client, bucket: str, prefix: str, start: str, want: int) -> KeyRun:
+    """At least `want` keys at or after `start` (when there are), listing only the partitions
+    that hold them; the listings run concurrently."""
+    first = indexes.part_of(start) if start else ""
+    parts = [(part, count) for part, count in await partition_counts(nc, bucket, prefix)]
+    parts = [(part, count) for part, count in parts if part >= first]
+    chosen: list[str] = []
+    counted = 0
+    for part, count in parts:
+        chosen.append(part)
+        # How much of the start's own partition lies after the start is not known.
+        counted += count if part != first else 0
+        if counted >= want:
+            break
+    listed = await asyncio.gather(*(keys(nc, bucket, f"{prefix}{part}.>") for part in chosen))
+    positions = [key[len(prefix) :] for run in listed for key in run]
+    return KeyRun(
+        positions=[p for p in positions if p >= start],
+        unlisted=sum(count for _, count in parts[len(chosen) :]),
+    )

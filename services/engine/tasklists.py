@@ -10,6 +10,7 @@ so a status filter may need a few pages' worth of reading; each request reads at
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,7 +35,9 @@ from services.core.runtime import Runtime
 NOT_YET = datetime.max.replace(tzinfo=UTC)
 RESTRICTED_NOTE = "[restricted: visible to the responder's team only]"
 SCAN_MAX = 2000  # records one request may read while a filter skips them
-Group = tuple[str, list[str]]  # (`<newest>.<incident>`, key filters of its tasks)
+# (`<part>.<rest>.<incident>`, key filters of its tasks, how many tasks it is expected to hold)
+Group = tuple[str, list[str], int]
+TASKS_PER_INCIDENT_GUESS = 8
 
 
 def visible(task: TaskSnapshot, viewer: str | None) -> TaskSnapshot:
@@ -59,9 +62,9 @@ def _matches(task: TaskSnapshot, query: ListTasks) -> bool:
     )
 
 
-def fill(page: PageBuilder, rank: str, tasks: Iterable[TaskSnapshot], query: ListTasks) -> int:
+def fill(page: PageBuilder, group: str, tasks: Iterable[TaskSnapshot], query: ListTasks) -> int:
     """Offer one incident's tasks to the page in order; how many matching ones did not fit."""
-    placed = sorted((indexes.task_position(rank, t), t) for t in tasks)
+    placed = sorted((indexes.task_position(group, t), t) for t in tasks)
     left = 0
     for position, task in placed:
         if not page.after_start(position):
@@ -84,22 +87,43 @@ def _records(found: dict[str, bytes]) -> dict[str, list[TaskSnapshot]]:
     return by_incident
 
 
-async def _walk(
-    rt: Runtime, page: PageBuilder, groups: list[Group], query: ListTasks
-) -> tuple[int, int]:
-    """Fill the page from groups in order, reading a few at a time; (matching tasks read but
-    not on the page, groups not read at all)."""
-    left, read, index = 0, 0, 0
-    while index < len(groups) and not page.full and read < SCAN_MAX:
-        chunk = groups[index : index + max(2, page.limit // 8)]
-        index += len(chunk)
-        found = await listing.values(rt.nc, TASKS_BUCKET, [f for _, fs in chunk for f in fs])
-        read += len(found)
-        by_incident = _records(found)
-        for rank, _ in chunk:
-            tasks = by_incident.get(indexes.incident_of_position(rank), [])
-            left += fill(page, rank, tasks, query)
-    return left, len(groups) - index
+@dataclass
+class Walk:
+    """Groups (incidents) offered to a page in order, read a few at a time; what is left."""
+
+    page: PageBuilder
+    query: ListTasks
+    left: int = 0  # matching tasks read but not on the page
+    unread: int = 0  # tasks (or an estimate) in groups listed but not read
+    read: int = 0
+
+    def chunk(self, groups: list[Group], index: int) -> list[Group]:
+        """Enough groups for what the page still needs (at least one)."""
+        need = self.page.limit - len(self.page.items) + 1
+        taken, expected = [], 0
+        for group in groups[index:]:
+            taken.append(group)
+            expected += group[2]
+            if expected >= need:
+                break
+        return taken
+
+    async def offer(self, rt: Runtime, groups: list[Group]) -> None:
+        index = 0
+        while index < len(groups) and not self.page.full and self.read < SCAN_MAX:
+            chunk = self.chunk(groups, index)
+            index += len(chunk)
+            found = await listing.values(rt.nc, TASKS_BUCKET, [f for g in chunk for f in g[1]])
+            self.read += len(found)
+            by_incident = _records(found)
+            for group, _, _ in chunk:
+                tasks = by_incident.get(indexes.incident_of_position(group), [])
+                self.left += fill(self.page, group, tasks, self.query)
+        self.unread += sum(expected for _, _, expected in groups[index:])
+
+    @property
+    def done(self) -> bool:
+        return self.page.full or self.read >= SCAN_MAX
 
 
 def _start_group(start: Cursor | None) -> str:
@@ -110,38 +134,53 @@ async def _one_incident(rt: Runtime, query: ListTasks, page: PageBuilder) -> Pag
     assert query.incident_id is not None
     found = await listing.values(rt.nc, TASKS_BUCKET, [f"{query.incident_id}.*"])
     tasks = _records(found).get(query.incident_id, [])
-    left = fill(page, indexes.ALONE, tasks, query)
+    left = fill(page, f"{indexes.ALONE}.{query.incident_id}", tasks, query)
     return page.page(left)
+
+
+def _assignee_groups(positions: list[str]) -> list[Group]:
+    groups: dict[str, list[str]] = {}
+    for position in positions:
+        group, task_id = indexes.task_of_assignee_key(position)
+        groups.setdefault(group, []).append(task_id)
+    return [(group, ids, len(ids)) for group, ids in sorted(groups.items())]
 
 
 async def _of_assignee(rt: Runtime, query: ListTasks, page: PageBuilder) -> Page:
     assert query.assignee is not None
-    keys = await listing.keys(rt.nc, INDEX_BUCKET, indexes.assignee_prefix(query.assignee) + ">")
-    groups: dict[str, list[str]] = {}
-    first = _start_group(page.start)
-    for key in keys:
-        rank, task_id = indexes.task_of_assignee_key(key)
-        if rank >= first:
-            groups.setdefault(rank, []).append(task_id)
-    ordered = sorted(groups.items())
-    left, unread = await _walk(rt, page, ordered, query)
-    unread_tasks = sum(len(ids) for _, ids in ordered[len(ordered) - unread :]) if unread else 0
-    return page.page(left + unread_tasks, exact=query.status is None)
+    prefix = indexes.assignee_prefix(query.assignee)
+    walk, begin = Walk(page, query), _start_group(page.start)
+    while True:
+        run = await listing.keys_from(rt.nc, INDEX_BUCKET, prefix, begin, page.limit + 1)
+        groups = _assignee_groups(run.positions)
+        await walk.offer(rt, groups)
+        if walk.done or not run.unlisted or not groups:
+            break
+        begin = listing.after_group(groups[-1][0])
+    remaining = walk.left + walk.unread + run.unlisted
+    return page.page(remaining, exact=query.status is None)
 
 
 async def _everyone(rt: Runtime, query: ListTasks, page: PageBuilder) -> Page:
-    keys = await listing.keys(rt.nc, INDEX_BUCKET, f"{indexes.INCIDENTS}.>")
-    first = _start_group(page.start)
-    ranks = [p for p in map(indexes.incident_position, keys) if p >= first]
-    groups = [(rank, [f"{indexes.incident_of_position(rank)}.*"]) for rank in ranks]
-    left, unread = await _walk(rt, page, groups, query)
-    if not unread:
-        return page.page(left, exact=query.status is None)
+    walk, begin = Walk(page, query), _start_group(page.start)
+    want = page.limit // TASKS_PER_INCIDENT_GUESS + 2
+    while True:
+        run = await listing.keys_from(rt.nc, INDEX_BUCKET, indexes.incidents_prefix(), begin, want)
+        groups = [
+            (p, [f"{indexes.incident_of_position(p)}.*"], TASKS_PER_INCIDENT_GUESS)
+            for p in run.positions
+        ]
+        await walk.offer(rt, groups)
+        if walk.done or not run.unlisted or not groups:
+            break
+        begin = listing.after_group(groups[-1][0])
+    if not walk.unread and not run.unlisted:
+        return page.page(walk.left, exact=query.status is None)
     # Tasks of incidents not read yet: the bucket's count less what earlier pages and this one
     # passed, an estimate (tasks added to older incidents count too).
     total = await listing.count(rt.nc, TASKS_BUCKET)
     passed = (page.start.passed if page.start else 0) + len(page.items)
-    return page.page(max(total - passed, left + unread), exact=False)
+    return page.page(max(total - passed, walk.left + 1), exact=False)
 
 
 async def list_tasks(rt: Runtime, query: ListTasks) -> Reply:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from functools import partial
 from typing import Any
 
@@ -114,12 +113,13 @@ def _listed(raw: bytes) -> tuple[dict[str, Any], int]:
 
 async def list_incidents(rt: Runtime, query: ListIncidents) -> Reply:
     """A page of incidents, newest first: the index's keys give the order, and only the
-    page's summaries are read."""
+    partitions and summaries the page needs are read."""
     start = decode_cursor(query.cursor)
-    keys = await listing.keys(rt.nc, subjects.INDEX_BUCKET, f"{indexes.INCIDENTS}.>")
-    positions = [indexes.incident_position(k) for k in keys]
-    begin = bisect_right(positions, start.after) if start else 0
-    window = positions[begin : begin + query.limit]
+    begin = listing.after_group(start.after) if start else ""
+    run = await listing.keys_from(
+        rt.nc, subjects.INDEX_BUCKET, indexes.incidents_prefix(), begin, query.limit
+    )
+    window = run.positions[: query.limit]
     summaries = await listing.values(
         rt.nc, subjects.INCIDENTS_BUCKET, [indexes.incident_of_position(p) for p in window]
     )
@@ -131,9 +131,9 @@ async def list_incidents(rt: Runtime, query: ListIncidents) -> Reply:
             continue
         if not page.take(position, *_listed(raw)):
             break
-    last = page.last if page.last is not None else (start.after if start else "")
-    remaining = len(positions) - bisect_right(positions, last)
-    return ok(page.page(remaining), changed=False)
+    last = page.last
+    after = len(run.positions) if last is None else sum(p > last for p in run.positions)
+    return ok(page.page(after + run.unlisted), changed=False)
 
 
 def build(rt: Runtime) -> NatsRouter:

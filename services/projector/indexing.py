@@ -1,8 +1,11 @@
 """Keeps the list indexes in step with the projections, inside the projection of each event (so
 replaying the stream through the projector rebuilds them too).
 
-An index key is put when an incident is logged or a task changes hands, and the key it replaces
-is purged (a purged key is gone from the key listing; a deleted one would leave a marker). Events
+An index key is created when an incident is logged or a task changes hands, and the key it
+replaces is purged (a purged key is gone from the key listing; a deleted one would leave a
+marker). Each partition's counter follows what the server says happened (a create that found
+the key, a purge that removed nothing, count nothing), so a redelivered event counts nothing
+twice. Events
 of one task can be projected concurrently, so after writing, the index is checked against the
 task record as it is then. Readers check every listed task's record as well: a stale key can
 make a page one short, never list a task under the wrong person.
@@ -10,9 +13,10 @@ make a page one short, never list a task under the wrong person.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
-from nats.js.errors import KeyNotFoundError
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 
 from schemas import subjects
 from schemas.events import IncidentLogged
@@ -21,6 +25,7 @@ from services.core import indexes
 from services.core.runtime import Runtime
 
 _STREAM = f"KV_{subjects.INDEX_BUCKET}"
+ATTEMPTS = 20
 
 
 class IncidentRanks:
@@ -47,13 +52,62 @@ class IncidentRanks:
         return self.remember(incident_id, found.event.at)
 
 
+async def _count(rt: Runtime, key: str, delta: int) -> None:
+    """Add to a partition's counter, compare-and-swap on its revision."""
+    for _ in range(ATTEMPTS):
+        try:
+            entry = await rt.index.get(key)
+            current, revision = int(entry.value or b"0"), entry.revision
+        except KeyNotFoundError:
+            current, revision = 0, 0
+        try:
+            if revision:
+                await rt.index.update(key, str(current + delta).encode(), last=revision)
+            else:
+                await rt.index.create(key, str(delta).encode())
+            return
+        except KeyWrongLastSequenceError:
+            continue
+    raise RuntimeError(f"counter {key} kept conflicting")
+
+
+async def _put(rt: Runtime, prefix: str, position: str) -> None:
+    """Create the key `prefix + position`; its partition counts it only if it was not there."""
+    try:
+        await rt.index.create(prefix + position, b"")
+    except KeyWrongLastSequenceError:
+        return
+    await _count(rt, indexes.counter(prefix, indexes.part_of(position)), 1)
+
+
+async def _purge(rt: Runtime, prefix: str, position: str) -> None:
+    """Remove the key `prefix + position`; its partition stops counting it if it was there."""
+    reply = await rt.nc.request(
+        f"$JS.API.STREAM.PURGE.{_STREAM}",
+        json.dumps({"filter": f"$KV.{subjects.INDEX_BUCKET}.{prefix}{position}"}).encode(),
+        timeout=5,
+    )
+    answer = json.loads(reply.data)
+    if "error" in answer:
+        raise RuntimeError(f"purging an index key failed: {answer['error'].get('description')}")
+    if answer.get("purged"):
+        await _count(rt, indexes.counter(prefix, indexes.part_of(position)), -answer["purged"])
+
+
 async def index_incident(rt: Runtime, ranks: IncidentRanks, event: IncidentLogged) -> None:
     ranks.remember(event.incident_id, event.at)
-    await rt.index.put(indexes.incident_key(event.incident_id, event.at), b"")
+    key = indexes.incident_key(event.incident_id, event.at)
+    await _put(rt, indexes.incidents_prefix(), indexes.incident_position(key))
 
 
-async def _purge(rt: Runtime, key: str) -> None:
-    await rt.js.purge_stream(_STREAM, subject=f"$KV.{subjects.INDEX_BUCKET}.{key}")
+async def _put_task(rt: Runtime, person: str, rank: str, task_id: str) -> None:
+    prefix = indexes.assignee_prefix(person)
+    await _put(rt, prefix, indexes.assignee_key(person, rank, task_id).removeprefix(prefix))
+
+
+async def _purge_task(rt: Runtime, person: str, rank: str, task_id: str) -> None:
+    prefix = indexes.assignee_prefix(person)
+    await _purge(rt, prefix, indexes.assignee_key(person, rank, task_id).removeprefix(prefix))
 
 
 async def _assignee_now(rt: Runtime, task_id: str) -> str | None:
@@ -74,17 +128,17 @@ async def index_task(
         return
     rank = await ranks.rank(rt, task.incident_id)
     if after is not None:
-        await rt.index.put(indexes.assignee_key(after, rank, task.task_id), b"")
+        await _put_task(rt, after, rank, task.task_id)
     if before is not None:
-        await _purge(rt, indexes.assignee_key(before, rank, task.task_id))
+        await _purge_task(rt, before, rank, task.task_id)
     now = await _assignee_now(rt, task.task_id)
     if now == after:
         return
     # A later event of this task was projected while we wrote: leave only its holder's key.
     if after is not None:
-        await _purge(rt, indexes.assignee_key(after, rank, task.task_id))
+        await _purge_task(rt, after, rank, task.task_id)
     if now is not None:
-        await rt.index.put(indexes.assignee_key(now, rank, task.task_id), b"")
+        await _put_task(rt, now, rank, task.task_id)
 
 
 async def reindex_task(rt: Runtime, ranks: IncidentRanks, record: TaskRecord) -> None:
@@ -92,5 +146,4 @@ async def reindex_task(rt: Runtime, ranks: IncidentRanks, record: TaskRecord) ->
     make sure the task's holder has its key."""
     if record.task.assignee is not None:
         rank = await ranks.rank(rt, record.task.incident_id)
-        key = indexes.assignee_key(record.task.assignee, rank, record.task.task_id)
-        await rt.index.put(key, b"")
+        await _put_task(rt, record.task.assignee, rank, record.task.task_id)

@@ -32,9 +32,13 @@ async def walk(caller: Caller, subject: str, query: ListIncidents | ListTasks) -
     return pages
 
 
-async def indexed(runtime: Runtime, key_filter: str, count: int) -> None:
+async def indexed(runtime: Runtime, prefix: str, count: int) -> None:
+    """The family under `prefix` holds `count` keys, and its partition counters say so."""
+
     async def probe() -> bool:
-        return len(await listing.keys(runtime.nc, subjects.INDEX_BUCKET, key_filter)) == count
+        keys = await listing.keys(runtime.nc, subjects.INDEX_BUCKET, prefix + ">")
+        parts = await listing.partition_counts(runtime.nc, subjects.INDEX_BUCKET, prefix)
+        return len(keys) == count == sum(n for _, n in parts)
 
     await eventually(probe)
 
@@ -71,7 +75,7 @@ async def test_assignee_pages_stay_exact_while_tasks_arrive_and_change_hands(
     ]
     for task in tasks:
         await create(js, task)
-    await indexed(runtime, indexes.assignee_prefix(person) + ">", len(tasks))
+    await indexed(runtime, indexes.assignee_prefix(person), len(tasks))
 
     query = ListTasks(assignee=person, limit=4)
     first = await page_of(caller, subjects.QRY_TASK_LIST, query)
@@ -83,7 +87,7 @@ async def test_assignee_pages_stay_exact_while_tasks_arrive_and_change_hands(
     await hand_over(js, next(t for t in tasks if t.task_id == first.items[0]["task_id"]), other)
     added = a_task(incidents[0], "task-new", person, deadline=9)
     await create(js, added)
-    await indexed(runtime, indexes.assignee_prefix(person) + ">", len(tasks) - 2 + 1)
+    await indexed(runtime, indexes.assignee_prefix(person), len(tasks) - 2 + 1)
 
     pages = [
         first,
@@ -108,14 +112,14 @@ async def test_a_task_that_changed_hands_leaves_the_old_list(
     incident = await an_incident(js, BASE)
     task = a_task(incident, "handover", person, deadline=1)
     await create(js, task)
-    await indexed(runtime, indexes.assignee_prefix(person) + ">", 1)
+    await indexed(runtime, indexes.assignee_prefix(person), 1)
     moved = await hand_over(js, task, other)
-    await indexed(runtime, indexes.assignee_prefix(other) + ">", 1)
-    await indexed(runtime, indexes.assignee_prefix(person) + ">", 0)
+    await indexed(runtime, indexes.assignee_prefix(other), 1)
+    await indexed(runtime, indexes.assignee_prefix(person), 0)
     assert (await page_of(caller, subjects.QRY_TASK_LIST, ListTasks(assignee=person))).items == []
     back = await hand_over(js, moved, person)
-    await indexed(runtime, indexes.assignee_prefix(person) + ">", 1)
-    await indexed(runtime, indexes.assignee_prefix(other) + ">", 0)
+    await indexed(runtime, indexes.assignee_prefix(person), 1)
+    await indexed(runtime, indexes.assignee_prefix(other), 0)
     page = await page_of(caller, subjects.QRY_TASK_LIST, ListTasks(assignee=person))
     assert ids(page.items, "task_id") == [back.task_id]
 
@@ -126,7 +130,7 @@ async def test_one_incident_pages_by_deadline(caller: Caller, runtime: Runtime) 
     tasks = [a_task(incident, f"step-{n}", person, deadline=10 - n) for n in range(7)]
     for task in tasks:
         await create(js, task)
-    await indexed(runtime, indexes.assignee_prefix(person) + ">", len(tasks))
+    await indexed(runtime, indexes.assignee_prefix(person), len(tasks))
     pages = await walk(caller, subjects.QRY_TASK_LIST, ListTasks(incident_id=incident, limit=2))
     seen = [i for p in pages for i in ids(p.items, "task_id")]
     assert seen == [t.task_id for t in reversed(tasks)]
@@ -141,7 +145,7 @@ async def test_everyone_s_tasks_page_through_every_task_once(
     tasks = [a_task(i, f"all-{n}", person, deadline=n) for i in incidents for n in range(4)]
     for task in tasks:
         await create(js, task)
-    await indexed(runtime, indexes.assignee_prefix(person) + ">", len(tasks))
+    await indexed(runtime, indexes.assignee_prefix(person), len(tasks))
     pages = await walk(caller, subjects.QRY_TASK_LIST, ListTasks(limit=9))
     seen = [i for p in pages for i in ids(p.items, "task_id")]
     assert len(seen) == len(set(seen)), "a task was listed twice"
@@ -166,8 +170,8 @@ async def test_people_whose_ids_share_a_prefix_keep_separate_lists(
     incident = await an_incident(js, BASE)
     await create(js, a_task(incident, "plain", person, deadline=1))
     await create(js, a_task(incident, "dotted", dotted, deadline=1))
-    await indexed(runtime, indexes.assignee_prefix(dotted) + ">", 1)
-    await indexed(runtime, indexes.assignee_prefix(person) + ">", 1)
+    await indexed(runtime, indexes.assignee_prefix(dotted), 1)
+    await indexed(runtime, indexes.assignee_prefix(person), 1)
     for who, key in ((person, "plain"), (dotted, "dotted")):
         page = await page_of(caller, subjects.QRY_TASK_LIST, ListTasks(assignee=who))
         assert ids(page.items, "key") == [key]
