@@ -7,8 +7,10 @@ from datetime import timedelta
 
 from schemas import subjects
 from schemas.commands import ErrorCode, ListIncidents, ListTasks, Page
+from schemas.enums import TaskStatus, Tier
 from services.core import indexes, listing
 from services.core.runtime import Runtime
+from services.engine.tasklists import RESTRICTED_NOTE
 from tests.integration.conftest import Caller
 from tests.integration.listing_support import (
     BASE,
@@ -175,3 +177,30 @@ async def test_people_whose_ids_share_a_prefix_keep_separate_lists(
     for who, key in ((person, "plain"), (dotted, "dotted")):
         page = await page_of(caller, subjects.QRY_TASK_LIST, ListTasks(assignee=who))
         assert ids(page.items, "key") == [key]
+
+
+async def test_status_and_viewer_filters_hold_across_pages(
+    caller: Caller, runtime: Runtime
+) -> None:
+    js, person = runtime.js, a_person()
+    incident = await an_incident(js, BASE)
+    tasks = [a_task(incident, f"mixed-{n}", person, deadline=n) for n in range(6)]
+    for n, task in enumerate(tasks):
+        if n % 2:
+            task = task.model_copy(
+                update={"status": TaskStatus.COMPLETED, "tier": Tier.RESTRICTED, "note": "secret"}
+            )
+        await create(js, task)
+    await indexed(runtime, indexes.assignee_prefix(person), len(tasks))
+    done = ListTasks(assignee=person, status=TaskStatus.COMPLETED, limit=2)
+    pages = await walk(caller, subjects.QRY_TASK_LIST, done)
+    seen = [i for p in pages for i in p.items]
+    assert [t["key"] for t in seen] == ["mixed-1", "mixed-3", "mixed-5"]
+    assert {t["note"] for t in seen} == {RESTRICTED_NOTE}
+    assert not pages[0].remaining_exact
+    mine = await walk(caller, subjects.QRY_TASK_LIST, done.model_copy(update={"viewer": person}))
+    assert {t["note"] for p in mine for t in p.items} == {"secret"}
+    by_incident = await walk(
+        caller, subjects.QRY_TASK_LIST, ListTasks(incident_id=incident, status=TaskStatus.ASSIGNED)
+    )
+    assert [t["key"] for p in by_incident for t in p.items] == ["mixed-0", "mixed-2", "mixed-4"]
