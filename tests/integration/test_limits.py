@@ -13,6 +13,8 @@ from nats.js.errors import NotFoundError
 from schemas import subjects
 from schemas.base import incident_id_for
 from schemas.commands import ErrorCode, ListIncidents, ListTasks, LogIncident, Page, Reply
+from schemas.enums import Severity
+from schemas.events import IncidentLogged
 from schemas.limits import (
     ATTRIBUTE_VALUE_MAX,
     ATTRIBUTES_MAX,
@@ -22,14 +24,12 @@ from schemas.limits import (
     REASON_MAX,
     TITLE_MAX,
 )
-from schemas.views import IncidentSummary
-from services.core import indexes
 from services.core.rpc import RequestTooLarge, call
 from services.core.runtime import Runtime
 from tests.integration.conftest import Caller
 from tests.integration.helpers import log_incident, wait_for_tasks
-from tests.integration.listing_support import BASE
-from tests.support import request_id
+from tests.integration.listing_support import BASE, append
+from tests.support import eventually, request_id
 
 pytestmark = pytest.mark.integration
 
@@ -120,19 +120,21 @@ async def test_a_request_past_the_max_payload_is_one_error_and_never_sent(nc: Cl
 
 
 async def _plant_incident(runtime: Runtime, title: str, value: str) -> str:
-    """A summary written as no limit would allow now (as if from before the limits)."""
+    """An incident logged as no command would allow now (as if from before the limits): the
+    event goes straight to the stream, and the projector summarises and indexes it."""
     incident_id = incident_id_for(request_id())
-    summary = IncidentSummary(
+    event = IncidentLogged(
+        event_id=f"{incident_id}.logged",
         incident_id=incident_id,
+        actor="renee.alvarez",
+        at=BASE,
         incident_type="drill-manual",
         title=title,
-        severity="low",
+        severity=Severity.LOW,
         attributes={"statement": value},
-        logged_at=BASE,
-        logged_by="renee.alvarez",
+        auto_trigger=False,
     )
-    await runtime.incidents.put(incident_id, summary.model_dump_json().encode())
-    await runtime.index.put(indexes.incident_key(incident_id, BASE), b"")
+    await append(runtime.js, subjects.incident_logged(incident_id), event)
     return incident_id
 
 
@@ -157,9 +159,14 @@ async def test_a_huge_record_is_listed_trimmed_and_big_ones_split_pages(
 ) -> None:
     huge = await _plant_incident(runtime, "Huge", "v" * 900_000)
     big = [await _plant_incident(runtime, "b" * 60_000, "v") for _ in range(20)]
+
+    async def all_listed() -> dict[str, dict[str, Any]] | None:
+        pages = await _walk_incidents(caller, LIST_LIMIT_MAX)
+        listed = {i["incident_id"]: i for p in pages for i in p.items}
+        return listed if set(big) | {huge} <= set(listed) else None
+
+    listed = await eventually(all_listed)
     pages = await _walk_incidents(caller, LIST_LIMIT_MAX)
-    listed = {i["incident_id"]: i for p in pages for i in p.items}
-    assert set(big) | {huge} <= set(listed)
     assert len(listed[huge]["attributes"]["statement"]) <= ATTRIBUTE_VALUE_MAX
     assert len(listed[big[0]]["title"]) == 60_000
     assert len(pages) >= 2, "twenty 60 KB records cannot share one 1 MB reply"
