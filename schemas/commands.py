@@ -23,7 +23,7 @@ from schemas.limits import (
 )
 
 AttributeKey = Annotated[
-    str, StringConstraints(pattern=rf"^[a-z][a-z0-9_]{{0,{ATTRIBUTE_KEY_MAX - 1}}}$")
+    str, StringConstraints(max_length=ATTRIBUTE_KEY_MAX, pattern=r"^[a-z][a-z0-9_]*$")
 ]
 AttributeValue = Annotated[str, StringConstraints(max_length=ATTRIBUTE_VALUE_MAX)]
 

@@ -81,7 +81,12 @@ def _over_limit(problem: ErrorDetails) -> str | None:
     kind, loc, ctx = problem["type"], problem["loc"], problem.get("ctx") or {}
     flag = FLAGS.get(str(loc[0]), f"--{str(loc[0]).replace('_', '-')}") if loc else "input"
     if kind == "string_too_long":
-        what = f"{flag} {str(loc[1])[:64]}" if len(loc) > 1 else flag
+        if len(loc) > 2 and loc[-1] == "[key]":
+            what = f"{flag} key"
+        elif len(loc) > 1:
+            what = f"{flag} {str(loc[1])[:64]}"
+        else:
+            what = flag
         size = len(problem.get("input") or "")
         return f"{what} is too long: {size:,} characters, the limit is {ctx['max_length']:,}"
     if kind == "too_long":

@@ -16,6 +16,7 @@ from schemas.commands import ErrorCode, ListIncidents, ListTasks, LogIncident, P
 from schemas.enums import Severity
 from schemas.events import IncidentLogged
 from schemas.limits import (
+    ATTRIBUTE_KEY_MAX,
     ATTRIBUTE_VALUE_MAX,
     ATTRIBUTES_MAX,
     INVOLVED_MAX,
@@ -54,7 +55,10 @@ INCIDENT_CASES: dict[str, tuple[dict[str, Any], list[str]]] = {
         {"attributes": {"family_language": "v" * (ATTRIBUTE_VALUE_MAX + 1)}},
         ["attributes.family_language", str(ATTRIBUTE_VALUE_MAX)],
     ),
-    "attribute key": ({"attributes": {"k" * 64: "v"}}, ["attributes"]),
+    "attribute key": (
+        {"attributes": {"k" * (ATTRIBUTE_KEY_MAX + 1): "v"}},
+        ["attributes", str(ATTRIBUTE_KEY_MAX)],
+    ),
     "involved": (
         {"involved": [f"person-{i}" for i in range(INVOLVED_MAX + 1)]},
         ["involved", str(INVOLVED_MAX)],

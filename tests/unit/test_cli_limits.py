@@ -18,3 +18,15 @@ def test_a_two_megabyte_title_is_one_line_and_nothing_is_sent() -> None:
     assert result.exit_code == 1
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert lines == ["error: --title is too long: 2,000,000 characters, the limit is 200"]
+
+
+def test_an_attribute_key_past_the_limit_is_one_line() -> None:
+    url = f"nats://127.0.0.1:{free_port()}"
+    result = CliRunner().invoke(
+        app,
+        ["incident", "log", "--type", "oes", "--title", "T", "--attr", f"{'k' * 64}=v"]
+        + ["--nats-url", url],
+    )
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert lines == ["error: --attr key is too long: 64 characters, the limit is 63"]
