@@ -48,7 +48,8 @@ async def indexed(runtime: Runtime, prefix: str, count: int) -> None:
 async def test_incident_list_walks_every_incident_once_newest_first(
     caller: Caller, runtime: Runtime
 ) -> None:
-    mine = [await an_incident(runtime.js, BASE + timedelta(minutes=i)) for i in range(23)]
+    # 13 days apart: every incident in a partition of its own, so pages cross partitions.
+    mine = [await an_incident(runtime.js, BASE + timedelta(days=13 * i)) for i in range(23)]
     await eventually(lambda: _summaries_readable(runtime, mine))
     pages = await walk(caller, subjects.QRY_INCIDENT_LIST, ListIncidents(limit=7))
     seen = [i for p in pages for i in ids(p.items, "incident_id")]
@@ -69,7 +70,7 @@ async def test_assignee_pages_stay_exact_while_tasks_arrive_and_change_hands(
     caller: Caller, runtime: Runtime
 ) -> None:
     js, person, other = runtime.js, a_person(), a_person()
-    incidents = [await an_incident(js, BASE + timedelta(hours=i)) for i in range(6)]
+    incidents = [await an_incident(js, BASE + timedelta(days=13 * i)) for i in range(6)]
     tasks = [
         a_task(incident, f"task-{n}", person, deadline=5 - n)
         for incident in incidents
