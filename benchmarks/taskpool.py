@@ -24,11 +24,11 @@ async def assigned_tasks(bench: Bench, incident_id: str) -> list[TaskRef]:
             ListTasks(incident_id=incident_id),
             timeout=REQUEST_TIMEOUT,
         )
-        if not reply.ok or not isinstance(reply.data, list):
+        if not reply.ok or not isinstance(reply.data, dict):
             raise RuntimeError(f"task list refused: {reply.error}")
         ready = [
             TaskRef(t["task_id"], t["assignee"])
-            for t in reply.data
+            for t in reply.data["items"]
             if t.get("status") == "assigned" and t.get("assignee")
         ]
         if len(ready) == TASKS_PER_PLAYBOOK:

@@ -9,6 +9,23 @@ from pydantic import Field, StringConstraints
 
 from schemas.base import Contract, IncidentId, PersonId, RequestId, Slug, TaskId
 from schemas.enums import Severity, TaskStatus, Tier
+from schemas.limits import (
+    ATTRIBUTE_KEY_MAX,
+    ATTRIBUTE_VALUE_MAX,
+    ATTRIBUTES_MAX,
+    CURSOR_MAX,
+    INVOLVED_MAX,
+    LIST_LIMIT_DEFAULT,
+    LIST_LIMIT_MAX,
+    NOTE_MAX,
+    REASON_MAX,
+    TITLE_MAX,
+)
+
+AttributeKey = Annotated[
+    str, StringConstraints(max_length=ATTRIBUTE_KEY_MAX, pattern=r"^[a-z][a-z0-9_]*$")
+]
+AttributeValue = Annotated[str, StringConstraints(max_length=ATTRIBUTE_VALUE_MAX)]
 
 # An exercise may run its windows at most this many times slower than real time.
 MAX_TIME_SCALE = 1000.0
@@ -22,11 +39,11 @@ class Command(Contract):
 
 class LogIncident(Command):
     incident_type: Slug
-    title: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=TITLE_MAX)
     severity: Severity = Severity.HIGH
-    attributes: dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")], str] = {}
+    attributes: dict[AttributeKey, AttributeValue] = Field(default={}, max_length=ATTRIBUTES_MAX)
     auto_trigger: bool = True
-    involved: tuple[PersonId, ...] = ()
+    involved: tuple[PersonId, ...] = Field(default=(), max_length=INVOLVED_MAX)
     exercise: bool = False
     time_scale: float = Field(default=1.0, gt=0, le=MAX_TIME_SCALE, allow_inf_nan=False)
 
@@ -46,8 +63,8 @@ class TaskVerb(StrEnum):
 class ActOnTask(Command):
     verb: TaskVerb
     task_id: TaskId
-    note: str | None = Field(default=None, max_length=4000)
-    reason: str | None = Field(default=None, max_length=1000)
+    note: str | None = Field(default=None, max_length=NOTE_MAX)
+    reason: str | None = Field(default=None, max_length=REASON_MAX)
 
 
 class CloseIncident(Command):
@@ -90,7 +107,15 @@ class GetIncident(Query):
     incident_id: IncidentId
 
 
-class ListIncidents(Query):
+class ListQuery(Query):
+    """A page of a list: at most `limit` items after `cursor` (the `next_cursor` of the page
+    before; opaque to clients)."""
+
+    limit: int = Field(default=LIST_LIMIT_DEFAULT, ge=1, le=LIST_LIMIT_MAX)
+    cursor: str | None = Field(default=None, max_length=CURSOR_MAX)
+
+
+class ListIncidents(ListQuery):
     pass
 
 
@@ -98,7 +123,7 @@ class GetTask(Query):
     task_id: TaskId
 
 
-class ListTasks(Query):
+class ListTasks(ListQuery):
     incident_id: IncidentId | None = None
     assignee: PersonId | None = None
     status: TaskStatus | None = None
@@ -130,6 +155,16 @@ class ErrorCode(StrEnum):
 class ErrorInfo(Contract):
     code: ErrorCode
     message: str
+
+
+class Page(Contract):
+    """The `data` of a list reply. `remaining` counts the items after this page; it is an upper
+    bound (`remaining_exact` false) when a filter is applied to records as they are read."""
+
+    items: list[dict[str, Any]]
+    next_cursor: str | None = None
+    remaining: int = 0
+    remaining_exact: bool = True
 
 
 class Reply(Contract):

@@ -30,6 +30,9 @@ DEAD_LETTERS_ALL = "pw.dlq.>"
 TASKS_BUCKET = "pw_tasks"
 INCIDENTS_BUCKET = "pw_incidents"
 PLAYBOOKS_BUCKET = "pw_playbooks"
+# Keys only, ordered the way lists are read: incident.<newest-first time>.<incident> and
+# assignee.<person>.<newest-first time>.<incident>.<task key>. Maintained by the projector.
+INDEX_BUCKET = "pw_index"
 
 # Commands (request-reply, served by queue groups so replicas share the load).
 CMD_INCIDENT_LOG = "pw.cmd.incident.log"
@@ -177,6 +180,9 @@ DEAD_LETTERS = StreamSpec(
 BUCKETS = (
     BucketSpec(name=TASKS_BUCKET, description="Projection: the latest snapshot of every task"),
     BucketSpec(name=INCIDENTS_BUCKET, description="Projection: a summary of every incident"),
+    BucketSpec(
+        name=INDEX_BUCKET, description="Projection: keys that order incidents and tasks for lists"
+    ),
     BucketSpec(
         name=PLAYBOOKS_BUCKET,
         description="Every playbook version an engine has loaded, by id and content hash",

@@ -8,9 +8,11 @@ from typing import Any, NoReturn, TypeVar
 
 import typer
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 from rich.console import Console
 
 from schemas.commands import Reply
+from schemas.limits import FLAGS
 from schemas.yaml_source import SourceInvalid
 from services.cli.safe import terminal_safe
 from services.core import loop
@@ -18,7 +20,7 @@ from services.core.broker import InvalidNatsUrl, NatsUnreachable, connect
 from services.core.datadir import DataDirBusy
 from services.core.embedded import EmbeddedNatsError
 from services.core.migrate import MigrationRefused, StreamsNotSetUp
-from services.core.rpc import ServiceUnavailable, call
+from services.core.rpc import RequestTooLarge, ServiceUnavailable, call
 
 T = TypeVar("T")
 errors = Console(stderr=True, highlight=False, emoji=False, soft_wrap=True)
@@ -45,6 +47,7 @@ def execute(work: Coroutine[Any, Any, T]) -> T:
         fail(f"cannot reach NATS at {exc.url} (is `pathways up` running? see --nats-url)")
     except (
         ServiceUnavailable,
+        RequestTooLarge,
         Refusal,
         EmbeddedNatsError,
         DataDirBusy,
@@ -88,12 +91,38 @@ _EXPECTED = {
 }
 
 
+def _over_limit(problem: ErrorDetails) -> str | None:
+    """A value past one of the limits in schemas.limits, named by its flag, without echoing
+    what may be megabytes of it."""
+    kind, loc, ctx = problem["type"], problem["loc"], problem.get("ctx") or {}
+    flag = FLAGS.get(str(loc[0]), f"--{str(loc[0]).replace('_', '-')}") if loc else "input"
+    if kind == "string_too_long":
+        if len(loc) > 2 and loc[-1] == "[key]":
+            what = f"{flag} key"
+        elif len(loc) > 1:
+            what = f"{flag} {str(loc[1])[:64]}"
+        else:
+            what = flag
+        size = len(problem.get("input") or "")
+        return f"{what} is too long: {size:,} characters, the limit is {ctx['max_length']:,}"
+    if kind == "too_long":
+        return f"too many {flag}: {ctx.get('actual_length')}, the limit is {ctx['max_length']}"
+    if kind == "less_than_equal" and loc and loc[0] == "limit":
+        return f"{flag} is {problem.get('input')}: the most one page holds is {ctx['le']}"
+    return None
+
+
 def make(model: type[ModelT], **fields: Any) -> ModelT:
     """Build a request, turning invalid input into a one-line error."""
     try:
         return model(**fields)
     except ValidationError as exc:
         problem = exc.errors(include_url=False)[0]
-        field = ".".join(str(p) for p in problem["loc"]) or "input"
+        over = _over_limit(problem)
+        if over is not None:
+            fail(over)
+        field = ".".join(str(p)[:64] for p in problem["loc"]) or "input"
         expected = _EXPECTED.get(field, problem["msg"])
-        fail(f"invalid {field.replace('_', ' ')} {problem.get('input')!r}: expected {expected}")
+        shown = repr(problem.get("input"))
+        shown = shown if len(shown) <= 80 else shown[:77] + "..."
+        fail(f"invalid {field.replace('_', ' ')} {shown}: expected {expected}")

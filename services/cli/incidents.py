@@ -19,6 +19,7 @@ from schemas.commands import (
     LogIncident,
 )
 from schemas.enums import Severity, TaskStatus
+from schemas.limits import LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX
 from schemas.tasks import TaskSnapshot
 from schemas.views import IncidentSummary
 from services.cli.client import execute, fail, make, new_request_id, request
@@ -32,6 +33,7 @@ from services.cli.output import (
     task_json,
     task_table,
 )
+from services.cli.pages import CursorOpt, Every, Limit, fetch_pages, more_hint
 from services.cli.safe import indented, terminal_safe
 
 app = typer.Typer(help="Log and read incidents.", no_args_is_help=True)
@@ -156,15 +158,14 @@ def show_incident(
     """Show an incident and its tasks."""
 
     get_incident = make(GetIncident, incident_id=incident_id)
-    list_tasks = make(ListTasks, incident_id=incident_id)
+    list_tasks = make(ListTasks, incident_id=incident_id, limit=LIST_LIMIT_MAX)
 
     async def fetch() -> tuple[IncidentSummary, list[TaskSnapshot]]:
         incident = await request(nats_url, subjects.QRY_INCIDENT_GET, get_incident)
-        tasks = await request(nats_url, subjects.QRY_TASK_LIST, list_tasks)
-        assert isinstance(tasks.data, list)
+        tasks, _ = await fetch_pages(nats_url, subjects.QRY_TASK_LIST, list_tasks, every=True)
         return (
             IncidentSummary.model_validate(incident.data),
-            [TaskSnapshot.model_validate(t) for t in tasks.data],
+            [TaskSnapshot.model_validate(t) for t in tasks],
         )
 
     incident, tasks = execute(fetch())
@@ -210,11 +211,20 @@ def show_incident(
 
 
 @app.command("list")
-def list_incidents(as_json: Json = False, nats_url: NatsUrl = DEFAULT_URL) -> None:
+def list_incidents(
+    limit: Limit = LIST_LIMIT_DEFAULT,
+    cursor: CursorOpt = None,
+    every: Every = False,
+    as_json: Json = False,
+    nats_url: NatsUrl = DEFAULT_URL,
+) -> None:
     """List incidents, newest first."""
-    reply = execute(request(nats_url, subjects.QRY_INCIDENT_LIST, ListIncidents()))
-    assert isinstance(reply.data, list)
-    incidents = [IncidentSummary.model_validate(i) for i in reply.data]
+    query = make(ListIncidents, limit=limit, cursor=cursor)
+    items, page = execute(fetch_pages(nats_url, subjects.QRY_INCIDENT_LIST, query, every))
+    incidents = [IncidentSummary.model_validate(i) for i in items]
+    command = ["pathways", "incident", "list"]
+    command += ["--limit", str(limit)] if limit != LIST_LIMIT_DEFAULT else []
+    more_hint(page, command + (["--json"] if as_json else []))
     if as_json:
         print_json([incident_json(i) for i in incidents])
     elif incidents:

@@ -9,10 +9,12 @@ import typer
 from schemas import subjects
 from schemas.commands import ActOnTask, ListTasks, TaskVerb
 from schemas.enums import TaskStatus
+from schemas.limits import LIST_LIMIT_DEFAULT
 from schemas.tasks import TaskSnapshot
 from services.cli.client import execute, make, new_request_id, request
 from services.cli.options import DEFAULT_URL, Json, NatsUrl, RequestIdOpt, RequiredActor
 from services.cli.output import out, print_json, task_json, task_table
+from services.cli.pages import CursorOpt, Every, Limit, fetch_pages, more_hint
 from services.cli.safe import terminal_safe
 
 app = typer.Typer(help="List tasks and act on them.", no_args_is_help=True)
@@ -39,14 +41,30 @@ def list_tasks(
             help="Who is reading (sees their own restricted notes).",
         ),
     ] = None,
+    limit: Limit = LIST_LIMIT_DEFAULT,
+    cursor: CursorOpt = None,
+    every: Every = False,
     as_json: Json = False,
     nats_url: NatsUrl = DEFAULT_URL,
 ) -> None:
-    """List tasks, by deadline."""
-    query = make(ListTasks, incident_id=incident, assignee=assignee, status=status, viewer=viewer)
-    reply = execute(request(nats_url, subjects.QRY_TASK_LIST, query))
-    assert isinstance(reply.data, list)
-    tasks = [TaskSnapshot.model_validate(t) for t in reply.data]
+    """List tasks: newest incident first, by deadline within an incident."""
+    query = make(
+        ListTasks,
+        incident_id=incident,
+        assignee=assignee,
+        status=status,
+        viewer=viewer,
+        limit=limit,
+        cursor=cursor,
+    )
+    items, page = execute(fetch_pages(nats_url, subjects.QRY_TASK_LIST, query, every))
+    tasks = [TaskSnapshot.model_validate(t) for t in items]
+    command = ["pathways", "task", "list"]
+    for flag, value in (("--incident", incident), ("--assignee", assignee), ("--as", viewer)):
+        command += [flag, value] if value else []
+    command += ["--status", status.value] if status else []
+    command += ["--limit", str(limit)] if limit != LIST_LIMIT_DEFAULT else []
+    more_hint(page, command + (["--json"] if as_json else []))
     if as_json:
         print_json([task_json(t) for t in tasks])
     elif tasks:

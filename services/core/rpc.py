@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from faststream.nats import NatsMessage, NatsRouter
 from nats.aio.client import Client
-from nats.errors import NoRespondersError, TimeoutError
+from nats.errors import MaxPayloadError, NoRespondersError, TimeoutError
 from pydantic import BaseModel, ValidationError
 
 from schemas.commands import ErrorCode, ErrorInfo, Reply
@@ -40,7 +40,7 @@ def failure(code: ErrorCode, message: str) -> Reply:
 
 def _invalid(exc: ValidationError) -> Reply:
     problems = "; ".join(
-        f"{'.'.join(str(p) for p in err['loc']) or 'body'}: {err['msg']}"
+        f"{'.'.join(str(p)[:64] for p in err['loc']) or 'body'}: {err['msg']}"
         for err in exc.errors(include_url=False)[:5]
     )
     return failure(ErrorCode.INVALID_REQUEST, problems)
@@ -93,9 +93,23 @@ class ServiceUnavailable(Exception):
     pass
 
 
+class RequestTooLarge(Exception):
+    """The request is bigger than the server accepts; nothing was sent."""
+
+
 async def call(nc: Client, subject: str, request: BaseModel, timeout: float = 5.0) -> Reply:
+    payload = request.model_dump_json().encode()
+    if len(payload) > nc.max_payload:
+        raise RequestTooLarge(
+            f"the request is {len(payload):,} bytes, more than the server accepts "
+            f"({nc.max_payload:,} bytes); nothing was sent"
+        )
     try:
-        msg = await nc.request(subject, request.model_dump_json().encode(), timeout=timeout)
+        msg = await nc.request(subject, payload, timeout=timeout)
+    except MaxPayloadError:
+        raise RequestTooLarge(
+            f"the request is {len(payload):,} bytes, more than the server accepts; nothing was sent"
+        ) from None
     except NoRespondersError:
         raise ServiceUnavailable(
             f"no Pathways service answers {subject}; is `pathways up` running?"

@@ -13,7 +13,7 @@ from nats.js.kv import KeyValue
 from schemas.events import PlaybookTriggered
 from schemas.playbook import PinnedPlaybook
 from schemas.roster import Roster
-from schemas.subjects import INCIDENTS_BUCKET, PLAYBOOKS_BUCKET, TASKS_BUCKET
+from schemas.subjects import INCIDENTS_BUCKET, INDEX_BUCKET, PLAYBOOKS_BUCKET, TASKS_BUCKET
 from services.core.eventstore import EventStore
 from services.core.keyed_locks import KeyedLocks
 from services.core.migrate import require_streams
@@ -31,11 +31,14 @@ class Runtime:
     settings: Settings
     library: dict[str, PinnedPlaybook]
     roster: Roster
+    _nc: Client | None = field(default=None, init=False)
     _js: JetStreamContext | None = field(default=None, init=False)
     _store: EventStore | None = field(default=None, init=False)
     _buckets: dict[str, KeyValue] = field(default_factory=dict, init=False)
     # One fan-out per incident at a time in this process (reactions and the reconciler).
     run_locks: KeyedLocks = field(default_factory=KeyedLocks, init=False)
+    # The largest message the server accepts; every reply must fit in it.
+    max_payload: int = field(default=1024 * 1024, init=False)
     # Runs read from the stream; a run never changes once triggered.
     runs: dict[str, PlaybookTriggered] = field(default_factory=dict, init=False)
 
@@ -50,9 +53,11 @@ class Runtime:
         unless `pathways migrate` has set them up."""
         js = nc.jetstream()
         await require_streams(js, self.settings.nats_url)
+        self._nc = nc
         self._js = js
+        self.max_payload = nc.max_payload
         self._store = EventStore(nc, self._js)
-        for name in (TASKS_BUCKET, INCIDENTS_BUCKET, PLAYBOOKS_BUCKET):
+        for name in (TASKS_BUCKET, INCIDENTS_BUCKET, PLAYBOOKS_BUCKET, INDEX_BUCKET):
             self._buckets[name] = await self._js.key_value(name)
         await self._keep_versions()
 
@@ -64,6 +69,12 @@ class Runtime:
                     version_key(pinned.playbook.id, pinned.version),
                     pinned.model_dump_json().encode(),
                 )
+
+    @property
+    def nc(self) -> Client:
+        if self._nc is None:
+            raise NotAttached("runtime used before attach()")
+        return self._nc
 
     @property
     def js(self) -> JetStreamContext:
@@ -88,6 +99,10 @@ class Runtime:
     @property
     def incidents(self) -> KeyValue:
         return self._buckets[INCIDENTS_BUCKET]
+
+    @property
+    def index(self) -> KeyValue:
+        return self._buckets[INDEX_BUCKET]
 
     @property
     def playbooks(self) -> KeyValue:

@@ -2,55 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from nats.js.errors import KeyNotFoundError
 
-from schemas.commands import ErrorCode, GetPlaybook, ListPlaybooks, ListTasks, Reply
-from schemas.enums import Tier
+from schemas.commands import ErrorCode, GetPlaybook, ListPlaybooks, Reply
 from schemas.playbook import PinnedPlaybook
-from schemas.subjects import TASKS_BUCKET
-from schemas.tasks import TaskSnapshot
-from schemas.views import PlaybookInfo, TaskRecord
+from schemas.views import PlaybookInfo
 from services.core.errors import Refused
-from services.core.projections import entries, parse_records, tasks_from_stream
 from services.core.rpc import ok
 from services.core.runtime import Runtime, version_key
+from services.engine.tasklists import list_tasks, visible
 
-NOT_YET = datetime.max.replace(tzinfo=UTC)
-RESTRICTED_NOTE = "[restricted: visible to the responder's team only]"
-
-
-def visible(task: TaskSnapshot, viewer: str | None) -> TaskSnapshot:
-    """A restricted note is shown only to the person who wrote it."""
-    if task.note and task.tier is Tier.RESTRICTED and viewer != task.assignee:
-        task = task.model_copy(update={"note": RESTRICTED_NOTE})
-    if any(n.tier is Tier.RESTRICTED and n.author != viewer for n in task.notes):
-        notes = tuple(
-            n.model_copy(update={"text": RESTRICTED_NOTE})
-            if n.tier is Tier.RESTRICTED and n.author != viewer
-            else n
-            for n in task.notes
-        )
-        task = task.model_copy(update={"notes": notes})
-    return task
-
-
-async def list_tasks(rt: Runtime, query: ListTasks) -> Reply:
-    key_filter = f"{query.incident_id}.*" if query.incident_id else ">"
-    records, damaged = parse_records(
-        TaskRecord, await entries(rt.js, TASKS_BUCKET, key_filter), TASKS_BUCKET
-    )
-    records += await tasks_from_stream(rt.store, damaged)
-    tasks = [
-        visible(r.task, query.viewer)
-        for r in records
-        if (query.assignee is None or r.task.assignee == query.assignee)
-        and (query.status is None or r.task.status is query.status)
-    ]
-    # Tasks whose clock has not started yet (it counts from prerequisites) sort last.
-    tasks.sort(key=lambda t: (t.incident_id, t.acknowledge_by or NOT_YET, t.key))
-    return ok([t.model_dump(mode="json") for t in tasks], changed=False)
+__all__ = ["get_playbook", "info", "list_playbooks", "list_tasks", "visible"]
 
 
 def info(pinned: PinnedPlaybook) -> PlaybookInfo:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 from faststream.nats import NatsRouter
 from nats.js.errors import KeyNotFoundError
@@ -12,10 +13,13 @@ from schemas.base import incident_id_for, utc_now
 from schemas.commands import ErrorCode, GetIncident, ListIncidents, LogIncident, Reply
 from schemas.events import IncidentLogged
 from schemas.views import IncidentSummary
+from services.core import indexes, listing
+from services.core.bounded import bounded_incident
 from services.core.errors import Refused
 from services.core.eventstore import ConcurrencyConflict, Expect
 from services.core.logging import get_logger
-from services.core.projections import entries, parse_records, readable
+from services.core.paging import ITEM_BYTES_MAX, PageBuilder, budget_for, decode_cursor, item_size
+from services.core.projections import readable
 from services.core.rpc import ok, serve
 from services.core.runtime import Runtime
 from services.intake import attributes
@@ -141,11 +145,41 @@ async def get_incident(rt: Runtime, query: GetIncident) -> Reply:
     return ok(IncidentSummary.from_logged(found.event), changed=False)
 
 
+def _listed(summary: IncidentSummary) -> tuple[dict[str, Any], int]:
+    item = summary.model_dump(mode="json")
+    size = item_size(item)
+    if size > ITEM_BYTES_MAX:
+        item = bounded_incident(summary).model_dump(mode="json")
+        size = item_size(item)
+    return item, size
+
+
 async def list_incidents(rt: Runtime, query: ListIncidents) -> Reply:
-    bucket = subjects.INCIDENTS_BUCKET
-    found, _ = parse_records(IncidentSummary, await entries(rt.js, bucket), bucket)
-    found.sort(key=lambda s: s.logged_at, reverse=True)
-    return ok([s.model_dump(mode="json") for s in found], changed=False)
+    """A page of incidents, newest first: the index's keys give the order, and only the
+    partitions and summaries the page needs are read."""
+    start = decode_cursor(query.cursor)
+    begin = listing.after_group(start.after) if start else ""
+    run = await listing.keys_from(
+        rt.nc, subjects.INDEX_BUCKET, indexes.incidents_prefix(), begin, query.limit
+    )
+    window = run.positions[: query.limit]
+    summaries = await listing.values(
+        rt.nc, subjects.INCIDENTS_BUCKET, [indexes.incident_of_position(p) for p in window]
+    )
+    page = PageBuilder(query.limit, budget_for(rt.max_payload), start)
+    for position in window:
+        key = indexes.incident_of_position(position)
+        summary = readable(IncidentSummary, summaries.get(key))
+        if summary is None:  # indexed a moment before its summary was readable, or damaged
+            if key in summaries:
+                log.warning("projection_record_unreadable", bucket="pw_incidents", key=key)
+            page.pass_over(position)
+            continue
+        if not page.take(position, *_listed(summary)):
+            break
+    last = page.last
+    after = len(run.positions) if last is None else sum(p > last for p in run.positions)
+    return ok(page.page(after + run.unlisted), changed=False)
 
 
 def build(rt: Runtime) -> NatsRouter:

@@ -9,6 +9,7 @@ record back. A record that cannot be read is overwritten, a deleted one written 
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import Enum
 from functools import partial
 
 from faststream.nats import NatsRouter
@@ -25,6 +26,7 @@ from services.core.logging import get_logger
 from services.core.projections import readable
 from services.core.reactors import consume
 from services.core.runtime import Runtime
+from services.projector.indexing import IncidentRanks, index_incident, index_task, reindex_task
 
 log = get_logger(__name__)
 DURABLE = "projector"
@@ -59,11 +61,8 @@ async def _compare_and_swap(
     raise RuntimeError(f"projection of {key} kept conflicting")
 
 
-def _advance_task(record: TaskRecord, current: bytes | None) -> bytes | None:
-    # A record that cannot be read (garbage bytes, a shape no version wrote) is overwritten:
-    # the stream has the truth, and this event is as good a place as any to restore it.
-    known = readable(TaskRecord, current)
-    if known is not None and known.seq >= record.seq:
+def _advance_task(record: TaskRecord, current: TaskRecord | None) -> bytes | None:
+    if current is not None and current.seq >= record.seq:
         return None
     return record.model_dump_json().encode()
 
@@ -83,7 +82,7 @@ def _restore_incident(
 
 
 async def _incident_from_stream(store: EventStore, incident_id: str) -> IncidentSummary:
-    """The summary as a replay gives it: it depends only on these three events."""
+    """The summary as a replay gives it: it depends only on these events."""
     logged = await store.last_of(subjects.incident_logged(incident_id), IncidentLogged)
     if logged is None:
         raise MissingIncident(incident_id)
@@ -91,6 +90,7 @@ async def _incident_from_stream(store: EventStore, incident_id: str) -> Incident
     for subject in (
         subjects.playbook_triggered(incident_id),
         subjects.response_completed(incident_id),
+        subjects.incident_closed(incident_id),
     ):
         found = await store.last(subject)
         if found is not None:
@@ -106,36 +106,70 @@ class TaskRevisions:
     LIMIT = 100_000
 
     def __init__(self) -> None:
-        self._known: dict[str, tuple[int, int]] = {}
+        self._known: dict[str, tuple[int, int, str | None]] = {}
+        self.ranks = IncidentRanks()
 
-    def get(self, key: str) -> tuple[int, int] | None:
+    def get(self, key: str) -> tuple[int, int, str | None] | None:
         return self._known.get(key)
 
-    def remember(self, key: str, revision: int, seq: int) -> None:
+    def remember(self, key: str, revision: int, record: TaskRecord) -> None:
         if len(self._known) >= self.LIMIT:
             self._known.clear()
-        self._known[key] = (revision, seq)
+        self._known[key] = (revision, record.seq, record.task.assignee)
 
     def forget(self, key: str) -> None:
         self._known.pop(key, None)
 
 
-async def _project_task(bucket: KeyValue, revisions: TaskRevisions, record: TaskRecord) -> None:
+class Unchanged(Enum):
+    AHEAD = "ahead"  # the record is already past this event
+    SAME = "same"  # the record is this event: a redelivery
+
+
+async def _project_task(
+    bucket: KeyValue, revisions: TaskRevisions, record: TaskRecord
+) -> str | None | Unchanged:
+    """Advance the task's record; the assignee of the version it replaced, or why not."""
     key = record.task.task_id
     known = revisions.get(key)
     if known is not None:
-        revision, last_seq = known
+        revision, last_seq, before = known
         if last_seq >= record.seq:
-            return
+            return Unchanged.SAME if last_seq == record.seq else Unchanged.AHEAD
         try:
             written = await bucket.update(key, record.model_dump_json().encode(), last=revision)
-            revisions.remember(key, written, record.seq)
-            return
+            revisions.remember(key, written, record)
+            return before
         except KeyWrongLastSequenceError:
             revisions.forget(key)
-    swapped = await _compare_and_swap(bucket, key, partial(_advance_task, record))
-    if swapped is not None:
-        revisions.remember(key, swapped, record.seq)
+    seen: list[TaskRecord | None] = [None]
+
+    def advance(current: bytes | None) -> bytes | None:
+        # A record that cannot be read (garbage bytes, a shape no version wrote) counts as
+        # absent and is overwritten: the stream has the truth.
+        seen[0] = readable(TaskRecord, current)
+        return _advance_task(record, seen[0])
+
+    swapped = await _compare_and_swap(bucket, key, advance)
+    previous = seen[0]
+    if swapped is None:
+        return (
+            Unchanged.SAME
+            if previous is not None and previous.seq == record.seq
+            else (Unchanged.AHEAD)
+        )
+    revisions.remember(key, swapped, record)
+    return previous.task.assignee if previous is not None else None
+
+
+async def _project_task_and_index(
+    rt: Runtime, revisions: TaskRevisions, record: TaskRecord
+) -> None:
+    before = await _project_task(rt.tasks, revisions, record)
+    if before is Unchanged.SAME:
+        await reindex_task(rt, revisions.ranks, record)
+    elif before is not Unchanged.AHEAD:
+        await index_task(rt, revisions.ranks, record, before)
 
 
 async def project(rt: Runtime, revisions: TaskRevisions, body: bytes, seq: int) -> None:
@@ -147,7 +181,7 @@ async def project(rt: Runtime, revisions: TaskRevisions, body: bytes, seq: int) 
         await _project_unreadable(rt, revisions, exc, seq)
         return
     if isinstance(event, TaskEvent):
-        await _project_task(rt.tasks, revisions, TaskRecord(seq=seq, task=event.task))
+        await _project_task_and_index(rt, revisions, TaskRecord(seq=seq, task=event.task))
         return
     try:
         await _compare_and_swap(rt.incidents, event.incident_id, partial(_fold_incident, event))
@@ -157,6 +191,8 @@ async def project(rt: Runtime, revisions: TaskRevisions, body: bytes, seq: int) 
         await _compare_and_swap(
             rt.incidents, event.incident_id, partial(_restore_incident, restored, event)
         )
+    if isinstance(event, IncidentLogged):
+        await index_incident(rt, revisions.ranks, event)
 
 
 async def _project_unreadable(
@@ -170,7 +206,7 @@ async def _project_unreadable(
         log.error("event_unreadable", consumer=DURABLE, seq=seq, event_type=exc.event_type)
         raise Unprocessable(f"seq {seq}: {exc}")
     log.warning("event_type_unknown_task_projected", seq=seq, event_type=exc.event_type)
-    await _project_task(rt.tasks, revisions, TaskRecord(seq=seq, task=snapshot))
+    await _project_task_and_index(rt, revisions, TaskRecord(seq=seq, task=snapshot))
 
 
 def build(rt: Runtime) -> NatsRouter:

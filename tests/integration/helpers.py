@@ -47,9 +47,9 @@ async def trigger(caller: Caller, incident_id: str, playbook_id: str) -> Reply:
 
 
 async def tasks_of(caller: Caller, incident_id: str) -> dict[str, TaskSnapshot]:
-    reply = await caller.ok(subjects.QRY_TASK_LIST, ListTasks(incident_id=incident_id))
-    assert isinstance(reply.data, list)
-    found = [TaskSnapshot.model_validate(t) for t in reply.data]
+    reply = await caller.ok(subjects.QRY_TASK_LIST, ListTasks(incident_id=incident_id, limit=500))
+    assert isinstance(reply.data, dict)
+    found = [TaskSnapshot.model_validate(t) for t in reply.data["items"]]
     return {t.key: t for t in found}
 
 

@@ -132,10 +132,11 @@ async def test_a_newer_versions_events_are_read_and_the_unknown_ones_marked(
 
 
 async def _listed_with_playbook(caller: Caller, incident_id: str) -> bool:
-    reply = await caller.ok(subjects.QRY_INCIDENT_LIST, ListIncidents())
-    assert isinstance(reply.data, list)
+    reply = await caller.ok(subjects.QRY_INCIDENT_LIST, ListIncidents(limit=500))
+    assert isinstance(reply.data, dict)
     return any(
-        i["incident_id"] == incident_id and i["playbook_id"] == "drill-chain" for i in reply.data
+        i["incident_id"] == incident_id and i["playbook_id"] == "drill-chain"
+        for i in reply.data["items"]
     )
 
 

@@ -9,7 +9,7 @@ from schemas import subjects
 from schemas.commands import AssignTask, ClaimTask, ErrorCode, GetTask, NoteTask, TaskVerb
 from schemas.enums import TaskStatus, Tier
 from schemas.tasks import TaskSnapshot
-from services.engine.queries import RESTRICTED_NOTE
+from services.engine.tasklists import RESTRICTED_NOTE
 from tests.integration.conftest import Caller
 from tests.integration.helpers import act, log_incident, wait_for_tasks
 from tests.support import eventually, request_id

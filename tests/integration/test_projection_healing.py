@@ -69,12 +69,12 @@ async def test_damaged_records_never_break_a_list_and_are_put_back(
 
     # Lists stay whole and correct: what the bucket cannot give, the stream does.
     assert await tasks_of(caller, incident_id) == tasks
-    everyone = await caller.ok(subjects.QRY_TASK_LIST, ListTasks())
-    assert isinstance(everyone.data, list)
-    assert len([t for t in everyone.data if t["incident_id"] == incident_id]) == 5
-    listed = await caller.ok(subjects.QRY_INCIDENT_LIST, ListIncidents())
-    assert isinstance(listed.data, list) and incident_id not in {
-        i["incident_id"] for i in listed.data
+    everyone = await caller.ok(subjects.QRY_TASK_LIST, ListTasks(limit=500))
+    assert isinstance(everyone.data, dict)
+    assert len([t for t in everyone.data["items"] if t["incident_id"] == incident_id]) == 5
+    listed = await caller.ok(subjects.QRY_INCIDENT_LIST, ListIncidents(limit=500))
+    assert isinstance(listed.data, dict) and incident_id not in {
+        i["incident_id"] for i in listed.data["items"]
     }
     shown = await caller.ok(subjects.QRY_INCIDENT_GET, GetIncident(incident_id=incident_id))
     assert isinstance(shown.data, dict) and shown.data["incident_id"] == incident_id

@@ -90,7 +90,12 @@ async def test_declined_task_goes_to_the_next_holder_of_the_role(
     changed, after = await act(caller, task, TaskVerb.DECLINE, reason="On leave")
     assert changed and after.status is TaskStatus.UNASSIGNED
 
-    reassigned = await wait_for_status(caller, incident_id, "family-contact", "assigned")
+    # The projection trails the reply: wait for the reassignment, not the record before it.
+    async def reassigned_task() -> TaskSnapshot | None:
+        found = (await tasks_of(caller, incident_id))["family-contact"]
+        return found if found.status is TaskStatus.ASSIGNED and found.declined_by else None
+
+    reassigned = await eventually(reassigned_task)
     holders = runtime.roster.holders(task.role)
     assert first is not None
     assert reassigned.assignee == holders[(holders.index(first) + 1) % len(holders)]
