@@ -1,0 +1,231 @@
+"""Pathways on a three-node JetStream cluster survives the loss of the node that leads the event
+stream: in the middle of a load of incidents and task commands that node is SIGKILLed; nothing
+acknowledged is lost, nothing happens twice, the services serve again, and the node, restarted,
+catches up. The recovery times are printed as one JSON line (`pytest -s`)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import nats
+import nats.errors
+import pytest
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+
+from schemas import subjects
+from services.core.broker import connect, declare, quiet
+from tests.e2e.cluster_audit import audit
+from tests.e2e.cluster_load import Driver, Ledger
+from tests.e2e.harness import ROOT, ROSTER, Cli, Service, log_incident, process_env
+from tests.e2e.nats_cluster import NatsCluster, Node, three_nodes
+
+pytestmark = pytest.mark.e2e
+
+REPLICAS = 3
+SERVICES = ("intake", "intake", "engine", "engine", "projector")
+WORKERS = 4
+ROUNDS_BEFORE_KILL = 6  # incidents fully handled before the kill
+ROUNDS_AFTER_KILL = 6  # ... and begun after it
+ELECTION_TIMEOUT = 30.0
+AUDIT_TIMEOUT = 30.0
+CATCH_UP_TIMEOUT = 30.0
+REPLICATED = (
+    subjects.EVENTS_STREAM,
+    subjects.TIMERS_STREAM,
+    f"KV_{subjects.TASKS_BUCKET}",
+    f"KV_{subjects.INCIDENTS_BUCKET}",
+)
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[NatsCluster]:
+    nodes = three_nodes(tmp_path / "nats")
+    try:
+        nodes.start()
+        yield nodes
+    finally:
+        nodes.stop()
+
+
+@pytest.fixture
+async def streams(cluster: NatsCluster) -> NatsCluster:
+    """Streams and buckets declared R3 before any service starts. The services declare them
+    at start too today (Runtime.attach); this is the one place to run `pathways migrate`
+    instead once it exists."""
+    nc = await connect(cluster.url, name="e2e-cluster-setup")
+    try:
+        await declare(nc.jetstream(), REPLICAS)
+    finally:
+        await nc.close()
+    return cluster
+
+
+@pytest.fixture
+async def services(streams: NatsCluster, tmp_path: Path) -> AsyncIterator[list[Service]]:
+    """`pathways run` for each service, as separate processes, given every node's URL."""
+    env = process_env(
+        PATHWAYS_NATS_URL=streams.url,
+        PATHWAYS_STREAM_REPLICAS=str(REPLICAS),
+        PATHWAYS_PLAYBOOKS_DIR=str(ROOT / "playbooks"),
+        PATHWAYS_ROSTER=str(ROSTER),
+    )
+    started: list[Service] = []
+    try:
+        for index, name in enumerate(SERVICES, 1):
+            started.append(Service(f"{name}-{index}", ["run", name], env, tmp_path))
+        for service in started:
+            await service.started()
+        yield started
+    finally:
+        for service in started:
+            await asyncio.to_thread(service.stop)
+
+
+@pytest.fixture
+async def client(cluster: NatsCluster) -> AsyncIterator[Client]:
+    """The test's own connection: every node, reconnecting at once when its node dies."""
+    nc = await nats.connect(
+        servers=cluster.url.split(","),
+        name="e2e-cluster",
+        connect_timeout=2,
+        reconnect_time_wait=0.2,
+        max_reconnect_attempts=-1,
+        error_cb=quiet,
+    )
+    yield nc
+    await nc.close()
+
+
+async def leader_of(js: JetStreamContext, stream: str) -> str | None:
+    try:
+        info = await js.stream_info(stream)
+    except nats.errors.Error:  # no leader to answer right now
+        return None
+    return info.cluster.leader if info.cluster else None
+
+
+async def until(probe: Callable[[], Awaitable[bool]], timeout: float, what: str) -> float:
+    """Poll `probe` every 50 ms; the loop time it first held."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        if await probe():
+            return loop.time()
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{what}: not within {timeout:g}s")
+
+
+@dataclass
+class Failover:
+    killed: str = ""
+    killed_at: float = 0.0
+    elected_at: float = 0.0
+
+
+async def kill_the_leader_mid_load(
+    cluster: NatsCluster, js: JetStreamContext, ledger: Ledger, stop: asyncio.Event
+) -> Failover:
+    """Once some incidents are through, SIGKILL the events stream's leader; wait for a new one,
+    and for more incidents begun after the kill to be through; then stop the load."""
+    failover = Failover()
+    try:
+        await until(lambda: done(len(ledger.rounds) >= ROUNDS_BEFORE_KILL), 60, "load")
+        leader = await leader_of(js, subjects.EVENTS_STREAM)
+        assert leader is not None
+        failover.killed = leader
+        failover.killed_at = asyncio.get_running_loop().time()
+        cluster.node(leader).kill()
+
+        async def new_leader() -> bool:
+            return (await leader_of(js, subjects.EVENTS_STREAM)) not in (None, leader)
+
+        failover.elected_at = await until(new_leader, ELECTION_TIMEOUT, "a new leader")
+        after = failover.killed_at
+        await until(
+            lambda: done(ledger.rounds_begun_after(after) >= ROUNDS_AFTER_KILL), 90, "more load"
+        )
+    finally:
+        stop.set()
+    return failover
+
+
+async def done(value: bool) -> bool:
+    return value
+
+
+async def caught_up(js: JetStreamContext, node: Node) -> bool:
+    """The node's own copy of every replicated stream matches the leader's."""
+    try:
+        local = await asyncio.to_thread(node.local_streams)
+    except OSError:
+        return False
+    for stream in REPLICATED:
+        state = (await js.stream_info(stream)).state
+        mine = local.get(stream, {}).get("state", {})
+        if (mine.get("last_seq"), mine.get("messages")) != (state.last_seq, state.messages):
+            return False
+    return True
+
+
+async def test_the_event_stream_leader_killed_mid_load_loses_and_repeats_nothing(
+    cluster: NatsCluster, services: list[Service], client: Client
+) -> None:
+    js = client.jetstream(timeout=2.0)
+    for stream in REPLICATED:
+        assert (await js.stream_info(stream)).config.num_replicas == REPLICAS, stream
+    loop = asyncio.get_running_loop()
+    ledger = Ledger()
+    driver = Driver(client, ledger)
+    stop = asyncio.Event()
+    async with asyncio.TaskGroup() as load:
+        for _ in range(WORKERS):
+            load.create_task(driver.run(stop))
+        failing_over = load.create_task(kill_the_leader_mid_load(cluster, js, ledger, stop))
+    failover = failing_over.result()
+    leader, killed_at, victim = failover.killed, failover.killed_at, cluster.node(failover.killed)
+
+    # The CLI, given every node's URL, is served with one node still down.
+    cli = Cli(cluster.url)
+    by_cli = await asyncio.to_thread(log_incident, cli, "Logged through the CLI after failover")
+
+    problems: list[str] = []
+
+    async def clean() -> bool:
+        problems[:] = await audit(js, ledger, {by_cli})
+        return not problems
+
+    try:
+        await until(clean, AUDIT_TIMEOUT, "a clean audit")
+    except AssertionError:
+        raise AssertionError("\n".join(problems[:40])) from None
+
+    restarted_at = loop.time()
+    cluster.restart(victim)
+    caught_up_at = await until(
+        lambda: caught_up(js, victim), CATCH_UP_TIMEOUT, f"{victim.name} catching up"
+    )
+    first_write = ledger.first_write_after(killed_at)
+    assert first_write is not None, "no command changed anything after the kill"
+    print(
+        json.dumps(
+            {
+                "cluster_failover": {
+                    "killed": leader,
+                    "new_leader": await leader_of(js, subjects.EVENTS_STREAM),
+                    "kill_to_new_leader_s": round(failover.elected_at - killed_at, 2),
+                    "kill_to_first_write_s": round(first_write - killed_at, 2),
+                    "restart_to_caught_up_s": round(caught_up_at - restarted_at, 2),
+                    "incidents": len(ledger.incidents) + 1,
+                    "task_commands": len(ledger.actions),
+                    "attempts": len(ledger.attempts),
+                    "commands_retried": ledger.retried,
+                    "retries_found_already_applied": ledger.retried_unchanged,
+                }
+            }
+        )
+    )
