@@ -23,6 +23,10 @@ from services.core.readers import read_messages
 
 WRONG_LAST_SEQUENCE = 10071
 DUPLICATE_IN_BATCH = 10201  # a message id in the batch was seen before: the batch is refused
+# On a cluster, a message id whose first append is still being replicated is refused with this
+# rather than deduplicated: another writer is appending the same event right now.
+DUPLICATE_IN_PROCESS = 10158
+CONFLICTS = (WRONG_LAST_SEQUENCE, DUPLICATE_IN_BATCH, DUPLICATE_IN_PROCESS)
 
 EventT = TypeVar("EventT", bound=Event)
 
@@ -62,7 +66,7 @@ class EventStore:
                 subject, event.model_dump_json().encode(), stream=self._stream, headers=headers
             )
         except APIError as exc:
-            if exc.err_code == WRONG_LAST_SEQUENCE:
+            if exc.err_code in (WRONG_LAST_SEQUENCE, DUPLICATE_IN_PROCESS):
                 raise ConcurrencyConflict(subject) from None
             raise
         return ack.seq
@@ -100,14 +104,15 @@ class EventStore:
         ack = json.loads(reply.data)
         error = ack.get("error")
         if error:
-            if error.get("err_code") in (WRONG_LAST_SEQUENCE, DUPLICATE_IN_BATCH):
+            if error.get("err_code") in CONFLICTS:
                 raise ConcurrencyConflict(items[0][0])
             raise RuntimeError(f"batch append failed: {error}")
         return int(ack["seq"])
 
-    async def subjects(self, subject_filter: str) -> set[str]:
-        """The subjects holding at least one event under a filter, in one request."""
-        info = await self._js.stream_info(self._stream, subjects_filter=subject_filter)
+    async def subjects(self, subject_filter: str, stream: str | None = None) -> set[str]:
+        """The subjects holding at least one message under a filter, in one request (in the
+        events stream unless another is named)."""
+        info = await self._js.stream_info(stream or self._stream, subjects_filter=subject_filter)
         return set(info.state.subjects or {})
 
     async def schedule(self, subject: str, target: str, at: datetime, event: Event) -> None:
@@ -119,9 +124,15 @@ class EventStore:
             "Nats-Schedule": f"@at {at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}",
             "Nats-Schedule-Target": target,
         }
-        await self._js.publish(
-            subject, event.model_dump_json().encode(), stream=TIMERS_STREAM, headers=headers
-        )
+        try:
+            await self._js.publish(
+                subject, event.model_dump_json().encode(), stream=TIMERS_STREAM, headers=headers
+            )
+        except APIError as exc:
+            # Another writer has this very schedule in flight; if theirs fails, their
+            # reaction is redelivered and schedules it again.
+            if exc.err_code != DUPLICATE_IN_PROCESS:
+                raise
 
     async def last(self, subject_filter: str) -> Stored[AnyEvent] | None:
         """The newest event on a subject filter, read straight from the stream."""

@@ -56,6 +56,9 @@ async def on_incident_logged(rt: Runtime, incident: IncidentLogged) -> None:
     try:
         if created or not await _fanned_out(rt, run):
             await fan_out(rt, run)
+        else:
+            # Redelivered after a fan-out that failed in its last step: settle what is free.
+            await settle(rt, run, [t for t in run.tasks if t.depends_on])
     finally:
         rt.fanning_out.discard(run.incident_id)
 
@@ -68,10 +71,21 @@ async def on_playbook_triggered(rt: Runtime, run: PlaybookTriggered) -> None:
 
 
 async def _fanned_out(rt: Runtime, run: PlaybookTriggered) -> bool:
-    existing = {subject.split(".")[4] for subject in await rt.store.subjects(
+    """Every task exists and every follow-up is scheduled (or has fired): a fan-out that failed
+    between its creations and its schedules (a node lost, a crash) is not done."""
+    found = [subject.split(".") for subject in await rt.store.subjects(
         subjects.incident_tasks(run.incident_id)
-    )}  # fmt: skip
-    return all(template.key in existing for template in run.tasks)
+    )]  # fmt: skip
+    if not all(template.key in {parts[4] for parts in found} for template in run.tasks):
+        return False
+    skipped = {parts[4] for parts in found if parts[5] == "skipped"}
+    wanted = {runs.follow_up_key(d.parent_key, d.number) for d in runs.follow_ups_due(run, skipped)}
+    if not wanted:
+        return True
+    timers = await rt.store.subjects(
+        subjects.incident_follow_up_timers(run.incident_id), stream=subjects.TIMERS_STREAM
+    )
+    return wanted <= {subject.split(".")[4] for subject in timers}
 
 
 async def fan_out(rt: Runtime, run: PlaybookTriggered) -> None:

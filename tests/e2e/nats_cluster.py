@@ -109,7 +109,7 @@ class Node:
     def monitor(self, path: str) -> Any:
         """A monitoring endpoint of this node (/jsz, /routez ...), parsed; blocking."""
         url = f"http://127.0.0.1:{self.monitor_port}{path}"
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback only
+        with urllib.request.urlopen(url, timeout=2) as response:
             return json.load(response)
 
     def local_streams(self) -> dict[str, dict[str, Any]]:
@@ -178,9 +178,11 @@ class NatsCluster:
 def three_nodes(base: Path) -> NatsCluster:
     """Three nodes n1..n3 on free client, cluster and monitoring ports."""
     ports = distinct_ports(9)
-    return NatsCluster(
-        [Node(f"n{i + 1}", *ports[3 * i : 3 * i + 3], base / f"n{i + 1}") for i in range(3)]
-    )
+    nodes = []
+    for i in range(3):
+        client, cluster, monitor = ports[3 * i : 3 * i + 3]
+        nodes.append(Node(f"n{i + 1}", client, cluster, monitor, base / f"n{i + 1}"))
+    return NatsCluster(nodes)
 
 
 def distinct_ports(count: int) -> list[int]:

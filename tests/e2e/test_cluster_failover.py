@@ -21,8 +21,9 @@ from schemas import subjects
 from services.core.broker import connect, declare, quiet
 from tests.e2e.cluster_audit import audit
 from tests.e2e.cluster_load import Driver, Ledger
-from tests.e2e.harness import ROOT, ROSTER, Cli, Service, log_incident, process_env
+from tests.e2e.harness import ROSTER, Cli, Service, log_incident, process_env
 from tests.e2e.nats_cluster import NatsCluster, Node, three_nodes
+from tests.support import ROOT
 
 pytestmark = pytest.mark.e2e
 
