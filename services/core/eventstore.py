@@ -35,6 +35,11 @@ class ConcurrencyConflict(Exception):
     """The aggregate moved on since it was read: reload and decide again."""
 
 
+class AlreadyAppended(ConcurrencyConflict):
+    """The event is in the stream already (the server has seen its message id): a retry.
+    Reloading finds it, so callers treat it like any other conflict and change nothing."""
+
+
 @dataclass(frozen=True)
 class Stored(Generic[EventT]):
     event: EventT
@@ -69,6 +74,8 @@ class EventStore:
             if exc.err_code in (WRONG_LAST_SEQUENCE, DUPLICATE_IN_PROCESS):
                 raise ConcurrencyConflict(subject) from None
             raise
+        if ack.duplicate:
+            raise AlreadyAppended(subject)
         return ack.seq
 
     async def append_batch(self, items: list[tuple[str, Event, Expect]]) -> int:

@@ -75,6 +75,7 @@ class Ledger:
     retried: int = 0  # commands answered only after more than one attempt
     retried_unchanged: int = 0  # ... whose answer said the first attempt had already landed
     rounds: list[tuple[float, float]] = field(default_factory=list)  # (began, finished)
+    answered: list[tuple[str, Command]] = field(default_factory=list)  # every command answered
 
     def rounds_begun_after(self, moment: float) -> int:
         """Rounds begun after `moment` and finished."""
@@ -106,6 +107,7 @@ class Driver:
             changed = answered and reply is not None and reply.changed
             self.ledger.attempts.append(Attempt(started, loop.time(), answered, changed))
             if reply is not None and reply.ok:
+                self.ledger.answered.append((subject, command))
                 if attempt > 1:
                     self.ledger.retried += 1
                     self.ledger.retried_unchanged += not reply.changed
@@ -200,6 +202,15 @@ class Driver:
         for key, verb in PLAN:
             await self.act(incident_id, key, verb)
         self.ledger.rounds.append((began, loop.time()))
+
+    async def replay(self) -> list[str]:
+        """Send every answered command once more, as a client that never saw the answer
+        would; each must change nothing. Returns the ones that did."""
+        answered = list(self.ledger.answered)
+        replies = await asyncio.gather(*(self.command(s, c) for s, c in answered))
+        return [
+            f"{s} {c.request_id}" for (s, c), r in zip(answered, replies, strict=True) if r.changed
+        ]
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
