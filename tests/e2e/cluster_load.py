@@ -76,6 +76,8 @@ class Ledger:
     retried_unchanged: int = 0  # ... whose answer said the first attempt had already landed
     rounds: list[tuple[float, float]] = field(default_factory=list)  # (began, finished)
     answered: list[tuple[str, Command]] = field(default_factory=list)  # every command answered
+    # Set each time an incident is logged: the engine is reacting to it right now.
+    logged: asyncio.Event = field(default_factory=asyncio.Event)
 
     def rounds_begun_after(self, moment: float) -> int:
         """Rounds begun after `moment` and finished."""
@@ -141,6 +143,7 @@ class Driver:
         incident_id = incident_id_for(rid)
         assert reply.data["incident"]["incident_id"] == incident_id, reply
         self.ledger.incidents[incident_id] = rid
+        self.ledger.logged.set()
         return incident_id
 
     async def fanned_out(self, incident_id: str) -> None:

@@ -140,11 +140,16 @@ class Failover:
 async def kill_the_leader_mid_load(
     cluster: NatsCluster, js: JetStreamContext, ledger: Ledger, stop: asyncio.Event
 ) -> Failover:
-    """Once some incidents are through, SIGKILL the events stream's leader; wait for a new one,
-    and for more incidents begun after the kill to be through; then stop the load."""
+    """Once some incidents are through, SIGKILL the events stream's leader as the next one is
+    logged; wait for a new leader, and for more incidents begun after the kill to be through;
+    then stop the load."""
     failover = Failover()
     try:
         await until(lambda: holds(len(ledger.rounds) >= ROUNDS_BEFORE_KILL), 60, "load")
+        # Kill the moment an incident is logged, while the engine fans it out: the reactions
+        # in flight must ride out the election rather than use up their deliveries.
+        ledger.logged.clear()
+        await asyncio.wait_for(ledger.logged.wait(), 30)
         before = await leader_of(js, subjects.EVENTS_STREAM)
         assert before is not None and before.leader is not None
         failover.killed = before.leader
