@@ -183,7 +183,10 @@ async def caught_up(js: JetStreamContext, node: Node) -> bool:
     except OSError:
         return False
     for stream in REPLICATED:
-        state = (await js.stream_info(stream)).state
+        try:
+            state = (await js.stream_info(stream)).state
+        except nats.errors.Error:
+            return False
         mine = local.get(stream, {}).get("state", {})
         if (mine.get("last_seq"), mine.get("messages")) != (state.last_seq, state.messages):
             return False
@@ -195,7 +198,10 @@ async def assert_clean(js: JetStreamContext, ledger: Ledger, also_logged: set[st
     problems: list[str] = []
 
     async def clean() -> bool:
-        problems[:] = await audit(js, ledger, also_logged)
+        try:
+            problems[:] = await audit(js, ledger, also_logged)
+        except nats.errors.Error as exc:  # a slow answer on a loaded machine: ask again
+            problems[:] = [f"audit failed: {exc!r}"]
         return not problems
 
     try:
@@ -204,10 +210,34 @@ async def assert_clean(js: JetStreamContext, ledger: Ledger, also_logged: set[st
         raise AssertionError("\n".join(problems[:40])) from None
 
 
+async def figures(
+    js: JetStreamContext,
+    ledger: Ledger,
+    failover: Failover,
+    recovery: dict[str, float],
+    replayed: int,
+) -> dict[str, object]:
+    """What the run measured and counted, for the JSON line."""
+    events = await subject_counts(js, subjects.EVENTS_STREAM, subjects.EVENTS_ALL)
+    task_events = [s for s in events if s.split(".")[3] == "task"]
+    return {
+        "killed": failover.killed,
+        "new_leader": failover.new_leader,
+        **recovery,
+        "incidents": len(ledger.incidents) + 1,
+        "tasks_created": sum(s.endswith(".created") for s in task_events),
+        "task_events": len(task_events),
+        "task_commands": len(ledger.actions),
+        "commands_retried": ledger.retried,
+        "retries_found_already_applied": ledger.retried_unchanged,
+        "commands_replayed_unchanged": replayed,
+    }
+
+
 async def test_the_event_stream_leader_killed_mid_load_loses_and_repeats_nothing(
     cluster: NatsCluster, services: list[Service], client: Client
 ) -> None:
-    js = client.jetstream(timeout=1.0)
+    js = client.jetstream(timeout=2.0)
     for stream in REPLICATED:
         assert (await js.stream_info(stream)).config.num_replicas == REPLICAS, stream
     loop = asyncio.get_running_loop()
@@ -241,20 +271,10 @@ async def test_the_event_stream_leader_killed_mid_load_loses_and_repeats_nothing
     caught_up_at = await until(
         lambda: caught_up(js, victim), CATCH_UP_TIMEOUT, f"{victim.name} catching up"
     )
-    events = await subject_counts(js, subjects.EVENTS_STREAM, subjects.EVENTS_ALL)
-    task_events = [s for s in events if s.split(".")[3] == "task"]
-    report = {
-        "killed": failover.killed,
-        "new_leader": failover.new_leader,
+    recovery = {
         "kill_to_new_leader_s": round(failover.election_s, 2),
         "kill_to_first_write_s": round(first_write - failover.killed_at, 2),
         "restart_to_caught_up_s": round(caught_up_at - restarted_at, 2),
-        "incidents": len(ledger.incidents) + 1,
-        "tasks_created": sum(s.endswith(".created") for s in task_events),
-        "task_events": len(task_events),
-        "task_commands": len(ledger.actions),
-        "commands_retried": ledger.retried,
-        "retries_found_already_applied": ledger.retried_unchanged,
-        "commands_replayed_unchanged": replayed,
     }
+    report = await figures(js, ledger, failover, recovery, replayed)
     print(json.dumps({"cluster_failover": report}))
