@@ -126,6 +126,11 @@ def follow_up_timer(incident_id: str, key: str) -> str:
     return f"pw.timer.{incident_id}.followup.{key}"
 
 
+def incident_follow_up_timers(incident_id: str) -> str:
+    """An incident's follow-ups in the timers stream, pending (pw.sched) or fired (pw.timer)."""
+    return f"pw.*.{incident_id}.followup.*"
+
+
 def follow_up_due(incident_id: str, key: str) -> str:
     return f"pw.evt.{incident_id}.followup.{key}.due"
 

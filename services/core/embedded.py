@@ -85,7 +85,7 @@ def server_config(data_dir: Path, port: int) -> str:
     )
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     # Linux: if the parent dies without cleaning up (even SIGKILL), the server gets SIGTERM.
     try:
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
@@ -134,7 +134,7 @@ class EmbeddedNats:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+                preexec_fn=die_with_parent if sys.platform == "linux" else None,
             )
         await self._wait_ready()
         log.info("nats_started", url=self.url, pid=self._process.pid)

@@ -25,12 +25,21 @@ from services.core.readers import read_messages
 
 WRONG_LAST_SEQUENCE = 10071
 DUPLICATE_IN_BATCH = 10201  # a message id in the batch was seen before: the batch is refused
+# On a cluster, a message id whose first append is still being replicated is refused with this
+# rather than deduplicated: another writer is appending the same event right now.
+DUPLICATE_IN_PROCESS = 10158
+CONFLICTS = (WRONG_LAST_SEQUENCE, DUPLICATE_IN_BATCH, DUPLICATE_IN_PROCESS)
 
 EventT = TypeVar("EventT", bound=Event)
 
 
 class ConcurrencyConflict(Exception):
     """The aggregate moved on since it was read: reload and decide again."""
+
+
+class AlreadyAppended(ConcurrencyConflict):
+    """The event is in the stream already (the server has seen its message id): a retry.
+    Reloading finds it, so callers treat it like any other conflict and change nothing."""
 
 
 @dataclass(frozen=True)
@@ -75,9 +84,11 @@ class EventStore:
                 subject, event.model_dump_json().encode(), stream=self._stream, headers=headers
             )
         except APIError as exc:
-            if exc.err_code == WRONG_LAST_SEQUENCE:
+            if exc.err_code in (WRONG_LAST_SEQUENCE, DUPLICATE_IN_PROCESS):
                 raise ConcurrencyConflict(subject) from None
             raise
+        if ack.duplicate:
+            raise AlreadyAppended(subject)
         return ack.seq
 
     async def append_batch(self, items: list[tuple[str, Event, Expect]]) -> int:
@@ -113,7 +124,7 @@ class EventStore:
         ack = json.loads(reply.data)
         error = ack.get("error")
         if error:
-            if error.get("err_code") in (WRONG_LAST_SEQUENCE, DUPLICATE_IN_BATCH):
+            if error.get("err_code") in CONFLICTS:
                 raise ConcurrencyConflict(items[0][0])
             raise RuntimeError(f"batch append failed: {error}")
         return int(ack["seq"])
@@ -140,9 +151,15 @@ class EventStore:
             "Nats-Schedule": f"@at {at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}",
             "Nats-Schedule-Target": target,
         }
-        await self._js.publish(
-            subject, event.model_dump_json().encode(), stream=TIMERS_STREAM, headers=headers
-        )
+        try:
+            await self._js.publish(
+                subject, event.model_dump_json().encode(), stream=TIMERS_STREAM, headers=headers
+            )
+        except APIError as exc:
+            # Another writer has this very schedule in flight; if theirs fails, their
+            # reaction is redelivered and schedules it again.
+            if exc.err_code != DUPLICATE_IN_PROCESS:
+                raise
 
     async def last(self, subject_filter: str) -> Stored[AnyEvent] | None:
         """The newest event on a subject filter, read straight from the stream."""

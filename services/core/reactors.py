@@ -1,9 +1,9 @@
 """Durable JetStream consumers that react to events.
 
-A failed reaction is negatively acknowledged and redelivered (up to MAX_DELIVER times, with
-back-off), never dropped: FastStream's default would terminate it. An event this version cannot
-read raises Unprocessable rather than being acknowledged and skipped. Reactions are idempotent, so a
-redelivery changes nothing that already happened.
+A failed reaction is negatively acknowledged and redelivered after a back-off (up to MAX_DELIVER
+times, over about nine minutes), never dropped: FastStream's default would terminate it. An event
+this version cannot read raises Unprocessable rather than being acknowledged and skipped.
+Reactions are idempotent, so a redelivery changes nothing that already happened.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from faststream import AckPolicy
+from faststream.exceptions import NackMessage
 from faststream.nats import JStream, NatsMessage, NatsRouter, PullSub
 from nats.js.api import ConsumerConfig
 
@@ -44,7 +45,13 @@ def consume(
     pull consumer that replicas share."""
 
     async def on_message(message: NatsMessage) -> None:
-        await handler(message.body, message.raw_message.metadata.sequence.stream)
+        metadata = message.raw_message.metadata
+        try:
+            await handler(message.body, metadata.sequence.stream)
+        except Exception as exc:
+            raise retry_later(
+                durable, metadata.sequence.stream, metadata.num_delivered, exc
+            ) from exc
 
     on_message.__name__ = durable.replace("-", "_")
     router.subscriber(
@@ -78,6 +85,25 @@ def read_as(model: type[EventT], body: bytes, consumer: str, seq: int) -> EventT
         log.error("event_unexpected", consumer=consumer, seq=seq, event_type=event.type)
         raise Unprocessable(f"seq {seq}: {event.type} where {model.__name__} was expected")
     return event
+
+
+def retry_later(consumer: str, seq: int, delivered: int, exc: Exception) -> NackMessage:
+    """Redeliver a failed reaction after the back-off for this delivery. A plain nack would
+    redeliver at once, and a stream that has no leader for a few seconds (a node lost on a
+    cluster) would use up every delivery in well under a second."""
+    delay = BACKOFF_SECONDS[min(delivered, len(BACKOFF_SECONDS)) - 1]
+    if delivered >= MAX_DELIVER:
+        log.error("reaction_failed", consumer=consumer, seq=seq, delivered=delivered, exc_info=exc)
+    else:
+        log.warning(
+            "reaction_retry",
+            consumer=consumer,
+            seq=seq,
+            delivered=delivered,
+            delay=delay,
+            error=type(exc).__name__,
+        )
+    return NackMessage(delay=delay)
 
 
 def react(

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from nats.aio.client import Client
 from nats.js import JetStreamContext
-from nats.js.errors import KeyWrongLastSequenceError
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from schemas.events import PlaybookTriggered
@@ -64,7 +64,10 @@ class Runtime:
     async def _keep_versions(self) -> None:
         """Record every loaded playbook version, so what ran can be shown after the YAML changes."""
         for pinned in self.library.values():
-            with contextlib.suppress(KeyWrongLastSequenceError):
+            # Another engine starting at the same time may have recorded it first. nats-py
+            # then reads the key back to tell a deleted key from a present one, and on a
+            # cluster that read can reach a replica that has not applied it yet: not found.
+            with contextlib.suppress(KeyWrongLastSequenceError, KeyNotFoundError):
                 await self.playbooks.create(
                     version_key(pinned.playbook.id, pinned.version),
                     pinned.model_dump_json().encode(),
