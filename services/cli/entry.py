@@ -1,5 +1,6 @@
-"""The `pathways` executable. Ctrl-C before the command has set itself up (importing takes a
-moment) ends it with one line, not a traceback; once running, commands handle it themselves."""
+"""The `pathways` executable. Ctrl-C while the command is still setting itself up (importing
+takes a moment) ends it with one line, not a traceback; once running, commands handle it
+themselves. (The interpreter's own first moments, before any of this runs, are Python's.)"""
 
 from __future__ import annotations
 
