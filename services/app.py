@@ -13,6 +13,7 @@ from nats.aio.client import Client
 from services.core.broker import NatsUnreachable, new_broker
 from services.core.library import load_library, load_roster
 from services.core.logging import get_logger
+from services.core.reactors import start_reactors
 from services.core.runtime import Runtime
 from services.core.settings import Settings
 from services.engine.service import build as build_engine
@@ -63,12 +64,14 @@ def load_runtime(settings: Settings) -> Runtime:
 async def serve(rt: Runtime, names: list[str], stop: asyncio.Event) -> None:
     """Run the named services until `stop` is set."""
     broker = new_broker(rt.settings.nats_url)
-    for name in names:
-        broker.include_router(SERVICES[name](rt))
+    routers = [SERVICES[name](rt) for name in names]
+    for router in routers:
+        broker.include_router(router)
     client = await _connect_unless_stopped(broker, rt.settings.nats_url, stop)
     if client is None:
         return
     await rt.attach(client)
+    await start_reactors(rt.js, routers, rt.settings)
     await broker.start()
     # What is loaded by now lives as long as the process; keeping it out of the collector's
     # full passes removes pauses of tens of milliseconds under load.

@@ -1,29 +1,41 @@
 """Durable JetStream consumers that react to events.
 
-A failed reaction is negatively acknowledged and redelivered (up to MAX_DELIVER times, with
-back-off), never dropped: FastStream's default would terminate it. Reactions are idempotent, so a
-redelivery changes nothing that already happened.
+Acknowledgement is in our hands (services.core.delivery): a failed reaction is redelivered
+after each of the configured delays (`PATHWAYS_RETRY_DELAYS`), then becomes a dead letter an
+operator can list and replay (services.core.replays); nothing is dropped in silence. The ack
+wait is `PATHWAYS_ACK_WAIT_SECONDS` exactly, and a handler still running says so. Reactions are
+idempotent, so a redelivery changes nothing that already happened.
+
+`consume` and `react` only declare a reactor on a router; `start_reactors` binds them to
+JetStream and sets up their consumers before the broker starts (services.app does this).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from functools import partial
 from typing import TypeVar
+from weakref import WeakKeyDictionary
 
 from faststream import AckPolicy
 from faststream.nats import JStream, NatsMessage, NatsRouter, PullSub
-from nats.js.api import ConsumerConfig
+from nats.js import JetStreamContext
 from pydantic import BaseModel, ValidationError
 
+from schemas import subjects
 from services.core.broker import EVENTS_JSTREAM, undecoded
-from services.core.logging import get_logger
-
-log = get_logger(__name__)
-
-MAX_DELIVER = 10
-BACKOFF_SECONDS = [0.5, 1, 2, 5, 10, 30, 60, 120, 300]
+from services.core.consumers import ensure_consumer, wanted
+from services.core.delivery import Reactor, deliver
+from services.core.errors import Unprocessable
+from services.core.replays import replay
+from services.core.retries import error_text
+from services.core.settings import Settings
 
 EventT = TypeVar("EventT", bound=BaseModel)
+
+DEAD_LETTERS_JSTREAM = JStream(subjects.DEAD_LETTERS_STREAM, declare=False)
+
+_reactors: WeakKeyDictionary[NatsRouter, list[Reactor]] = WeakKeyDictionary()
 
 
 def consume(
@@ -36,30 +48,51 @@ def consume(
     batch_size: int = 16,
     ack_wait: float = 30.0,
     stream: JStream = EVENTS_JSTREAM,
+    retry_delays: Sequence[float] | None = None,
 ) -> None:
     """Run `handler(body, stream_sequence)` for every event on the filter, via a durable
-    pull consumer that replicas share."""
+    pull consumer that replicas share. `retry_delays` defaults to PATHWAYS_RETRY_DELAYS."""
+    reactor = Reactor(
+        durable=durable,
+        stream=stream.name,
+        subject_filter=subject_filter,
+        handler=handler,
+        ack_wait=ack_wait,
+        retry_delays=tuple(retry_delays) if retry_delays is not None else None,
+    )
+    _reactors.setdefault(router, []).append(reactor)
+    _subscribe(router, reactor.subject_filter, durable, stream, partial(deliver, reactor),
+               ack_wait, max_workers=max_workers, batch_size=batch_size)  # fmt: skip
+    _subscribe(router, subjects.replay_requests(durable), reactor.replay_durable,
+               DEAD_LETTERS_JSTREAM, partial(replay, reactor), ack_wait)  # fmt: skip
 
-    async def on_message(message: NatsMessage) -> None:
-        await handler(message.body, message.raw_message.metadata.sequence.stream)
 
-    on_message.__name__ = durable.replace("-", "_")
+def _subscribe(
+    router: NatsRouter,
+    subject_filter: str,
+    durable: str,
+    stream: JStream,
+    on_message: Callable[[NatsMessage], Awaitable[None]],
+    ack_wait: float,
+    *,
+    max_workers: int = 1,
+    batch_size: int = 1,
+) -> None:
+    async def named(message: NatsMessage) -> None:
+        await on_message(message)
+
+    named.__name__ = durable.replace("-", "_")
     router.subscriber(
         subject_filter,
         stream=stream,
         durable=durable,
         pull_sub=PullSub(batch_size=batch_size, timeout=5.0),
-        config=ConsumerConfig(
-            durable_name=durable,
-            max_deliver=MAX_DELIVER,
-            backoff=BACKOFF_SECONDS,
-            ack_wait=ack_wait,
-        ),
-        ack_policy=AckPolicy.NACK_ON_ERROR,
+        config=wanted(durable, subject_filter, ack_wait),
+        ack_policy=AckPolicy.MANUAL,
         max_workers=max_workers,
         title=durable,
         decoder=undecoded,
-    )(on_message)
+    )(named)
 
 
 def react(
@@ -73,16 +106,16 @@ def react(
     batch_size: int = 16,
     ack_wait: float = 30.0,
     stream: JStream = EVENTS_JSTREAM,
+    retry_delays: Sequence[float] | None = None,
 ) -> None:
-    """Like `consume`, with the body parsed as `model`."""
+    """Like `consume`, with the body parsed as `model`; a body that does not parse can never
+    be handled, and is dead-lettered at once."""
 
     async def parsed(body: bytes, seq: int) -> None:
         try:
             event = model.model_validate_json(body)
-        except ValidationError:
-            # A message that can never parse would be redelivered forever; record and skip it.
-            log.error("event_unreadable", consumer=durable, seq=seq)
-            return
+        except ValidationError as exc:
+            raise Unprocessable(f"not a {model.__name__}: {error_text(exc)}") from None
         await handler(event)
 
     consume(
@@ -94,4 +127,23 @@ def react(
         batch_size=batch_size,
         ack_wait=ack_wait,
         stream=stream,
+        retry_delays=retry_delays,
     )
+
+
+async def start_reactors(
+    js: JetStreamContext, routers: Iterable[NatsRouter], settings: Settings
+) -> None:
+    """Bind the routers' reactors to JetStream and create or update their consumers."""
+    for router in routers:
+        for reactor in _reactors.get(router, []):
+            reactor.bind(js, settings.retry_delays)
+            await ensure_consumer(
+                js, reactor.stream, wanted(reactor.durable, reactor.subject_filter,
+                                           reactor.ack_wait)
+            )  # fmt: skip
+            await ensure_consumer(
+                js, subjects.DEAD_LETTERS_STREAM,
+                wanted(reactor.replay_durable, subjects.replay_requests(reactor.durable),
+                       reactor.ack_wait),
+            )  # fmt: skip

@@ -18,8 +18,10 @@ from pydantic import ValidationError
 from schemas import subjects
 from schemas.events import ANY_EVENT, AnyEvent, IncidentLogged, TaskEvent
 from schemas.views import IncidentSummary, TaskRecord
+from services.core.errors import Unprocessable
 from services.core.logging import get_logger
 from services.core.reactors import consume
+from services.core.retries import error_text
 from services.core.runtime import Runtime
 
 log = get_logger(__name__)
@@ -110,9 +112,8 @@ async def _project_task(bucket: KeyValue, revisions: TaskRevisions, record: Task
 async def project(rt: Runtime, revisions: TaskRevisions, body: bytes, seq: int) -> None:
     try:
         event = ANY_EVENT.validate_json(body)
-    except ValidationError:
-        log.error("event_unreadable", consumer=DURABLE, seq=seq)
-        return
+    except ValidationError as exc:
+        raise Unprocessable(f"not an event: {error_text(exc)}") from None
     if isinstance(event, TaskEvent):
         await _project_task(rt.tasks, revisions, TaskRecord(seq=seq, task=event.task))
     else:
