@@ -53,7 +53,7 @@ async def _replay(
         return
     letter = found.record
     try:
-        original = await reactor.js.get_msg(letter.stream, seq=letter.stream_seq, direct=True)
+        original = await reactor.js.get_msg(letter.stream, seq=letter.stream_seq)
         async with in_progress(message, reactor.ack_wait):
             await reactor.handler(original.data or b"", letter.stream_seq)
     except Exception as error:
