@@ -17,7 +17,7 @@ from schemas.commands import GetTimeline
 from schemas.views import Timeline
 from schemas.yaml_source import SourceInvalid
 from services.app import SERVICES, load_runtime, serve
-from services.cli import incidents, playbooks, tasks
+from services.cli import admin, incidents, playbooks, tasks
 from services.cli.client import errors, execute, fail, make, request
 from services.cli.options import DEFAULT_URL, Json, NatsUrl
 from services.cli.output import entry_json, incident_json, timeline_text
@@ -35,6 +35,7 @@ app = typer.Typer(
 app.add_typer(incidents.app, name="incident")
 app.add_typer(playbooks.app, name="playbook")
 app.add_typer(tasks.app, name="task")
+app.add_typer(admin.app, name="admin")
 
 
 def _stop_on_signals() -> asyncio.Event:
