@@ -7,7 +7,9 @@ import asyncio
 
 from nats.aio.client import Client
 
-from schemas.deadletters import DeadLetter, DeadLetterResolved
+from schemas import subjects
+from schemas.base import utc_now
+from schemas.deadletters import DeadLetter, DeadLetterResolved, ReplayRequested
 from services.core.deadletters import DeadLetterStore, Letter
 from tests.integration.reactor_lane import Calls, Lane, reactor_lane
 from tests.support import eventually
@@ -74,6 +76,17 @@ async def test_a_replay_that_fails_again_leaves_it_dead_with_the_new_count(
         assert isinstance(letter.record, DeadLetter)
         await store.request_replay(letter.record, letter.seq, "operator")
         again = await _state_after(store, letter)
+        # A request naming the record that was replaced (sent past the dedup window) is stale.
+        stale = ReplayRequested(
+            id=letter.record.id, letter_seq=letter.seq, requested_by="operator", at=utc_now()
+        )
+        await nc.jetstream().publish(
+            subjects.replay_request(lane.durable, letter.record.id),
+            stale.model_dump_json().encode(),
+            stream=subjects.DEAD_LETTERS_STREAM,
+        )
+        await asyncio.sleep(1.0)
+        assert await store.find(letter.record.id) == again
     assert isinstance(again.record, DeadLetter)
     assert (again.record.deliveries, again.record.replays) == (3, 1)
     assert again.record.error == "ConnectionError: the disk is full"
