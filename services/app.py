@@ -10,7 +10,7 @@ from collections.abc import Callable
 from faststream.nats import NatsBroker, NatsRouter
 from nats.aio.client import Client
 
-from services.core.broker import NatsUnreachable, new_broker
+from services.core.broker import NatsUnreachable, declare, new_broker
 from services.core.library import load_library, load_roster
 from services.core.logging import get_logger
 from services.core.reactors import start_reactors
@@ -70,8 +70,12 @@ async def serve(rt: Runtime, names: list[str], stop: asyncio.Event) -> None:
     client = await _connect_unless_stopped(broker, rt.settings.nats_url, stop)
     if client is None:
         return
+    # The reactors' consumers are set up (created, or updated from an older version) first, so
+    # that an attached runtime is one whose services are about to serve.
+    js = client.jetstream()
+    await declare(js, rt.settings.stream_replicas)
+    await start_reactors(js, routers, rt.settings)
     await rt.attach(client)
-    await start_reactors(rt.js, routers, rt.settings)
     await broker.start()
     # What is loaded by now lives as long as the process; keeping it out of the collector's
     # full passes removes pauses of tens of milliseconds under load.
