@@ -115,7 +115,7 @@ def react(
         try:
             event = model.model_validate_json(body)
         except ValidationError as exc:
-            raise Unprocessable(f"not a {model.__name__}: {error_text(exc)}") from None
+            raise Unprocessable(f"does not parse as {model.__name__}: {error_text(exc)}") from None
         await handler(event)
 
     consume(

@@ -113,7 +113,7 @@ async def project(rt: Runtime, revisions: TaskRevisions, body: bytes, seq: int) 
     try:
         event = ANY_EVENT.validate_json(body)
     except ValidationError as exc:
-        raise Unprocessable(f"not an event: {error_text(exc)}") from None
+        raise Unprocessable(f"does not parse as an event: {error_text(exc)}") from None
     if isinstance(event, TaskEvent):
         await _project_task(rt.tasks, revisions, TaskRecord(seq=seq, task=event.task))
     else:

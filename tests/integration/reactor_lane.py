@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from faststream.nats import JStream, NatsRouter
 from nats.aio.client import Client
 from nats.js.api import StreamConfig
+from pydantic import BaseModel
 
 from services.core.broker import declare, new_broker
 from services.core.deadletters import DeadLetterStore, Letter
 from services.core.logging import configure_logging
-from services.core.reactors import consume, start_reactors
+from services.core.reactors import consume, react, start_reactors
 from services.core.settings import LogFormat, Settings
 
 
@@ -72,7 +73,9 @@ async def reactor_lane(
     ack_wait: float = 5.0,
     retry_delays: tuple[float, ...] = (0.1,),
     max_workers: int = 1,
+    model: type[BaseModel] | None = None,
 ) -> AsyncIterator[Lane]:
+    """With `model`, the reactor is a `react` one: bodies are parsed as that model first."""
     configure_logging(LogFormat.CONSOLE, "warning")  # as the integration suite does
     token = uuid.uuid4().hex[:10]
     js = nc.jetstream()
@@ -81,8 +84,16 @@ async def reactor_lane(
     await js.add_stream(StreamConfig(name=stream, subjects=[f"test.{token}.>"]))
     lane = Lane(nc, stream, subject, durable=f"test-{token}")
     router = NatsRouter()
-    consume(router, f"test.{token}.>", lane.durable, handler, ack_wait=ack_wait,
-            stream=JStream(stream, declare=False), max_workers=max_workers)  # fmt: skip
+    if model is None:
+        consume(router, f"test.{token}.>", lane.durable, handler, ack_wait=ack_wait,
+                stream=JStream(stream, declare=False), max_workers=max_workers)  # fmt: skip
+    else:
+
+        async def parsed(event: BaseModel) -> None:
+            await handler(event.model_dump_json().encode(), 0)
+
+        react(router, f"test.{token}.>", lane.durable, model, parsed, ack_wait=ack_wait,
+              stream=JStream(stream, declare=False))  # fmt: skip
     broker = new_broker(nats_url)
     broker.include_router(router)
     connection = await broker.connect()
