@@ -52,11 +52,24 @@ def letter_json(letter: DeadLetter) -> dict[str, Any]:
 
 
 def letter_text(letter: DeadLetter) -> str:
-    """Three lines, none wider than 80 columns; the id always whole, first on its line."""
-    tries = f"{letter.deliveries} deliveries"
-    head = f"{letter.id}  {letter.at:%Y-%m-%d %H:%M:%S}  {letter.consumer}  {tries}"
-    body = [f"  {letter.subject}", *textwrap.wrap(letter.error, WIDTH - 4)]
-    return "\n".join([head, *(line if line.startswith("  ") else f"    {line}" for line in body)])
+    """Lines no wider than 80 columns, the id whole and first: id, time, consumer, deliveries;
+    then the original subject; then the error."""
+    head = f"{letter.id}  {letter.at:%Y-%m-%d %H:%M:%S}  {letter.consumer}  "
+    head += f"{letter.deliveries} deliveries"
+    if len(head) > WIDTH:  # a long consumer name goes on a line of its own
+        head = f"{letter.id}  {letter.at:%Y-%m-%d %H:%M:%S}  {letter.deliveries} deliveries\n"
+        head += "\n".join(_fold(letter.consumer, "  "))
+    return "\n".join(
+        [head, *_fold(letter.subject, "  "), *textwrap.wrap(letter.error, WIDTH - 4,
+                                                             initial_indent="    ",
+                                                             subsequent_indent="    ")]
+    )  # fmt: skip
+
+
+def _fold(text: str, indent: str) -> list[str]:
+    """A subject or name has no spaces to wrap at: cut it into lines that fit."""
+    size = WIDTH - len(indent)
+    return [indent + text[start : start + size] for start in range(0, len(text), size)]
 
 
 @dead_letters.command("list")
