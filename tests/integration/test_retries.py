@@ -46,6 +46,10 @@ async def test_a_slow_handler_is_not_redelivered_while_it_runs(nc: Client, nats_
         await asyncio.sleep(2.5)  # about four ack waits
 
     async with reactor_lane(nc, nats_url, slow, ack_wait=0.6, max_workers=4) as lane:
+        info = await nc.jetstream().consumer_info(lane.stream, lane.durable)
+        # The ack wait is the one configured: no server back-off to take its place.
+        assert (info.config.ack_wait, info.config.backoff) == (0.6, None)
+        assert info.config.max_deliver == -1  # the reactor counts deliveries itself
         await lane.publish()
         await asyncio.sleep(3.5)
         assert len(calls.at) == 1
