@@ -17,7 +17,7 @@ ROLES = ("community_liaison", "victim_advocate", "peer_support")
 FLOOR_STREAM = "BENCH_FLOOR"
 FLOOR_SUBJECT = "bench.floor"
 
-ACTOR = "dispatch.bench"
+ACTOR = "renee.alvarez"  # a command-staff member of the example roster
 REQUEST_TIMEOUT = 10.0
 FANOUT_TIMEOUT = 30.0
 QUIESCE_TIMEOUT = 180.0

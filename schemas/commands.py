@@ -8,7 +8,10 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints
 
 from schemas.base import Contract, IncidentId, PersonId, RequestId, Slug, TaskId
-from schemas.enums import Severity, TaskStatus
+from schemas.enums import Severity, TaskStatus, Tier
+
+# An exercise may run its windows at most this many times slower than real time.
+MAX_TIME_SCALE = 1000.0
 
 
 class Command(Contract):
@@ -25,7 +28,7 @@ class LogIncident(Command):
     auto_trigger: bool = True
     involved: tuple[PersonId, ...] = ()
     exercise: bool = False
-    time_scale: float = Field(default=1.0, gt=0, le=1000)
+    time_scale: float = Field(default=1.0, gt=0, le=MAX_TIME_SCALE, allow_inf_nan=False)
 
 
 class TriggerPlaybook(Command):
@@ -47,6 +50,30 @@ class ActOnTask(Command):
     reason: str | None = Field(default=None, max_length=1000)
 
 
+class AssignTask(Command):
+    """Command staff give a task to an eligible person (restarting its clock)."""
+
+    task_id: TaskId
+    to: PersonId
+
+
+class ClaimTask(Command):
+    """A holder of the task's role takes it while nobody has it."""
+
+    task_id: TaskId
+
+
+# Notes a task may carry; past that, a new note is refused (the timeline stays readable).
+MAX_NOTES_PER_TASK = 100
+MAX_NOTE_LENGTH = 4000
+
+
+class NoteTask(Command):
+    task_id: TaskId
+    text: str = Field(min_length=1, max_length=MAX_NOTE_LENGTH)
+    tier: Tier
+
+
 # Queries carry no request id: they change nothing.
 class Query(Contract):
     viewer: str | None = None
@@ -58,6 +85,10 @@ class GetIncident(Query):
 
 class ListIncidents(Query):
     pass
+
+
+class GetTask(Query):
+    task_id: TaskId
 
 
 class ListTasks(Query):
@@ -101,4 +132,7 @@ class Reply(Contract):
     changed: bool = False
     data: dict[str, Any] | list[Any] | None = None
     error: ErrorInfo | None = None
+    notice: str | None = Field(
+        default=None, description="Something the person who asked should know, in a sentence"
+    )
     kind: Literal["reply"] = "reply"

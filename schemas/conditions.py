@@ -76,6 +76,8 @@ _DESCRIBE = {
     "false": "false",
 }
 MAX_LENGTH = 500
+# Deeper nesting than this is no condition a person can review; it is refused, not recursed into.
+MAX_DEPTH = 16
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,12 @@ class _Parser:
     def __init__(self, source: str) -> None:
         self.tokens = _tokens(source)
         self.index = 0
+        self.depth = 0
+
+    def deeper(self, position: int) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ConditionError(f"nested deeper than {MAX_DEPTH} levels", position)
 
     def peek(self) -> _Token:
         return self.tokens[self.index]
@@ -145,8 +153,11 @@ class _Parser:
 
     def not_(self) -> Node:
         if self.peek().kind == "not":
+            self.deeper(self.peek().position)
             self.index += 1
-            return Not(self.not_())
+            node = Not(self.not_())
+            self.depth -= 1
+            return node
         return self.comparison()
 
     def comparison(self) -> Node:
@@ -166,10 +177,13 @@ class _Parser:
         if token.kind == "word":
             return Name(token.text)
         if token.text == "(":
+            self.deeper(token.position)
             node = self.or_()
             self.take(")")
+            self.depth -= 1
             return node
         if token.text == "[":
+            self.deeper(token.position)
             items: list[Literal_] = []
             while self.peek().text != "]":
                 item = self.atom()
@@ -180,6 +194,7 @@ class _Parser:
                     break
                 self.index += 1
             self.take("]")
+            self.depth -= 1
             return ListOf(tuple(items))
         return Literal_(_literal(token))
 

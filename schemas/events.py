@@ -58,6 +58,18 @@ class PlaybookTriggered(Event):
         return window * self.time_scale
 
 
+class RunInPlace(Event):
+    """Everything a playbook run sets up is in place: its tasks created or skipped, its
+    follow-ups scheduled, and the tasks whose prerequisites were already done released. Until
+    this is recorded, a redelivery or the reconciler finishes the fan-out."""
+
+    type: Literal["playbook.in_place"] = "playbook.in_place"
+    playbook_id: Slug
+    created: int = Field(ge=0)
+    skipped: int = Field(ge=0)
+    follow_ups: int = Field(ge=0, description="Follow-ups scheduled when the run was set up")
+
+
 class TaskEvent(Event):
     task: TaskSnapshot
 
@@ -84,6 +96,12 @@ class TaskAssigned(TaskEvent):
 
     type: Literal["task.assigned"] = "task.assigned"
     previous_assignee: PersonId | None = None
+
+
+class TaskNoted(TaskEvent):
+    """Someone added a note to the task (the note is the snapshot's last)."""
+
+    type: Literal["task.noted"] = "task.noted"
 
 
 class TaskAcknowledged(TaskEvent):
@@ -121,10 +139,12 @@ class ResponseCompleted(Event):
 AnyEvent = Annotated[
     IncidentLogged
     | PlaybookTriggered
+    | RunInPlace
     | TaskCreated
     | TaskSkipped
     | TaskReleased
     | TaskAssigned
+    | TaskNoted
     | TaskAcknowledged
     | TaskStarted
     | TaskCompleted
@@ -140,6 +160,7 @@ AnyTaskEvent = (
     | TaskSkipped
     | TaskReleased
     | TaskAssigned
+    | TaskNoted
     | TaskAcknowledged
     | TaskStarted
     | TaskCompleted

@@ -21,6 +21,22 @@ class AttributeType(StrEnum):
     BOOLEAN = "boolean"
 
 
+# The spellings a boolean attribute accepts at `incident log` (any case), and nothing else: a
+# mistyped flag must be refused, not read as false.
+TRUE_SPELLINGS = ("true", "yes")
+FALSE_SPELLINGS = ("false", "no")
+
+
+def parse_boolean(raw: str) -> bool | None:
+    """True or False for an accepted spelling, None for anything else."""
+    lowered = raw.strip().lower()
+    if lowered in TRUE_SPELLINGS:
+        return True
+    if lowered in FALSE_SPELLINGS:
+        return False
+    return None
+
+
 class AttributeSpec(Contract):
     """An incident attribute a playbook's conditions may read (`--attr KEY=VALUE` at logging)."""
 

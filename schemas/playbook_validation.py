@@ -5,16 +5,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from schemas.condition_types import Declared, type_problems
 from schemas.conditions import ConditionError, names, parse
-from schemas.playbook import PinnedPlaybook, Playbook
+from schemas.enums import Severity
+from schemas.playbook import AttributeType, PinnedPlaybook, Playbook
 from schemas.tasks import Anchor, TaskTemplate
 from schemas.yaml_source import SourceInvalid, read_document, validate_document
 
 FieldPath = tuple[str | int, ...]
 Issue = tuple[FieldPath, str]
-
-# Attributes every incident has, beyond those a playbook's triggers declare.
-BUILT_IN_ATTRIBUTES = frozenset({"severity", "incident_type"})
 
 
 def parse_playbook(raw: bytes, file: str) -> PinnedPlaybook:
@@ -33,7 +32,7 @@ def cross_field_issues(playbook: Playbook) -> list[Issue]:
     issues: list[Issue] = []
     keys = [task.key for task in playbook.tasks]
     phases = [phase.id for phase in playbook.phases]
-    known = BUILT_IN_ATTRIBUTES | set(playbook.triggers.attributes)
+    known = declared_attributes(playbook)
     issues += _duplicates(("phases",), phases, "phase id")
     issues += _duplicates(("tasks",), keys, "task key")
     for index, task in enumerate(playbook.tasks):
@@ -43,6 +42,17 @@ def cross_field_issues(playbook: Playbook) -> list[Issue]:
         index = keys.index(cycle[0])
         issues.append((("tasks", index, "depends_on"), "dependency cycle: " + " -> ".join(cycle)))
     return issues
+
+
+def declared_attributes(playbook: Playbook) -> dict[str, Declared]:
+    """What the playbook's conditions may read: its declared attributes and the built-in ones."""
+    declared = {
+        name: Declared(spec.type, spec.values)
+        for name, spec in playbook.triggers.attributes.items()
+    }
+    declared["severity"] = Declared(AttributeType.TEXT, tuple(s.value for s in Severity))
+    declared["incident_type"] = Declared(AttributeType.TEXT, playbook.triggers.incident_types)
+    return declared
 
 
 def _duplicates(where: FieldPath, ids: list[str], what: str) -> list[Issue]:
@@ -65,7 +75,7 @@ def _task_issues(
     task: TaskTemplate,
     keys: list[str],
     phases: list[str],
-    known: set[str] | frozenset[str],
+    known: dict[str, Declared],
 ) -> list[Issue]:
     issues: list[Issue] = []
     for dep_index, dep in enumerate(task.depends_on):
@@ -117,14 +127,12 @@ def _window_issues(where: FieldPath, acknowledge: timedelta, due: timedelta) -> 
     return issues
 
 
-def _condition_issues(
-    where: FieldPath, source: str, known: set[str] | frozenset[str]
-) -> list[Issue]:
+def _condition_issues(where: FieldPath, source: str, known: dict[str, Declared]) -> list[Issue]:
     try:
         node = parse(source)
     except ConditionError as exc:
         return [(where, f"invalid condition: {exc}")]
-    unknown = sorted(names(node) - known)
+    unknown = sorted(names(node) - set(known))
     if unknown:
         declared = ", ".join(sorted(known))
         return [
@@ -134,7 +142,7 @@ def _condition_issues(
                 f"declare it under triggers.attributes (known: {declared})",
             )
         ]
-    return []
+    return [(where, f"invalid condition: {problem}") for problem in type_problems(node, known)]
 
 
 def _find_cycle(graph: dict[str, tuple[str, ...]]) -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+
 from pydantic import Field, model_validator
 
 from schemas.base import Contract, PersonId
@@ -35,6 +37,17 @@ class Roster(Contract):
                 raise ValueError(f"duplicate member id {member.id!r}")
             seen.add(member.id)
         return self
+
+    def member(self, person_id: str) -> Member | None:
+        return next((m for m in self.members if m.id == person_id), None)
+
+    def unknown_person(self, person_id: str) -> str | None:
+        """Why `person_id` names nobody (with the closest member id), None if it is a member."""
+        if self.member(person_id) is not None:
+            return None
+        close = difflib.get_close_matches(person_id, [m.id for m in self.members], n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        return f"no roster member {person_id}{hint}"
 
     def holders(self, role: Role) -> tuple[str, ...]:
         return tuple(m.id for m in self.members if m.active and role in m.roles)

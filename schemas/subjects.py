@@ -37,11 +37,15 @@ PLAYBOOKS_BUCKET = "pw_playbooks"
 CMD_INCIDENT_LOG = "pw.cmd.incident.log"
 CMD_PLAYBOOK_TRIGGER = "pw.cmd.playbook.trigger"
 CMD_TASK_ACT = "pw.cmd.task.act"
+CMD_TASK_ASSIGN = "pw.cmd.task.assign"
+CMD_TASK_CLAIM = "pw.cmd.task.claim"
+CMD_TASK_NOTE = "pw.cmd.task.note"
 
 # Queries (request-reply, read-only).
 QRY_INCIDENT_GET = "pw.qry.incident.get"
 QRY_INCIDENT_LIST = "pw.qry.incident.list"
 QRY_TASK_LIST = "pw.qry.task.list"
+QRY_TASK_GET = "pw.qry.task.get"
 QRY_TIMELINE = "pw.qry.timeline"
 QRY_PLAYBOOK_LIST = "pw.qry.playbook.list"
 QRY_PLAYBOOK_GET = "pw.qry.playbook.get"
@@ -53,6 +57,14 @@ ON_TASK_COMPLETED = "pw.evt.*.task.*.completed"
 ON_TASK_DECLINED = "pw.evt.*.task.*.declined"
 ON_FOLLOW_UP_DUE = "pw.evt.*.followup.*.due"
 ON_FOLLOW_UP_TIMER = "pw.timer.*.followup.*"
+
+# Every playbook run and every completed response, across incidents (the reconciler's scan).
+ALL_RUNS = "pw.evt.*.playbook.*"
+ALL_RESPONSES_COMPLETED = "pw.evt.*.response.completed"
+
+# The reconciler's own repeating schedule, and where it fires; one engine replica takes each.
+RECONCILE_SCHEDULE = "pw.sched.reconcile"
+RECONCILE_TICK = "pw.timer.reconcile"
 
 
 def dead_letter(consumer: str, letter_id: str) -> str:
@@ -89,6 +101,10 @@ def playbook_triggered(incident_id: str) -> str:
     return f"pw.evt.{incident_id}.playbook.triggered"
 
 
+def run_in_place(incident_id: str) -> str:
+    return f"pw.evt.{incident_id}.playbook.in_place"
+
+
 def playbook_filter(incident_id: str) -> str:
     return f"pw.evt.{incident_id}.playbook.>"
 
@@ -117,6 +133,10 @@ def follow_up_timer(incident_id: str, key: str) -> str:
 
 def follow_up_due(incident_id: str, key: str) -> str:
     return f"pw.evt.{incident_id}.followup.{key}.due"
+
+
+def incident_follow_ups_due(incident_id: str) -> str:
+    return f"pw.evt.{incident_id}.followup.*.due"
 
 
 def follow_up_filter(incident_id: str, key: str) -> str:

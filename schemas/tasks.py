@@ -62,6 +62,15 @@ class TaskTemplate(Contract):
     follow_ups: FollowUp | None = None
 
 
+class TaskNote(Contract):
+    """A note on a task, as its own entry: who wrote it, when, and who may read it."""
+
+    author: PersonId
+    at: UtcDateTime
+    tier: Tier
+    text: str
+
+
 class TaskSnapshot(Contract):
     """The whole state of a task after an event. Every task event carries one, so the last event
     on a task's subject is all a reader needs to know where the task stands."""
@@ -83,5 +92,6 @@ class TaskSnapshot(Contract):
     acknowledge_by: UtcDateTime | None
     due_by: UtcDateTime | None
     note: str | None = Field(default=None, description="Completion note, confidential at `tier`.")
+    notes: tuple[TaskNote, ...] = Field(default=(), description="Notes added along the way")
     follow_up_of: Slug | None = None
     exercise: bool = False

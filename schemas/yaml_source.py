@@ -90,6 +90,7 @@ def read_document(raw: bytes, file: str) -> Document:
     except UnicodeDecodeError:
         raise SourceInvalid([SourceError(file, 1, 1, "", "not UTF-8 text")]) from None
     try:
+        _refuse_aliases(text, file)
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         if root is None:
             raise SourceInvalid(
@@ -114,6 +115,26 @@ def read_document(raw: bytes, file: str) -> Document:
             [document.error((), f"expected a mapping, found {type(data).__name__}")]
         )
     return document
+
+
+def _refuse_aliases(text: str, file: str) -> None:
+    """A playbook has no use for YAML aliases, and a few nested ones expand into billions of
+    nodes; refuse the first before anything is built."""
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            mark = event.start_mark
+            line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+            raise SourceInvalid(
+                [
+                    SourceError(
+                        file,
+                        line,
+                        column,
+                        "",
+                        f"YAML aliases (*{event.anchor}) are not allowed; write the value out",
+                    )
+                ]
+            )
 
 
 def _duplicate_keys(node: yaml.Node, path: Path_, file: str) -> Iterator[SourceError]:

@@ -5,18 +5,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from faststream.nats import NatsBroker, NatsRouter
 from nats.aio.client import Client
 
 from services.core.broker import NatsUnreachable, declare, new_broker
-from services.core.library import load_library, load_roster
+from services.core.library import load_library, load_roster, roles_without_holders
 from services.core.logging import get_logger
 from services.core.reactors import start_reactors
 from services.core.runtime import Runtime
 from services.core.settings import Settings
 from services.engine.service import build as build_engine
+from services.engine.service import started as engine_started
 from services.intake.service import build as build_intake
 from services.projector.service import build as build_projector
 from services.timeline.service import build as build_timeline
@@ -29,6 +30,9 @@ SERVICES: dict[str, Callable[[Runtime], NatsRouter]] = {
     "projector": build_projector,
     "timeline": build_timeline,
 }
+# Work a service does once it is connected, in the background (a failure is logged, and the
+# service keeps serving).
+ON_START: dict[str, Callable[[Runtime], Awaitable[None]]] = {"engine": engine_started}
 
 
 async def _connect_unless_stopped(
@@ -81,6 +85,13 @@ async def serve(rt: Runtime, names: list[str], stop: asyncio.Event) -> None:
     # full passes removes pauses of tens of milliseconds under load.
     gc.collect()
     gc.freeze()
+    background = [
+        asyncio.create_task(_started(name, ON_START[name], rt))
+        for name in names
+        if name in ON_START
+    ]
+    for role, playbooks in roles_without_holders(rt.library.values(), rt.roster).items():
+        log.warning("role_without_holders", role=role, playbooks=playbooks)
     log.info(
         "services_started",
         services=names,
@@ -90,5 +101,17 @@ async def serve(rt: Runtime, names: list[str], stop: asyncio.Event) -> None:
     try:
         await stop.wait()
     finally:
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
         await broker.stop()
         log.info("services_stopped", services=names)
+
+
+async def _started(name: str, work: Callable[[Runtime], Awaitable[None]], rt: Runtime) -> None:
+    try:
+        await work(rt)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("start_work_failed", service=name)

@@ -8,6 +8,7 @@ the consumer that failed the message runs, on whichever replica picks it up firs
 from __future__ import annotations
 
 import asyncio
+import getpass
 import re
 import textwrap
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from nats.js.errors import NotFoundError
 from schemas import subjects
 from schemas.deadletters import DeadLetter, ReplayRequested
 from services.cli.client import errors, execute, fail
-from services.cli.options import DEFAULT_URL, Actor, Json, NatsUrl, default_actor
+from services.cli.options import DEFAULT_URL, Json, NatsUrl
 from services.cli.output import out, print_json
 from services.core.broker import connect
 from services.core.deadletters import DeadLetterStore, Letter
@@ -32,6 +33,13 @@ dead_letters = typer.Typer(
 app.add_typer(dead_letters, name="dead-letters")
 
 LETTER_ID = re.compile(r"^DL-[0-9A-Z]{8}$")
+Operator = Annotated[
+    str | None,
+    typer.Option(
+        "--as", envvar="PATHWAYS_ACTOR",
+        help="Who asks (recorded with the request); defaults to your user name.",
+    ),
+]  # fmt: skip
 WIDTH = 80
 POLL_SECONDS = 0.2
 
@@ -99,6 +107,10 @@ def _dead_record(found: Letter) -> DeadLetter:
     return found.record
 
 
+def _user_name() -> str:
+    return re.sub(r"[^a-z0-9._-]", "", getpass.getuser().lower()) or "operator"
+
+
 @dataclass(frozen=True)
 class Answer:
     letter_id: str
@@ -116,7 +128,7 @@ def retry(
     wait: Annotated[
         float, typer.Option("--wait", min=0, help="Seconds to wait for the outcome.")
     ] = 30.0,
-    actor: Actor = None,
+    actor: Operator = None,
     nats_url: NatsUrl = DEFAULT_URL,
 ) -> None:
     """Replay dead letters to the consumer that failed them, once the cause is fixed."""
@@ -124,7 +136,7 @@ def retry(
         fail("give one dead letter id, or --all")
     if letter_id is not None and not LETTER_ID.match(letter_id):
         fail(f"invalid dead letter id {letter_id!r}: expected an id like DL-7Q3XK2AB")
-    who = actor or default_actor()
+    who = (actor or _user_name())[:64]
     answers = execute(_retry(nats_url, [letter_id] if letter_id else None, who, wait))
     if not answers:
         out.print("No dead letters.")

@@ -12,6 +12,7 @@ from rich.console import Console
 
 from schemas.commands import Reply
 from schemas.yaml_source import SourceInvalid
+from services.cli.safe import terminal_safe
 from services.core import loop
 from services.core.broker import NatsUnreachable, connect
 from services.core.embedded import EmbeddedNatsError
@@ -26,7 +27,7 @@ class Refusal(Exception):
 
 
 def fail(message: str) -> NoReturn:
-    errors.print(f"error: {message}", markup=False)
+    errors.print(f"error: {terminal_safe(message)}", markup=False)
     raise typer.Exit(1)
 
 
@@ -39,7 +40,7 @@ def execute(work: Coroutine[Any, Any, T]) -> T:
         fail(str(exc))
     except SourceInvalid as exc:
         for problem in exc.errors:
-            errors.print(str(problem), markup=False)
+            errors.print(terminal_safe(str(problem)), markup=False)
         fail(f"{len(exc.errors)} problem(s) found")
 
 

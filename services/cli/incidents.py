@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import math
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 
 from schemas import subjects
-from schemas.commands import GetIncident, ListIncidents, ListTasks, LogIncident
-from schemas.enums import Severity
+from schemas.commands import MAX_TIME_SCALE, GetIncident, ListIncidents, ListTasks, LogIncident
+from schemas.enums import Severity, TaskStatus
 from schemas.tasks import TaskSnapshot
 from schemas.views import IncidentSummary
 from services.cli.client import execute, fail, make, new_request_id, request
-from services.cli.options import DEFAULT_URL, Actor, Json, NatsUrl, RequestIdOpt, default_actor
+from services.cli.listing import when
+from services.cli.options import DEFAULT_URL, Json, NatsUrl, RequestIdOpt, RequiredActor
 from services.cli.output import (
     incident_json,
     incident_table,
@@ -21,8 +24,8 @@ from services.cli.output import (
     print_json,
     task_json,
     task_table,
-    when,
 )
+from services.cli.safe import terminal_safe
 
 app = typer.Typer(help="Log and read incidents.", no_args_is_help=True)
 
@@ -43,6 +46,7 @@ def log_incident(
         str, typer.Option("--type", help="Incident type, e.g. officer-involved-shooting.")
     ],
     title: Annotated[str, typer.Option("--title", help="A short description.")],
+    actor: RequiredActor,
     severity: Annotated[Severity, typer.Option("--severity")] = Severity.HIGH,
     attr: Annotated[list[str] | None, typer.Option("--attr", help="KEY=VALUE, repeatable.")] = None,
     exercise: Annotated[
@@ -50,7 +54,11 @@ def log_incident(
     ] = False,
     time_scale: Annotated[
         float,
-        typer.Option("--time-scale", help="With --exercise: multiply every window by this."),
+        typer.Option(
+            "--time-scale",
+            help="With --exercise: multiply every window by this (0 < F ≤ 1000; 0.001: a day "
+            "passes in 86 s).",
+        ),
     ] = 1.0,
     involved: Annotated[
         list[str] | None,
@@ -59,16 +67,20 @@ def log_incident(
     manual: Annotated[
         bool, typer.Option("--manual", help="Do not trigger a playbook automatically.")
     ] = False,
-    actor: Actor = None,
     request_id: RequestIdOpt = None,
     as_json: Json = False,
     nats_url: NatsUrl = DEFAULT_URL,
 ) -> None:
     """Log a high-profile incident; a matching playbook starts on its own."""
+    if not (math.isfinite(time_scale) and 0 < time_scale <= MAX_TIME_SCALE):
+        fail(
+            f"--time-scale must be a number above 0 and at most {MAX_TIME_SCALE:g} "
+            f"(0.001: a day passes in 86 s), not {time_scale!r}"
+        )
     command = make(
         LogIncident,
         request_id=request_id or new_request_id(),
-        actor=actor or default_actor(),
+        actor=actor,
         incident_type=incident_type,
         title=title,
         severity=severity,
@@ -89,6 +101,7 @@ def log_incident(
                 "changed": reply.changed,
                 "automatic_playbook": automatic,
                 "suggested_playbooks": suggested,
+                "below_min_severity": reply.data.get("below_min_severity") or {},
             }
         )
         return
@@ -109,9 +122,20 @@ def log_incident(
         out.print(
             f"Start one with: pathways playbook trigger {incident.incident_id} {suggested[0]}"
         )
+    elif held_back := reply.data.get("below_min_severity") or {}:
+        for playbook, minimum in held_back.items():
+            out.print(
+                f"Playbook {playbook} starts at severity {minimum} or above; this incident is "
+                f"{incident.severity.value}, so nothing started."
+            )
+        out.print(
+            f"Start it anyway with: pathways playbook trigger {incident.incident_id} "
+            f"{next(iter(held_back))} --as {actor}"
+        )
     else:
         out.print(
-            "No playbook matches this incident type; trigger one with `pathways playbook trigger`."
+            f"No playbook is written for incident type {incident.incident_type}; "
+            "trigger one by hand with: pathways playbook trigger INCIDENT NAME --as PERSON"
         )
     out.print(f"Next: pathways task list --incident {incident.incident_id}")
 
@@ -137,22 +161,35 @@ def show_incident(
         )
 
     incident, tasks = execute(fetch())
+    stranded = [t.task_id for t in tasks if t.status is TaskStatus.UNASSIGNED]
     if as_json:
-        print_json({**incident_json(incident), "tasks": [task_json(t) for t in tasks]})
+        print_json(
+            {
+                **incident_json(incident),
+                "needs_attention": stranded,
+                "tasks": [task_json(t) for t in tasks],
+            }
+        )
         return
-    out.print(f"[bold]{incident.incident_id}[/]  {escape(incident.title)}")
+    out.print(f"[bold]{incident.incident_id}[/]  {escape(terminal_safe(incident.title))}")
     if incident.exercise:
         out.print(f"[bold]EXERCISE[/] (time scale {incident.time_scale:g})")
     out.print(
         f"type {incident.incident_type}, severity {incident.severity.value}, "
         f"status {incident.status.value}, "
-        f"logged {when(incident.logged_at)} UTC by {incident.logged_by}"
+        f"logged {when(incident.logged_at, datetime.now(UTC))} UTC by {incident.logged_by}"
     )
     if incident.playbook_id:
         out.print(
             f"playbook {incident.playbook_id} (version {incident.playbook_version}), "
             f"{sum(t.status == 'completed' for t in tasks)}/{len(tasks)} tasks completed"
         )
+    if stranded:
+        out.print(
+            f"[bold]NEEDS COMMAND ATTENTION[/]: {len(stranded)} task(s) with nobody to take "
+            f"them: {', '.join(stranded)}"
+        )
+        out.print(f"Assign one with: pathways task assign {stranded[0]} --to PERSON --as YOU")
     if tasks:
         out.print()
         out.print(task_table(tasks))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
 import sys
 from pathlib import Path
@@ -17,11 +16,13 @@ from schemas.commands import GetTimeline
 from schemas.views import Timeline
 from schemas.yaml_source import SourceInvalid
 from services.app import SERVICES, load_runtime, serve
-from services.cli import admin, incidents, playbooks, tasks
+from services.cli import admin, incidents, playbooks, task_commands, tasks
 from services.cli.client import errors, execute, fail, make, request
 from services.cli.options import DEFAULT_URL, Json, NatsUrl
-from services.cli.output import entry_json, incident_json, timeline_text
+from services.cli.output import entry_json, incident_json, json_text, timeline_text
+from services.cli.safe import terminal_safe
 from services.core.embedded import EmbeddedNats
+from services.core.library import roles_without_holders
 from services.core.logging import configure_logging
 from services.core.runtime import Runtime
 from services.core.settings import Settings
@@ -35,6 +36,7 @@ app = typer.Typer(
 app.add_typer(incidents.app, name="incident")
 app.add_typer(playbooks.app, name="playbook")
 app.add_typer(tasks.app, name="task")
+_ = task_commands  # imported for its commands, which join `pathways task`
 app.add_typer(admin.app, name="admin")
 
 
@@ -54,6 +56,12 @@ async def _up(rt: Runtime, embedded: EmbeddedNats | None) -> None:
         errors.print(f"Pathways is up on {rt.settings.nats_url}. Press Ctrl-C to stop.")
         if rt.roster.example:
             errors.print(f"Using the EXAMPLE roster {rt.settings.roster} (fictional people).")
+        for role, books in roles_without_holders(rt.library.values(), rt.roster).items():
+            errors.print(
+                f"warning: nobody on the roster holds {role}; its tasks in {', '.join(books)} "
+                "will need command staff to assign them",
+                markup=False,
+            )
         errors.print('Try: pathways incident log --type officer-involved-shooting --title "..."')
         await serve(rt, list(SERVICES), stop)
     finally:
@@ -98,7 +106,7 @@ def _load(settings: Settings) -> Runtime:
         return load_runtime(settings)
     except SourceInvalid as exc:
         for problem in exc.errors:
-            errors.print(str(problem), markup=False)
+            errors.print(terminal_safe(str(problem)), markup=False)
         fail(f"cannot start: {len(exc.errors)} problem(s) in playbooks or roster")
 
 
@@ -141,7 +149,7 @@ def timeline(
             "incident": incident_json(found.incident),
             "entries": [entry_json(e) for e in found.entries],
         }
-        text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        text = json_text(document)
     else:
         text = timeline_text(found)
     if out_file is None:

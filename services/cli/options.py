@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
-import re
 from typing import Annotated
 
 import typer
@@ -21,19 +19,6 @@ RequestIdOpt = Annotated[
 ]
 
 
-def default_actor() -> str:
-    name = re.sub(r"[^a-z0-9._-]", "", getpass.getuser().lower())
-    return name or "operator"
-
-
-Actor = Annotated[
-    str | None,
-    typer.Option(
-        "--as",
-        envvar="PATHWAYS_ACTOR",
-        help="Who is acting (a roster member id); defaults to your user name.",
-    ),
-]
 RequiredActor = Annotated[
     str, typer.Option("--as", envvar="PATHWAYS_ACTOR", help="Who is acting (a roster member id).")
 ]

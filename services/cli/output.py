@@ -5,15 +5,16 @@ from __future__ import annotations
 import io
 import json
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
+from schemas.enums import TaskStatus
 from schemas.tasks import TaskSnapshot
 from schemas.views import IncidentSummary, Timeline, TimelineEntry
+from services.cli.listing import Column, Listing, when
+from services.cli.safe import indented, terminal_safe, unsafe
 
 # Titles, notes and reasons are people's words: never read as markup or emoji codes.
 out = Console(
@@ -22,7 +23,19 @@ out = Console(
 
 
 def print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.write(json_text(value))
+
+
+def json_text(value: Any) -> str:
+    """Readable UTF-8, except that characters a terminal would act on stay \\u-escaped (JSON
+    escapes the C0 controls itself; C1 controls and bidirectional overrides it would not)."""
+    text = json.dumps(value, indent=2, ensure_ascii=False)
+    # A raw newline in the dump is layout: inside strings json.dumps has escaped them all.
+    return "".join(_json_escape(c) for c in text) + "\n"
+
+
+def _json_escape(char: str) -> str:
+    return f"\\u{ord(char):04x}" if char != "\n" and unsafe(char) else char
 
 
 def task_json(task: TaskSnapshot) -> dict[str, Any]:
@@ -44,6 +57,10 @@ def task_json(task: TaskSnapshot) -> dict[str, Any]:
         "follow_up_of": task.follow_up_of,
         "exercise": task.exercise,
         "note": task.note,
+        "notes": [
+            {"author": n.author, "at": n.at.isoformat(), "tier": n.tier.value, "text": n.text}
+            for n in task.notes
+        ],
         "instructions": task.instructions,
     }
 
@@ -83,50 +100,66 @@ def entry_json(entry: TimelineEntry) -> dict[str, Any]:
     }
 
 
-def when(moment: datetime | None) -> str:
-    """A deadline in a table; none yet while it counts from prerequisites still open."""
-    return moment.strftime("%b %d %H:%M") if moment else "after prereqs"
-
-
-def add_plain_row(table: Table, *cells: str) -> None:
-    """Cells are data, never markup: a title with [brackets] prints as written."""
-    table.add_row(*(Text(cell) for cell in cells))
-
-
-def task_table(tasks: list[TaskSnapshot]) -> Table:
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    for column in ("TASK", "ROLE", "STATUS", "ASSIGNEE", "ACK BY (UTC)", "DUE BY (UTC)", "TITLE"):
-        table.add_column(column, no_wrap=column != "TITLE")
-    for task in tasks:
-        add_plain_row(
-            table,
+def task_table(tasks: list[TaskSnapshot], now: datetime | None = None) -> Listing:
+    now = now or datetime.now(UTC)
+    columns = [
+        Column("TASK"),
+        Column("ROLE"),
+        Column("STATUS"),
+        Column("ASSIGNEE"),
+        Column("ACK BY (UTC)", "ack "),
+        Column("DUE BY (UTC)", "due "),
+        Column("TITLE"),
+    ]
+    rows = [
+        [
             task.task_id,
             task.role.value,
             task.status.value,
             task.assignee or "-",
-            when(task.acknowledge_by),
-            when(task.due_by),
+            when(task.acknowledge_by, now, overdue=ack_overdue(task, now)),
+            when(task.due_by, now, overdue=due_overdue(task, now)),
             f"[exercise] {task.title}" if task.exercise else task.title,
-        )
-    return table
+        ]
+        for task in tasks
+    ]
+    return Listing(columns, rows)
 
 
-def incident_table(incidents: list[IncidentSummary]) -> Table:
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    for column in ("INCIDENT", "TYPE", "SEVERITY", "STATUS", "LOGGED (UTC)", "PLAYBOOK", "TITLE"):
-        table.add_column(column, no_wrap=column != "TITLE")
-    for incident in incidents:
-        add_plain_row(
-            table,
+def ack_overdue(task: TaskSnapshot, now: datetime) -> bool:
+    waiting = task.status in (TaskStatus.ASSIGNED, TaskStatus.UNASSIGNED)
+    return waiting and task.acknowledge_by is not None and task.acknowledge_by < now
+
+
+def due_overdue(task: TaskSnapshot, now: datetime) -> bool:
+    done = task.status in (TaskStatus.COMPLETED, TaskStatus.SKIPPED, TaskStatus.WAITING)
+    return not done and task.due_by is not None and task.due_by < now
+
+
+def incident_table(incidents: list[IncidentSummary], now: datetime | None = None) -> Listing:
+    now = now or datetime.now(UTC)
+    columns = [
+        Column("INCIDENT"),
+        Column("TYPE"),
+        Column("SEVERITY", "severity "),
+        Column("STATUS"),
+        Column("LOGGED (UTC)", "logged "),
+        Column("PLAYBOOK", "playbook "),
+        Column("TITLE"),
+    ]
+    rows = [
+        [
             incident.incident_id,
             incident.incident_type,
             incident.severity.value,
             f"{incident.status.value} (exercise)" if incident.exercise else incident.status.value,
-            when(incident.logged_at),
+            when(incident.logged_at, now),
             incident.playbook_id or "-",
             incident.title,
-        )
-    return table
+        ]
+        for incident in incidents
+    ]
+    return Listing(columns, rows)
 
 
 def timeline_text(timeline: Timeline) -> str:
@@ -138,7 +171,7 @@ def timeline_text(timeline: Timeline) -> str:
 
 def print_timeline(timeline: Timeline, console: Console) -> None:
     incident = timeline.incident
-    console.print(f"{incident.incident_id}  {incident.title}", markup=False)
+    console.print(f"{incident.incident_id}  {terminal_safe(incident.title)}", markup=False)
     if incident.exercise:
         console.print(f"EXERCISE (time scale {incident.time_scale:g})", markup=False)
     console.print(
@@ -147,6 +180,8 @@ def print_timeline(timeline: Timeline, console: Console) -> None:
     )
     console.print()
     for entry in timeline.entries:
-        console.print(f"{entry.at.strftime('%Y-%m-%d %H:%M:%S')}  {entry.text}", markup=False)
+        stamp = entry.at.strftime("%Y-%m-%d %H:%M:%S")
+        console.print(f"{stamp}  {terminal_safe(entry.text)}", markup=False)
         if entry.note:
-            console.print(f"{'':21}note ({entry.tier.value}): {entry.note}", markup=False)
+            label = f"{'':21}note ({entry.tier.value}): "
+            console.print(label + indented(entry.note, " " * len(label)), markup=False)

@@ -14,8 +14,9 @@ from schemas.playbook import playbook_json_schema
 from schemas.views import PlaybookInfo
 from schemas.yaml_source import SourceInvalid
 from services.cli.client import errors, execute, fail, make, new_request_id, request
-from services.cli.options import DEFAULT_URL, Actor, Json, NatsUrl, RequestIdOpt, default_actor
+from services.cli.options import DEFAULT_URL, Json, NatsUrl, RequestIdOpt, RequiredActor
 from services.cli.output import out, print_json
+from services.cli.safe import terminal_safe
 from services.core.library import playbook_files, read_playbook
 
 app = typer.Typer(help="Response playbooks: list, read, validate, trigger.", no_args_is_help=True)
@@ -60,7 +61,8 @@ def show_playbook(
         return
     info = PlaybookInfo.model_validate(reply.data["info"])
     out.print(f"# {info.path}, version {info.version}", markup=False)
-    sys.stdout.write(reply.data["source"])
+    source: str = reply.data["source"]
+    sys.stdout.write("\n".join(terminal_safe(line) for line in source.split("\n")))
 
 
 @app.command("schema")
@@ -87,7 +89,7 @@ def validate(
         except SourceInvalid as exc:
             problems += len(exc.errors)
             for problem in exc.errors:
-                errors.print(str(problem), markup=False)
+                errors.print(terminal_safe(str(problem)), markup=False)
             continue
         out.print(
             f"ok  {path}  {pinned.playbook.id} ({len(pinned.playbook.tasks)} tasks, "
@@ -102,7 +104,7 @@ def validate(
 def trigger(
     incident_id: Annotated[str, typer.Argument(metavar="INCIDENT")],
     name: Annotated[str, typer.Argument(metavar="NAME")],
-    actor: Actor = None,
+    actor: RequiredActor,
     request_id: RequestIdOpt = None,
     as_json: Json = False,
     nats_url: NatsUrl = DEFAULT_URL,
@@ -111,7 +113,7 @@ def trigger(
     command = make(
         TriggerPlaybook,
         request_id=request_id or new_request_id(),
-        actor=actor or default_actor(),
+        actor=actor,
         incident_id=incident_id,
         playbook_id=name,
     )

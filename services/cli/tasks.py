@@ -13,6 +13,7 @@ from schemas.tasks import TaskSnapshot
 from services.cli.client import execute, make, new_request_id, request
 from services.cli.options import DEFAULT_URL, Json, NatsUrl, RequestIdOpt, RequiredActor
 from services.cli.output import out, print_json, task_json, task_table
+from services.cli.safe import terminal_safe
 
 app = typer.Typer(help="List tasks and act on them.", no_args_is_help=True)
 
@@ -84,14 +85,16 @@ def act(
     reply = execute(request(nats_url, subjects.CMD_TASK_ACT, command))
     task = TaskSnapshot.model_validate(reply.data)
     if as_json:
-        print_json({"task": task_json(task), "changed": reply.changed})
+        print_json({"task": task_json(task), "changed": reply.changed, "notice": reply.notice})
     elif not reply.changed:
         out.print(
             f"{task.task_id} was already {_PAST[verb]}; "
             f"nothing changed (status {task.status.value})."
         )
     elif verb is TaskVerb.DECLINE:
-        out.print(f"{task.task_id} declined by {actor}; it goes to the next {task.role.value}.")
+        out.print(f"{task.task_id} declined by {actor}.")
+        if reply.notice:
+            out.print(terminal_safe(reply.notice), soft_wrap=True, markup=False)
     else:
         out.print(f"{task.task_id} {_PAST[verb]} by {actor} (status {task.status.value}).")
 

@@ -105,17 +105,25 @@ class EventStore:
             raise RuntimeError(f"batch append failed: {error}")
         return int(ack["seq"])
 
-    async def subjects(self, subject_filter: str) -> set[str]:
-        """The subjects holding at least one event under a filter, in one request."""
-        info = await self._js.stream_info(self._stream, subjects_filter=subject_filter)
+    async def subjects(self, subject_filter: str, stream: str | None = None) -> set[str]:
+        """The subjects holding at least one message under a filter, in one request (of the
+        events stream unless another is named)."""
+        info = await self._js.stream_info(stream or self._stream, subjects_filter=subject_filter)
         return set(info.state.subjects or {})
+
+    async def schedule_every(self, subject: str, target: str, seconds: int) -> None:
+        """A repeating schedule on the timers stream (publishing it again replaces it)."""
+        headers = {"Nats-Schedule": f"@every {seconds}s", "Nats-Schedule-Target": target}
+        await self._js.publish(subject, b"{}", stream=TIMERS_STREAM, headers=headers)
 
     async def schedule(self, subject: str, target: str, at: datetime, event: Event) -> None:
         """Have the server publish `event` to `target` at `at`, both in the timers stream. The
         schedule lives on the server, so it survives restarts of every service; one subject
         holds one schedule, and publishing to it again replaces it."""
+        # No message id: the schedule subject is the identity (the server keeps one schedule per
+        # subject, the latest), and a schedule restored within the dedup window must not be
+        # dropped as a duplicate of the one it replaces.
         headers = {
-            "Nats-Msg-Id": f"{event.event_id}.scheduled",
             "Nats-Schedule": f"@at {at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}",
             "Nats-Schedule-Target": target,
         }

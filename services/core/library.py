@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from schemas.playbook import PinnedPlaybook
@@ -56,3 +57,16 @@ def load_library(directory: Path) -> dict[str, PinnedPlaybook]:
 
 def load_roster(path: Path) -> Roster:
     return parse_roster(_read(path), str(path))
+
+
+def roles_without_holders(
+    library: Iterable[PinnedPlaybook], roster: Roster
+) -> dict[str, list[str]]:
+    """Each role a playbook gives tasks to that no active roster member holds, with the
+    playbooks that need it: their tasks would go to nobody."""
+    missing: dict[str, list[str]] = {}
+    for pinned in sorted(library, key=lambda p: p.playbook.id):
+        for role in sorted({t.role for t in pinned.playbook.tasks}):
+            if not roster.holders(role):
+                missing.setdefault(role.value, []).append(pinned.playbook.id)
+    return missing

@@ -16,6 +16,7 @@ from schemas.roster import Roster
 from schemas.subjects import INCIDENTS_BUCKET, PLAYBOOKS_BUCKET, TASKS_BUCKET
 from services.core.broker import declare
 from services.core.eventstore import EventStore
+from services.core.keyed_locks import KeyedLocks
 from services.core.settings import Settings
 
 RUN_CACHE_SIZE = 4096
@@ -33,8 +34,8 @@ class Runtime:
     _js: JetStreamContext | None = field(default=None, init=False)
     _store: EventStore | None = field(default=None, init=False)
     _buckets: dict[str, KeyValue] = field(default_factory=dict, init=False)
-    # Incidents whose fan-out runs in this process right now.
-    fanning_out: set[str] = field(default_factory=set, init=False)
+    # One fan-out per incident at a time in this process (reactions and the reconciler).
+    run_locks: KeyedLocks = field(default_factory=KeyedLocks, init=False)
     # Runs read from the stream; a run never changes once triggered.
     runs: dict[str, PlaybookTriggered] = field(default_factory=dict, init=False)
 

@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     # another replica; a crashed engine's unfinished work resumes after this.
     # A handler still running tells the server so (+WIP) every third of this.
     ack_wait_seconds: float = Field(default=30.0, gt=0)
+    # Exit at once (no clean-up, like a SIGKILL) when this named step is reached; for crash
+    # tests only. The names are listed in docs/architecture.md ("Fan-out").
+    failpoint: str = ""
+    # How often one engine replica sweeps for unfinished runs (the reconciler); every engine
+    # also sweeps once when it starts.
+    reconcile_interval_seconds: float = Field(default=300.0, ge=1)
     # Seconds to wait before each redelivery of a failed reaction; after len+1 deliveries it is
     # dead-lettered. `PATHWAYS_RETRY_DELAYS=1,5,15` or a JSON list.
     retry_delays: Annotated[tuple[float, ...], NoDecode] = DEFAULT_RETRY_DELAYS

@@ -43,3 +43,40 @@ def next_in_rotation(
         if candidate not in exclude:
             return candidate
     return None
+
+
+def ineligibility(
+    roster: Roster,
+    person: str,
+    role: Role,
+    rule: AssigneeRule,
+    attributes: Mapping[str, str],
+    involved: Sequence[str],
+) -> str | None:
+    """Why `person` may not take a task of this role and rule, None if they may."""
+    member = roster.member(person)
+    if member is None:
+        return roster.unknown_person(person)
+    language = rule.language or (attributes.get(rule.language_from) if rule.language_from else None)
+    reasons = [
+        (not member.active, f"{person} is not active on the roster"),
+        (
+            role not in member.roles,
+            f"{person} does not hold the role {role.value} "
+            f"(holds: {', '.join(r.value for r in member.roles)})",
+        ),
+        (rule.not_involved and person in involved, f"{person} is involved in this incident"),
+        (
+            language is not None and language not in member.languages,
+            f"{person} does not speak {language}",
+        ),
+        (
+            rule.organisation is not None and member.organisation != rule.organisation,
+            f"{person} is not with {rule.organisation}",
+        ),
+        (
+            rule.partner is not None and member.partner != rule.partner,
+            f"this task is for {'partners' if rule.partner else 'staff'} only",
+        ),
+    ]
+    return next((reason for failed, reason in reasons if failed), None)

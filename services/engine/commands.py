@@ -3,19 +3,22 @@ because another replica moved the same task first."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 from schemas import subjects
 from schemas.base import utc_now
-from schemas.commands import ActOnTask, ErrorCode, Reply, TriggerPlaybook
-from schemas.events import IncidentLogged, PlaybookTriggered
+from schemas.commands import ActOnTask, ErrorCode, Reply, TaskVerb, TriggerPlaybook
+from schemas.events import AnyTaskEvent, IncidentLogged, PlaybookTriggered
+from schemas.tasks import TaskSnapshot
 from services.core.errors import Refused
 from services.core.eventstore import ConcurrencyConflict, Expect
 from services.core.logging import get_logger
 from services.core.rpc import ok
 from services.core.runtime import Runtime
 from services.engine import lifecycle, runs
-from services.engine.tasks import append_task_event, require_task
+from services.engine.assignment import eligible, next_in_rotation
+from services.engine.tasks import append_task_event, load_run, require_task
 
 log = get_logger(__name__)
 
@@ -23,18 +26,55 @@ ATTEMPTS = 5
 
 
 async def act_on_task(rt: Runtime, command: ActOnTask) -> Reply:
+    def decide(task: TaskSnapshot) -> AnyTaskEvent | None:
+        return lifecycle.decide(task, command, utc_now())
+
+    reply = await decide_and_append(rt, command.task_id, decide, "task_" + command.verb)
+    if command.verb is TaskVerb.DECLINE and reply.changed:
+        task = TaskSnapshot.model_validate(reply.data)
+        return reply.model_copy(update={"notice": await _after_decline(rt, task)})
+    return reply
+
+
+async def _after_decline(rt: Runtime, task: TaskSnapshot) -> str:
+    """Who the task goes to next, or that nobody is left — the truth, before the engine acts."""
+    run = await load_run(rt, task.incident_id)
+    template = runs.template_of(run, task.follow_up_of or task.key) if run else None
+    people = (
+        eligible(rt.roster, task.role, template.assignee, run.attributes, run.involved)
+        if run and template
+        else ()
+    )
+    following = next_in_rotation(people, task.declined_by[-1], exclude=set(task.declined_by))
+    if following is not None:
+        return f"It goes to {following}, the next {task.role.value}."
+    return (
+        f"Nobody else can take it: every eligible {task.role.value} has declined or none is "
+        f"available. Command staff must assign it: pathways task assign {task.task_id} "
+        "--to PERSON --as YOU"
+    )
+
+
+async def decide_and_append(
+    rt: Runtime,
+    task_id: str,
+    decide: Callable[[TaskSnapshot], AnyTaskEvent | None],
+    log_event: str,
+) -> Reply:
+    """Load the task, decide (pure), append expecting the version read; decide again if another
+    replica moved the task first. A decision of None means the effect already holds."""
     for _ in range(ATTEMPTS):
-        loaded = await require_task(rt.store, command.task_id)
-        event = lifecycle.decide(loaded.task, command, utc_now())
+        loaded = await require_task(rt.store, task_id)
+        event = decide(loaded.task)
         if event is None:
             return ok(loaded.task, changed=False)
         try:
             await append_task_event(rt.store, event, loaded.seq)
         except ConcurrencyConflict:
             continue
-        log.info("task_" + command.verb, task_id=command.task_id, status=event.task.status)
+        log.info(log_event, task_id=task_id, status=event.task.status)
         return ok(event.task)
-    raise Refused(ErrorCode.CONFLICT, f"task {command.task_id} is changing too fast; try again")
+    raise Refused(ErrorCode.CONFLICT, f"task {task_id} is changing too fast; try again")
 
 
 async def start_run(

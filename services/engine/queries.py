@@ -24,7 +24,15 @@ RESTRICTED_NOTE = "[restricted: visible to the responder's team only]"
 def visible(task: TaskSnapshot, viewer: str | None) -> TaskSnapshot:
     """A restricted note is shown only to the person who wrote it."""
     if task.note and task.tier is Tier.RESTRICTED and viewer != task.assignee:
-        return task.model_copy(update={"note": RESTRICTED_NOTE})
+        task = task.model_copy(update={"note": RESTRICTED_NOTE})
+    if any(n.tier is Tier.RESTRICTED and n.author != viewer for n in task.notes):
+        notes = tuple(
+            n.model_copy(update={"text": RESTRICTED_NOTE})
+            if n.tier is Tier.RESTRICTED and n.author != viewer
+            else n
+            for n in task.notes
+        )
+        task = task.model_copy(update={"notes": notes})
     return task
 
 

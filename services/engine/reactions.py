@@ -1,12 +1,9 @@
-"""What the engine does when events happen: trigger, fan out, release, reassign, follow up,
-complete. Every reaction is idempotent: a redelivery repeats nothing that already happened."""
+"""What the engine does when events happen: trigger, fan out, reassign, follow up, settle.
+Every reaction is idempotent: a redelivery repeats nothing that already happened."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-from collections.abc import Iterable
-from datetime import datetime
 
 from schemas import subjects
 from schemas.base import task_id_for, utc_now
@@ -16,26 +13,20 @@ from schemas.events import (
     IncidentLogged,
     PlaybookTriggered,
     TaskCompleted,
-    TaskCreated,
     TaskDeclined,
-    TaskSkipped,
-    event_verb,
 )
-from schemas.tasks import TaskTemplate
 from services.core.errors import Refused
-from services.core.eventstore import ConcurrencyConflict, EventStore, Expect
+from services.core.eventstore import ConcurrencyConflict, Expect
 from services.core.logging import get_logger
 from services.core.runtime import Runtime
 from services.engine import lifecycle, runs
 from services.engine.assignment import eligible
 from services.engine.commands import ATTEMPTS, start_run
-from services.engine.tasks import LoadedTask, append_task_event, load_task
+from services.engine.fanout import put_in_place
+from services.engine.settling import settle
+from services.engine.tasks import append_task_event, load_run, load_task
 
 log = get_logger(__name__)
-
-# Task creations appended as one atomic batch: all of a 30-task playbook at once, and a huge
-# playbook in several batches, so one batch never grows past what the server accepts.
-FAN_OUT_BATCH = 64
 
 
 async def on_incident_logged(rt: Runtime, incident: IncidentLogged) -> None:
@@ -43,176 +34,28 @@ async def on_incident_logged(rt: Runtime, incident: IncidentLogged) -> None:
     if pinned is None:
         return
     try:
-        run, created = await start_run(
-            rt, incident, pinned.playbook.id, how="automatic", actor="engine"
-        )
+        run, _ = await start_run(rt, incident, pinned.playbook.id, how="automatic", actor="engine")
     except Refused as exc:
         # Someone triggered another playbook by hand first; theirs stands.
         log.warning("automatic_trigger_skipped", incident_id=incident.incident_id, reason=exc.code)
         return
     # Fanning out here saves a consumer hop. If this fails or the process dies, the redelivered
-    # incident.logged (or the playbook.triggered reaction) finishes the job.
-    rt.fanning_out.add(run.incident_id)
-    try:
-        if created or not await _fanned_out(rt, run):
-            await fan_out(rt, run)
-    finally:
-        rt.fanning_out.discard(run.incident_id)
+    # incident.logged, the playbook.triggered reaction or the reconciler finishes the job.
+    await put_in_place(rt, run)
 
 
 async def on_playbook_triggered(rt: Runtime, run: PlaybookTriggered) -> None:
-    if run.incident_id in rt.fanning_out:
-        return  # this process is fanning it out right now
-    if not await _fanned_out(rt, run):
-        await fan_out(rt, run)
-
-
-async def _fanned_out(rt: Runtime, run: PlaybookTriggered) -> bool:
-    existing = {subject.split(".")[4] for subject in await rt.store.subjects(
-        subjects.incident_tasks(run.incident_id)
-    )}  # fmt: skip
-    return all(template.key in existing for template in run.tasks)
-
-
-async def fan_out(rt: Runtime, run: PlaybookTriggered) -> None:
-    """Create every task of the run, schedule its follow-ups, then release what is already
-    free. Running it again re-creates nothing: each creation expects an empty task subject,
-    and assignments are deterministic."""
-    events = runs.instantiate(run, rt.roster, utc_now())
-    for start in range(0, len(events), FAN_OUT_BATCH):
-        await _create_all(rt.store, events[start : start + FAN_OUT_BATCH])
-    skipped = {e.task.key for e in events if isinstance(e, TaskSkipped)}
-    for due in runs.follow_ups_due(run, skipped):
-        await rt.store.schedule(_follow_up_schedule(due), _follow_up_target(due), due.due_at, due)
-    log.info(
-        "tasks_created",
-        incident_id=run.incident_id,
-        count=len(events) - len(skipped),
-        skipped=len(skipped),
-    )
-    # Prerequisites may have been skipped, or (after a crash) completed before a task existed.
-    await settle(rt, run, [t for t in run.tasks if t.depends_on])
-
-
-async def _create_all(store: EventStore, events: list[TaskCreated | TaskSkipped]) -> None:
-    """One atomic batch; if some already exist (a crash, another replica), one by one."""
-    try:
-        await store.append_batch([_creation(event) for event in events])
-    except ConcurrencyConflict:
-
-        async def create(event: TaskCreated | TaskSkipped) -> None:
-            with contextlib.suppress(ConcurrencyConflict):
-                await append_task_event(store, event, 0)
-
-        await asyncio.gather(*(create(event) for event in events))
-
-
-def _creation(event: TaskCreated | TaskSkipped) -> tuple[str, TaskCreated | TaskSkipped, Expect]:
-    task = event.task
-    return (
-        subjects.task_event(task.incident_id, task.key, event_verb(event)),
-        event,
-        Expect(subjects.task_filter(task.incident_id, task.key), 0),
-    )
-
-
-def _follow_up_schedule(due: FollowUpDue) -> str:
-    return subjects.follow_up_schedule(
-        due.incident_id, runs.follow_up_key(due.parent_key, due.number)
-    )
-
-
-def _follow_up_target(due: FollowUpDue) -> str:
-    return subjects.follow_up_timer(due.incident_id, runs.follow_up_key(due.parent_key, due.number))
-
-
-async def _statuses(
-    store: EventStore, incident_id: str, keys: Iterable[str]
-) -> dict[str, LoadedTask | None]:
-    keys = list(keys)
-    loaded = await asyncio.gather(*(load_task(store, task_id_for(incident_id, k)) for k in keys))
-    return dict(zip(keys, loaded, strict=True))
-
-
-async def _satisfied_keys(rt: Runtime, incident_id: str) -> set[str]:
-    """Keys of the incident's tasks that completed or were skipped: one request, however many
-    tasks the run has."""
-    found = await rt.store.subjects(subjects.incident_tasks(incident_id))
-    return {
-        parts[4]
-        for parts in (subject.split(".") for subject in found)
-        if parts[5] in ("completed", "skipped")
-    }
-
-
-async def settle(rt: Runtime, run: PlaybookTriggered, candidates: list[TaskTemplate]) -> None:
-    """Release each candidate whose prerequisites are all done, and complete the response once
-    every required task is. The last completion to land always sees all the others."""
-    done = await _satisfied_keys(rt, run.incident_id)
-
-    def satisfied(key: str) -> bool:
-        return key in done
-
-    for template in candidates:
-        if all(satisfied(k) for k in template.depends_on):
-            states = await _statuses(rt.store, run.incident_id, template.depends_on)
-            finished = [s.at for k in template.depends_on if (s := states[k]) is not None]
-            await release(rt.store, run, template, max(finished) if finished else None)
-    if all(satisfied(k) for k in runs.required_keys(run)):
-        try:
-            await rt.store.append(
-                subjects.response_completed(run.incident_id),
-                runs.response_completed(run, utc_now()),
-                Expect(subjects.response_filter(run.incident_id), 0),
-            )
-        except ConcurrencyConflict:
-            return
-        log.info("response_completed", incident_id=run.incident_id)
-
-
-async def release(
-    store: EventStore,
-    run: PlaybookTriggered,
-    template: TaskTemplate,
-    prerequisites_done_at: datetime | None,
-) -> None:
-    task_id = task_id_for(run.incident_id, template.key)
-    deadlines = runs.deadlines(run, template, prerequisites_done_at)
-    for _ in range(ATTEMPTS):
-        loaded = await load_task(store, task_id)
-        if loaded is None:
-            return  # not created yet: the fan-out settles it when it is
-        event = lifecycle.release(loaded.task, utc_now(), deadlines)
-        if event is None:
-            return
-        try:
-            await append_task_event(store, event, loaded.seq)
-        except ConcurrencyConflict:
-            continue
-        log.info("task_released", task_id=task_id)
-        return
-    raise RuntimeError(f"could not release {task_id}")  # redelivered by the consumer
-
-
-async def _run_of(rt: Runtime, incident_id: str) -> PlaybookTriggered | None:
-    # A run never changes once triggered, so it is read from the stream once per process.
-    run = rt.runs.get(incident_id)
-    if run is None:
-        found = await rt.store.last_of(subjects.playbook_triggered(incident_id), PlaybookTriggered)
-        if found is None:
-            return None
-        run = rt.remember_run(found.event)
-    return run
+    await put_in_place(rt, rt.remember_run(run))
 
 
 async def on_task_completed(rt: Runtime, event: TaskCompleted) -> None:
-    run = await _run_of(rt, event.incident_id)
+    run = await load_run(rt, event.incident_id)
     if run is not None:
         await settle(rt, run, runs.dependents(run, event.task.key))
 
 
 async def on_task_declined(rt: Runtime, event: TaskDeclined) -> None:
-    run = await _run_of(rt, event.incident_id)
+    run = await load_run(rt, event.incident_id)
     key = event.task.follow_up_of or event.task.key
     template = runs.template_of(run, key) if run else None
     for _ in range(ATTEMPTS):
@@ -248,7 +91,7 @@ async def on_follow_up_timer(rt: Runtime, due: FollowUpDue) -> None:
 
 
 async def on_follow_up_due(rt: Runtime, due: FollowUpDue) -> None:
-    run = await _run_of(rt, due.incident_id)
+    run = await load_run(rt, due.incident_id)
     if run is None:
         return
     parent = await load_task(rt.store, task_id_for(due.incident_id, due.parent_key))

@@ -19,7 +19,7 @@ from schemas.events import (
     TaskCreated,
     TaskSkipped,
 )
-from schemas.playbook import AttributeSpec, AttributeType, PinnedPlaybook
+from schemas.playbook import AttributeSpec, AttributeType, PinnedPlaybook, parse_boolean
 from schemas.roster import Roster
 from schemas.tasks import Anchor, TaskSnapshot, TaskTemplate
 from services.engine.assignment import eligible, rotate
@@ -90,14 +90,7 @@ def _typed(raw: str, spec: AttributeSpec) -> Value | None:
         except ValueError:
             return None
     if spec.type is AttributeType.BOOLEAN:
-        lowered = raw.strip().lower()
-        return (
-            True
-            if lowered in ("true", "yes", "1")
-            else False
-            if lowered in ("false", "no", "0")
-            else None
-        )
+        return parse_boolean(raw)
     return raw
 
 

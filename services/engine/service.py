@@ -7,7 +7,17 @@ from functools import partial
 from faststream.nats import NatsRouter
 
 from schemas import subjects
-from schemas.commands import ActOnTask, GetPlaybook, ListPlaybooks, ListTasks, TriggerPlaybook
+from schemas.commands import (
+    ActOnTask,
+    AssignTask,
+    ClaimTask,
+    GetPlaybook,
+    GetTask,
+    ListPlaybooks,
+    ListTasks,
+    NoteTask,
+    TriggerPlaybook,
+)
 from schemas.events import (
     FollowUpDue,
     IncidentLogged,
@@ -16,12 +26,14 @@ from schemas.events import (
     TaskDeclined,
 )
 from services.core.broker import TIMERS_JSTREAM
-from services.core.reactors import react
+from services.core.logging import get_logger
+from services.core.reactors import consume, react
 from services.core.rpc import serve
 from services.core.runtime import Runtime
-from services.engine import commands, queries, reactions
+from services.engine import commands, queries, reactions, reconcile, task_commands
 
 QUEUE = "engine"
+log = get_logger(__name__)
 
 
 def build(rt: Runtime) -> NatsRouter:
@@ -30,6 +42,13 @@ def build(rt: Runtime) -> NatsRouter:
     serve(router, subjects.CMD_PLAYBOOK_TRIGGER, TriggerPlaybook,
           partial(commands.trigger_playbook, rt), queue=QUEUE)  # fmt: skip
     serve(router, subjects.QRY_TASK_LIST, ListTasks, partial(queries.list_tasks, rt), queue=QUEUE)
+    serve(router, subjects.QRY_TASK_GET, GetTask, partial(task_commands.get_task, rt), queue=QUEUE)
+    serve(router, subjects.CMD_TASK_ASSIGN, AssignTask,
+          partial(task_commands.assign_task, rt), queue=QUEUE)  # fmt: skip
+    serve(router, subjects.CMD_TASK_CLAIM, ClaimTask,
+          partial(task_commands.claim_task, rt), queue=QUEUE)  # fmt: skip
+    serve(router, subjects.CMD_TASK_NOTE, NoteTask,
+          partial(task_commands.note_task, rt), queue=QUEUE)  # fmt: skip
     serve(router, subjects.QRY_PLAYBOOK_LIST, ListPlaybooks,
           partial(queries.list_playbooks, rt), queue=QUEUE)  # fmt: skip
     serve(router, subjects.QRY_PLAYBOOK_GET, GetPlaybook,
@@ -50,4 +69,13 @@ def build(rt: Runtime) -> NatsRouter:
     react(router, subjects.ON_FOLLOW_UP_TIMER, "engine-on-follow-up-timer", FollowUpDue,
           partial(reactions.on_follow_up_timer, rt), max_workers=4, ack_wait=wait,
           stream=TIMERS_JSTREAM)  # fmt: skip
+    consume(router, subjects.RECONCILE_TICK, "engine-reconcile", partial(reconcile.on_tick, rt),
+            ack_wait=wait, stream=TIMERS_JSTREAM)  # fmt: skip
     return router
+
+
+async def started(rt: Runtime) -> None:
+    """Once connected: keep the reconciler's schedule, and sweep once now, so what a crash
+    left unfinished is repaired without waiting for the first tick."""
+    await reconcile.start_schedule(rt)
+    await reconcile.sweep(rt)

@@ -8,10 +8,11 @@ from datetime import datetime
 from schemas import subjects
 from schemas.base import split_task_id
 from schemas.commands import ErrorCode
-from schemas.events import AnyTaskEvent, event_verb
+from schemas.events import AnyTaskEvent, PlaybookTriggered, event_verb
 from schemas.tasks import TaskSnapshot
 from services.core.errors import Refused
 from services.core.eventstore import EventStore, Expect
+from services.core.runtime import Runtime
 
 
 @dataclass(frozen=True)
@@ -44,3 +45,15 @@ async def append_task_event(store: EventStore, event: AnyTaskEvent, expected_seq
         event,
         Expect(subjects.task_filter(task.incident_id, task.key), expected_seq),
     )
+
+
+async def load_run(rt: Runtime, incident_id: str) -> PlaybookTriggered | None:
+    """The incident's playbook run. A run never changes once triggered, so it is read from the
+    stream once per process."""
+    run = rt.runs.get(incident_id)
+    if run is None:
+        found = await rt.store.last_of(subjects.playbook_triggered(incident_id), PlaybookTriggered)
+        if found is None:
+            return None
+        run = rt.remember_run(found.event)
+    return run

@@ -18,6 +18,7 @@ from services.core.logging import get_logger
 from services.core.projections import values
 from services.core.rpc import ok, serve
 from services.core.runtime import Runtime
+from services.intake import attributes
 
 log = get_logger(__name__)
 QUEUE = "intake"
@@ -31,9 +32,42 @@ def suggestions(rt: Runtime, event: IncidentLogged) -> list[str]:
     )
 
 
+def _check_people(rt: Runtime, command: LogIncident) -> None:
+    for person in (command.actor, *command.involved):
+        problem = rt.roster.unknown_person(person)
+        if problem is not None:
+            field = "--as" if person == command.actor else "--involved"
+            raise Refused(ErrorCode.INVALID_REQUEST, f"{field}: {problem}")
+
+
+def _same_request(event: IncidentLogged, again: IncidentLogged) -> bool:
+    """Whether a retried request asks for what the first one logged (its time aside)."""
+    ignored = {"at"}
+    return event.model_dump(exclude=ignored) == again.model_dump(exclude=ignored)
+
+
+def below_min_severity(rt: Runtime, event: IncidentLogged) -> dict[str, str]:
+    """Playbooks for this incident type that did not match only because of its severity, with
+    the severity each needs."""
+    return {
+        p.playbook.id: p.playbook.triggers.min_severity.value
+        for p in sorted(rt.library.values(), key=lambda p: p.playbook.id)
+        if event.incident_type in p.playbook.triggers.incident_types
+        and not p.playbook.matches(event.incident_type, event.severity)
+    }
+
+
 async def log_incident(rt: Runtime, command: LogIncident) -> Reply:
     if command.time_scale != 1.0 and not command.exercise:
         raise Refused(ErrorCode.INVALID_REQUEST, "a time scale is only for exercises (--exercise)")
+    _check_people(rt, command)
+    declared = attributes.declared_for(
+        (p.playbook for p in rt.library.values()), command.incident_type
+    )
+    try:
+        checked = attributes.checked(command.attributes, declared, command.incident_type)
+    except attributes.AttributeRefused as exc:
+        raise Refused(ErrorCode.INVALID_REQUEST, str(exc)) from None
     incident_id = incident_id_for(command.request_id)
     event = IncidentLogged(
         event_id=f"{incident_id}.logged",
@@ -43,7 +77,7 @@ async def log_incident(rt: Runtime, command: LogIncident) -> Reply:
         incident_type=command.incident_type,
         title=command.title,
         severity=command.severity,
-        attributes=command.attributes,
+        attributes=checked,
         auto_trigger=command.auto_trigger,
         involved=command.involved,
         exercise=command.exercise,
@@ -68,6 +102,13 @@ async def log_incident(rt: Runtime, command: LogIncident) -> Reply:
         found = await rt.store.last_of(subjects.incident_logged(incident_id), IncidentLogged)
         if found is None:
             raise
+        if not _same_request(found.event, event):
+            raise Refused(
+                ErrorCode.CONFLICT,
+                f"request id {command.request_id} was already used to log {incident_id} "
+                f"({found.event.incident_type}, {found.event.at:%Y-%m-%d %H:%M} UTC) with "
+                "different content; use a new request id",
+            ) from None
         event, changed = found.event, False
     automatic = [
         p
@@ -78,6 +119,7 @@ async def log_incident(rt: Runtime, command: LogIncident) -> Reply:
         {
             "incident": IncidentSummary.from_logged(event).model_dump(mode="json"),
             "suggested_playbooks": suggestions(rt, event),
+            "below_min_severity": below_min_severity(rt, event),
             "automatic_playbook": automatic[0] if automatic else None,
         },
         changed=changed,

@@ -12,12 +12,14 @@ from schemas.events import (
     IncidentLogged,
     PlaybookTriggered,
     ResponseCompleted,
+    RunInPlace,
     TaskAcknowledged,
     TaskAssigned,
     TaskCompleted,
     TaskCreated,
     TaskDeclined,
     TaskEvent,
+    TaskNoted,
     TaskReleased,
     TaskSkipped,
     TaskStarted,
@@ -27,7 +29,19 @@ from schemas.views import TimelineEntry
 WITHHELD = "[restricted: withheld from the timeline]"
 
 
-def describe(event: AnyEvent) -> str:
+def _waits(depends_on: Sequence[str], skipped: frozenset[str]) -> str:
+    """What a new task waits for, leaving out prerequisites that were skipped."""
+    pending = [k for k in depends_on if k not in skipped]
+    gone = [k for k in depends_on if k in skipped]
+    if not depends_on:
+        return ""
+    if not pending:
+        return f"; its prerequisites were skipped ({', '.join(gone)}), so it is released at once"
+    also = f" ({', '.join(gone)} skipped)" if gone else ""
+    return f"; waits for {', '.join(pending)}{also}"
+
+
+def describe(event: AnyEvent, skipped: frozenset[str] = frozenset()) -> str:
     match event:
         case IncidentLogged():
             return f"Incident logged: {event.incident_type}, severity {event.severity}"
@@ -37,11 +51,17 @@ def describe(event: AnyEvent) -> str:
                 f"Playbook {event.playbook_id} (version {event.version}) triggered {how}: "
                 f"{len(event.tasks)} tasks"
             )
+        case RunInPlace():
+            return (
+                f"Response in place: {event.created} tasks out, {event.skipped} skipped, "
+                f"{event.follow_ups} follow-ups scheduled"
+            )
         case TaskCreated():
             task = event.task
             who = task.assignee or "nobody (unassigned)"
-            waiting = f"; waits for {', '.join(task.depends_on)}" if task.depends_on else ""
-            return f"Task {task.key} ({task.role}) created for {who}{waiting}"
+            return f"Task {task.key} ({task.role}) created for {who}" + _waits(
+                task.depends_on, skipped
+            )
         case TaskSkipped():
             return f"Task {event.task.key} skipped: {event.reason}"
         case FollowUpDue():
@@ -50,8 +70,14 @@ def describe(event: AnyEvent) -> str:
             return (
                 f"Task {event.task.key} released to {event.task.assignee}: prerequisites complete"
             )
+        case TaskAssigned() if event.actor == event.task.assignee:
+            return f"{event.actor} claimed {event.task.key}"
+        case TaskAssigned() if event.actor != "engine":
+            return f"{event.actor} assigned {event.task.key} to {event.task.assignee}"
         case TaskAssigned():
             return f"Task {event.task.key} reassigned to {event.task.assignee}"
+        case TaskNoted():
+            return f"{event.actor} added a note to {event.task.key}"
         case TaskAcknowledged():
             return f"{event.actor} acknowledged {event.task.key}"
         case TaskStarted():
@@ -66,6 +92,8 @@ def describe(event: AnyEvent) -> str:
 
 
 def _note(event: AnyEvent) -> str | None:
+    if isinstance(event, TaskNoted) and event.task.notes:
+        return event.task.notes[-1].text
     if isinstance(event, TaskCompleted):
         return event.task.note
     if isinstance(event, TaskDeclined):
@@ -73,8 +101,10 @@ def _note(event: AnyEvent) -> str | None:
     return None
 
 
-def entry(event: AnyEvent, seq: int) -> TimelineEntry:
+def entry(event: AnyEvent, seq: int, skipped: frozenset[str] = frozenset()) -> TimelineEntry:
     tier = event.task.tier if isinstance(event, TaskEvent) else Tier.PUBLIC
+    if isinstance(event, TaskNoted) and event.task.notes:
+        tier = event.task.notes[-1].tier
     note = _note(event)
     redacted = bool(note) and tier is Tier.RESTRICTED
     return TimelineEntry(
@@ -82,7 +112,7 @@ def entry(event: AnyEvent, seq: int) -> TimelineEntry:
         at=event.at,
         type=event.type,
         actor=event.actor,
-        text=describe(event),
+        text=describe(event, skipped),
         task_id=event.task.task_id if isinstance(event, TaskEvent) else None,
         tier=tier,
         note=WITHHELD if redacted else note,
@@ -91,4 +121,7 @@ def entry(event: AnyEvent, seq: int) -> TimelineEntry:
 
 
 def entries(events: Sequence[tuple[AnyEvent, int]]) -> tuple[TimelineEntry, ...]:
-    return tuple(entry(event, seq) for event, seq in events)
+    # A fan-out records its creations and skips together, so a task's creation may come before
+    # the skip of a prerequisite: the whole run's skips are known before any entry is written.
+    skipped = frozenset(e.task.key for e, _ in events if isinstance(e, TaskSkipped))
+    return tuple(entry(event, seq, skipped) for event, seq in events)

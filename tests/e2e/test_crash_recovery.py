@@ -144,7 +144,16 @@ async def test_engine_killed_mid_fan_out_and_restarted_creates_every_task_exactl
     sub = await nc.subscribe(f"pw.evt.{incident_id}.task.*.created", cb=on_created)
     try:
         logged = await Cli(cluster.nats_url).run_async(
-            "incident", "log", "--type", INCIDENT_TYPE, "--title", "Drill", "--request-id", rid
+            "incident",
+            "log",
+            "--type",
+            INCIDENT_TYPE,
+            "--title",
+            "Drill",
+            "--request-id",
+            rid,
+            "--as",
+            "renee.alvarez",
         )
         logged_ok = logged.returncode == 0 and incident_id in logged.stdout
         assert logged_ok, str(logged)
@@ -163,14 +172,14 @@ async def test_engine_killed_mid_fan_out_and_restarted_creates_every_task_exactl
         f"the kill did not land mid fan-out: {len(before)} of {TASKS} tasks created"
     )
     assert set(before.values()) == {1}, {s: n for s, n in before.items() if n != 1}
-    assert not engine.logged("tasks_created"), "the fan-out finished before the kill"
+    assert not engine.logged("run_in_place"), "the fan-out finished before the kill"
 
     restarted = cluster.run("engine", "engine-2")
     await restarted.started()
 
     loop = asyncio.get_running_loop()
     deadline = loop.time() + RECOVERY_TIMEOUT
-    while not restarted.logged("tasks_created"):
+    while not restarted.logged("run_in_place"):
         assert loop.time() < deadline, (
             f"the fan-out did not resume within {RECOVERY_TIMEOUT:g}s: "
             f"{len(await created_per_subject(nc, incident_id))} of {TASKS} tasks; "
@@ -179,8 +188,8 @@ async def test_engine_killed_mid_fan_out_and_restarted_creates_every_task_exactl
         await asyncio.sleep(0.1)
     # Both redelivered reactions (incident.logged and playbook.triggered) may resume the
     # fan-out; whichever runs, the stream must end with each task exactly once.
-    finished = restarted.logged("tasks_created")
-    assert {(f["incident_id"], f["count"]) for f in finished} == {(incident_id, TASKS)}
+    finished = restarted.logged("run_in_place")
+    assert {(f["incident_id"], f["created"]) for f in finished} == {(incident_id, TASKS)}
 
     after = await created_per_subject(nc, incident_id)
     expected = {subjects.task_event(incident_id, task_key(i), "created") for i in range(TASKS)}
@@ -197,6 +206,8 @@ async def test_engine_killed_mid_fan_out_and_restarted_creates_every_task_exactl
         subjects.EVENTS_STREAM, subjects_filter=f"pw.evt.{incident_id}.>"
     )
     per_subject = everything.state.subjects or {}
-    assert sum(per_subject.values()) == TASKS + 2, "expected incident.logged, one trigger, tasks"
+    assert sum(per_subject.values()) == TASKS + 3, (
+        "expected incident.logged, one trigger, the tasks and the run recorded in place"
+    )
     assert per_subject[subjects.playbook_triggered(incident_id)] == 1
     assert not unexpected_tracebacks(restarted.log_text()), restarted.describe()

@@ -52,7 +52,7 @@ def test_a_declined_task_goes_to_another_holder_of_the_same_role(cli: Cli) -> No
 
 def test_a_retried_command_with_the_same_request_id_changes_nothing_twice(cli: Cli) -> None:
     request_id = uuid.uuid4().hex
-    argv = ["--request-id", request_id, "--json"]
+    argv = ["--request-id", request_id, "--as", "renee.alvarez", "--json"]
     first = cli.ok(
         "incident", "log", "--type", "officer-involved-shooting", "--title", "Retried", *argv
     ).json()

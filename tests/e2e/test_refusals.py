@@ -124,7 +124,7 @@ def test_decline_without_a_reason_is_a_usage_error_without_traceback(
     "argv",
     [
         ["task", "ack", "INC-ZZZZZZZZ.nothing", "--as", "dana.reyes"],
-        ["incident", "log", "--type", "officer-involved-shooting", "--title", "x", "--json"],
+        ["incident", "log", "--type", "officer-involved-shooting", "--title", "x", "--as", "x.y"],
         ["task", "list"],
     ],
     ids=["task-ack", "incident-log", "task-list"],

@@ -2,17 +2,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from functools import partial
 
 import pytest
 from nats.aio.client import Client
 from pydantic import BaseModel
 
-from schemas.commands import Reply
+from schemas import subjects
+from schemas.commands import GetTimeline, ListIncidents, ListPlaybooks, Reply
 from services.app import SERVICES, load_runtime, serve
 from services.core.broker import connect
 from services.core.library import load_library
 from services.core.logging import configure_logging
-from services.core.rpc import call
+from services.core.rpc import ServiceUnavailable, call
 from services.core.runtime import Runtime
 from services.core.settings import LogFormat, Settings
 from tests.support import FIXTURES, ROOT, eventually
@@ -42,10 +44,28 @@ async def runtime(nats_url: str) -> AsyncIterator[Runtime]:
         return rt.attached
 
     await eventually(attached)
-    await asyncio.sleep(0.2)  # let the subscribers bind
+    await eventually(partial(_answering, nats_url), timeout=30)
     yield rt
     stop.set()
     await running
+
+
+async def _answering(url: str) -> bool:
+    """Every service answers (its subscribers are bound), not merely connected."""
+    client = await connect(url, name="tests-probe")
+    try:
+        for subject, query in (
+            (subjects.QRY_PLAYBOOK_LIST, ListPlaybooks()),
+            (subjects.QRY_INCIDENT_LIST, ListIncidents()),
+            (subjects.QRY_TIMELINE, GetTimeline(incident_id="INC-00000000")),
+        ):
+            try:
+                await call(client, subject, query, timeout=2)
+            except ServiceUnavailable:
+                return False
+        return True
+    finally:
+        await client.close()
 
 
 @pytest.fixture(scope="session")

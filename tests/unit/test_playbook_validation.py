@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from schemas.playbook_validation import parse_playbook
@@ -149,3 +151,55 @@ def test_committed_json_schema_is_current() -> None:
     assert committed == playbook_json_schema(), (
         "regenerate with: pathways playbook schema > schemas/playbook.schema.json"
     )
+
+
+def _with_condition(condition: str) -> bytes:
+    return (
+        "id: fuzz\ntitle: Fuzz\ntriggers: {incident_types: [drill]}\ntasks:\n"
+        "  - key: a\n    title: A\n    role: peer_support\n"
+        "    acknowledge_within: PT1H\n    due_within: PT2H\n"
+        f"    when: {json.dumps(condition)}\n"
+    ).encode()
+
+
+@settings(max_examples=100, deadline=2000)
+@given(st.lists(st.sampled_from(["(", "not ", "[", ")", "]"]), max_size=400))
+@example(["("] * 300)
+@example(["not "] * 400)
+@example(["(", "not "] * 200)
+def test_validator_raises_only_its_own_error_on_arbitrarily_nested_conditions(
+    parts: list[str],
+) -> None:
+    assert_parses_or_reports(_with_condition("".join(parts) + "severity == 'high'"))
+
+
+@settings(max_examples=50, deadline=2000)
+@given(st.integers(min_value=1, max_value=12), st.integers(min_value=1, max_value=12))
+def test_validator_refuses_nested_aliases_at_once_without_expanding_them(
+    depth: int, fan_out: int
+) -> None:
+    lines = ["a0: &a0 [lol, lol]"]
+    for level in range(1, depth + 1):
+        refs = ", ".join([f"*a{level - 1}"] * fan_out)
+        lines.append(f"a{level}: &a{level} [{refs}]")
+    with pytest.raises(SourceInvalid) as invalid:
+        parse_playbook("\n".join(lines).encode(), "laughs.yaml")
+    assert [str(e) for e in invalid.value.errors] == [
+        "laughs.yaml:2:10: YAML aliases (*a0) are not allowed; write the value out"
+    ]
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        "(" * 200 + "severity == 'high'" + ")" * 200,
+        "not " * 120 + "severity == 'high'",
+        "[" * 600,
+    ],
+    ids=["200 parentheses", "120 nots", "600 brackets"],
+)
+def test_deeply_nested_condition_is_one_clear_error(condition: str) -> None:
+    with pytest.raises(SourceInvalid) as invalid:
+        parse_playbook(_with_condition(condition), "deep.yaml")
+    assert len(invalid.value.errors) == 1
+    assert "invalid condition:" in str(invalid.value.errors[0])

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from schemas.enums import TaskStatus, Tier
-from schemas.events import TaskCompleted, TaskDeclined
-from services.timeline.render import WITHHELD, entry
+from schemas.events import TaskCompleted, TaskCreated, TaskDeclined, TaskSkipped
+from services.timeline.render import WITHHELD, entries, entry
 from tests.unit.factories import T0, a_task
 
 
@@ -40,3 +40,29 @@ def test_decline_reason_of_a_restricted_task_is_withheld() -> None:
     shown = entry(declined, seq=8)
     assert shown.text == "priya.nair declined family-contact; it returns to the pool"
     assert shown.note == WITHHELD
+
+
+def test_a_task_whose_prerequisite_was_skipped_is_not_said_to_wait_for_it() -> None:
+    created = TaskCreated(
+        event_id="e3",
+        incident_id="INC-AAAAAAAA",
+        actor="engine",
+        at=T0,
+        task=a_task(status=TaskStatus.WAITING, depends_on=("language-access", "intake")),
+    )
+    skipped = TaskSkipped(
+        event_id="e4",
+        incident_id="INC-AAAAAAAA",
+        actor="engine",
+        at=T0,
+        task=a_task(key="language-access", status=TaskStatus.SKIPPED),
+        reason="condition not met: language_access_needed",
+    )
+    shown = entries([(created, 1), (skipped, 2)])[0].text
+    assert shown.endswith("; waits for intake (language-access skipped)")
+    alone = created.model_copy(
+        update={"task": created.task.model_copy(update={"depends_on": ("language-access",)})}
+    )
+    assert entries([(alone, 1), (skipped, 2)])[0].text.endswith(
+        "; its prerequisites were skipped (language-access), so it is released at once"
+    )

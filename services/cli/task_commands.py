@@ -1,0 +1,159 @@
+"""pathways task show | assign | claim | note"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.padding import Padding
+from rich.text import Text
+
+from schemas import subjects
+from schemas.commands import AssignTask, ClaimTask, GetTask, NoteTask
+from schemas.enums import Tier
+from schemas.tasks import TaskSnapshot
+from services.cli.client import execute, make, new_request_id, request
+from services.cli.listing import when
+from services.cli.options import DEFAULT_URL, Json, NatsUrl, RequestIdOpt, RequiredActor
+from services.cli.output import ack_overdue, due_overdue, out, print_json, task_json
+from services.cli.safe import indented, terminal_safe
+from services.cli.tasks import TaskArg, app
+
+
+@app.command("show")
+def show(
+    task_id: TaskArg,
+    viewer: Annotated[
+        str | None,
+        typer.Option("--as", envvar="PATHWAYS_ACTOR", help="Who is reading."),
+    ] = None,
+    as_json: Json = False,
+    nats_url: NatsUrl = DEFAULT_URL,
+) -> None:
+    """Everything about one task: its state, deadlines, instructions and notes."""
+    query = make(GetTask, task_id=task_id, viewer=viewer)
+    task = TaskSnapshot.model_validate(
+        execute(request(nats_url, subjects.QRY_TASK_GET, query)).data
+    )
+    if as_json:
+        print_json(task_json(task))
+        return
+    for line in task_lines(task, datetime.now(UTC)):
+        out.print(line)
+
+
+def task_lines(task: TaskSnapshot, now: datetime) -> list[Text | Padding | str]:
+    facts = [
+        f"status {task.status.value}",
+        f"assignee {task.assignee or 'nobody'}",
+        f"role {task.role.value}",
+        *([f"phase {task.phase}"] if task.phase else []),
+        f"tier {task.tier.value}",
+        "required" if task.required else "optional",
+    ]
+    lines: list[Text | Padding | str] = [
+        Text(task.task_id, style="bold"),
+        Padding(Text(terminal_safe(task.title)), (0, 0, 0, 2), expand=False),
+        Text("  " + " · ".join(facts)),
+        Text(
+            f"  acknowledge by {when(task.acknowledge_by, now, overdue=ack_overdue(task, now))}"
+            f" · due by {when(task.due_by, now, overdue=due_overdue(task, now))} (UTC)"
+        ),
+    ]
+    if task.depends_on:
+        lines.append(Text(f"  after {', '.join(task.depends_on)}"))
+    if task.declined_by:
+        lines.append(Text(f"  declined by {', '.join(task.declined_by)}"))
+    if task.follow_up_of:
+        lines.append(Text(f"  follow-up of {task.follow_up_of}"))
+    if task.instructions.strip():
+        lines += ["", Text("Instructions", style="bold")]
+        lines.append(
+            Padding(Text(indented(task.instructions.strip(), "")), (0, 0, 0, 2), expand=False)
+        )
+    if task.notes:
+        lines += ["", Text("Notes", style="bold")]
+        for note in task.notes:
+            head = f"  {when(note.at, now)}  {note.author} ({note.tier.value}): "
+            lines.append(Text(head + indented(note.text, " " * len(head))))
+    if task.note:
+        lines += ["", Text("Completion note", style="bold")]
+        lines.append(Text("  " + indented(task.note, "  ")))
+    return lines
+
+
+@app.command("assign")
+def assign(
+    task_id: TaskArg,
+    to: Annotated[str, typer.Option("--to", help="Who takes the task (a roster member id).")],
+    actor: RequiredActor,
+    request_id: RequestIdOpt = None,
+    as_json: Json = False,
+    nats_url: NatsUrl = DEFAULT_URL,
+) -> None:
+    """Give a task to an eligible person (command staff); their clock starts now."""
+    command = make(
+        AssignTask, request_id=request_id or new_request_id(), actor=actor, task_id=task_id, to=to
+    )
+    reply = execute(request(nats_url, subjects.CMD_TASK_ASSIGN, command))
+    task = TaskSnapshot.model_validate(reply.data)
+    if as_json:
+        print_json({"task": task_json(task), "changed": reply.changed})
+    elif reply.changed:
+        out.print(f"{task.task_id} assigned to {task.assignee} by {actor}.")
+    else:
+        out.print(f"{task.task_id} is already with {task.assignee}; nothing changed.")
+
+
+@app.command("claim")
+def claim(
+    task_id: TaskArg,
+    actor: RequiredActor,
+    request_id: RequestIdOpt = None,
+    as_json: Json = False,
+    nats_url: NatsUrl = DEFAULT_URL,
+) -> None:
+    """Take a task nobody has, if you hold its role."""
+    command = make(
+        ClaimTask, request_id=request_id or new_request_id(), actor=actor, task_id=task_id
+    )
+    reply = execute(request(nats_url, subjects.CMD_TASK_CLAIM, command))
+    task = TaskSnapshot.model_validate(reply.data)
+    if as_json:
+        print_json({"task": task_json(task), "changed": reply.changed})
+    elif reply.changed:
+        out.print(f"{task.task_id} is yours, {actor}: acknowledge it with pathways task ack.")
+    else:
+        out.print(f"{task.task_id} is already yours; nothing changed.")
+
+
+@app.command("note")
+def note(
+    task_id: TaskArg,
+    actor: RequiredActor,
+    text: Annotated[str, typer.Option("--text", help="The note.")],
+    tier: Annotated[
+        Tier, typer.Option("--tier", help="Who may read it: public, command or restricted.")
+    ],
+    request_id: RequestIdOpt = None,
+    as_json: Json = False,
+    nats_url: NatsUrl = DEFAULT_URL,
+) -> None:
+    """Add a note to a task, as an entry of its own (author, time, tier)."""
+    command = make(
+        NoteTask,
+        request_id=request_id or new_request_id(),
+        actor=actor,
+        task_id=task_id,
+        text=text,
+        tier=tier,
+    )
+    reply = execute(request(nats_url, subjects.CMD_TASK_NOTE, command))
+    task = TaskSnapshot.model_validate(reply.data)
+    if as_json:
+        print_json({"task": task_json(task), "changed": reply.changed})
+    elif reply.changed:
+        out.print(f"Note added to {task.task_id} ({tier.value}).")
+    else:
+        out.print(f"That note is already on {task.task_id}; nothing changed.")
