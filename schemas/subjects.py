@@ -23,9 +23,11 @@ SCHEDULES_ALL = "pw.sched.>"
 TIMERS_FIRED = "pw.timer.>"
 
 # Reactions that failed every delivery (or can never succeed) land here, to be listed and
-# replayed by an operator: pw.dlq.<consumer>.
+# replayed by an operator (schemas/deadletters.py): each dead letter on a subject of its own,
+# pw.dlq.letter.<consumer>.<id>, and replay requests on pw.dlq.retry.<consumer>.<id>.
 DEAD_LETTERS_STREAM = "PATHWAYS_DEAD_LETTERS"
 DEAD_LETTERS_ALL = "pw.dlq.>"
+LETTERS_ALL = "pw.dlq.letter.>"
 
 TASKS_BUCKET = "pw_tasks"
 INCIDENTS_BUCKET = "pw_incidents"
@@ -69,6 +71,24 @@ ALL_RESPONSES_COMPLETED = "pw.evt.*.response.completed"
 # The reconciler's own repeating schedule, and where it fires; one engine replica takes each.
 RECONCILE_SCHEDULE = "pw.sched.reconcile"
 RECONCILE_TICK = "pw.timer.reconcile"
+
+
+def dead_letter(consumer: str, letter_id: str) -> str:
+    return f"pw.dlq.letter.{consumer}.{letter_id}"
+
+
+def dead_letter_by_id(letter_id: str) -> str:
+    """The dead letter with this id, whichever consumer it belongs to."""
+    return f"pw.dlq.letter.*.{letter_id}"
+
+
+def replay_request(consumer: str, letter_id: str) -> str:
+    return f"pw.dlq.retry.{consumer}.{letter_id}"
+
+
+def replay_requests(consumer: str) -> str:
+    """What one consumer's retry consumer reads: replays of its own dead letters."""
+    return f"pw.dlq.retry.{consumer}.*"
 
 
 def incident_events(incident_id: str) -> str:

@@ -14,6 +14,8 @@ from services.core import bundled
 from services.core.broker import NatsUnreachable, new_broker, without_credentials
 from services.core.library import load_library, load_roster, roles_without_holders
 from services.core.logging import get_logger
+from services.core.migrate import require_streams
+from services.core.reactors import start_reactors
 from services.core.runtime import Runtime
 from services.core.settings import Settings
 from services.engine.service import build as build_engine
@@ -74,11 +76,18 @@ async def serve(
     """Run the named services until `stop` is set; `on_started` once they are connected and
     subscribed."""
     broker = new_broker(rt.settings.nats_url)
-    for name in names:
-        broker.include_router(SERVICES[name](rt))
+    routers = [SERVICES[name](rt) for name in names]
+    for router in routers:
+        broker.include_router(router)
     client = await _connect_unless_stopped(broker, rt.settings.nats_url, stop)
     if client is None:
         return
+    # The streams must be there (`pathways migrate`); then the reactors' consumers are set up
+    # (created, or updated from an older version), so that an attached runtime is one whose
+    # services are about to serve.
+    js = client.jetstream()
+    await require_streams(js, rt.settings.nats_url)
+    await start_reactors(js, routers, rt.settings)
     await rt.attach(client)
     await broker.start()
     # What is loaded by now lives as long as the process; keeping it out of the collector's

@@ -17,7 +17,7 @@ from schemas.commands import GetTimeline
 from schemas.views import Timeline
 from schemas.yaml_source import SourceInvalid
 from services.app import SERVICES, load_runtime, serve
-from services.cli import admin, incidents, playbooks, task_commands, tasks
+from services.cli import admin, incidents, playbooks, rebuilding, task_commands, tasks
 from services.cli.client import errors, execute, fail, make, request
 from services.cli.migrating import run_migrate
 from services.cli.options import DEFAULT_URL, Json, NatsUrl
@@ -40,7 +40,9 @@ app.add_typer(incidents.app, name="incident")
 app.add_typer(playbooks.app, name="playbook")
 app.add_typer(tasks.app, name="task")
 app.add_typer(admin.app, name="admin")
-_ = task_commands  # imported for its commands, which join `pathways task`
+# Imported for their commands, which join `pathways task` and `pathways admin`.
+_ = (task_commands, rebuilding)
+app.add_typer(admin.app, name="admin")
 
 
 def _stop_on_signals() -> asyncio.Event:

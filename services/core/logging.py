@@ -59,9 +59,25 @@ def configure_logging(log_format: LogFormat = LogFormat.AUTO, level: str = "info
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(logging.getLevelNamesMapping().get(level.upper(), logging.INFO))
+    _adopt_library_loggers()
     for name in _QUIET:
         logging.getLogger(name).setLevel(max(root.level, logging.WARNING))
     logging.getLogger(BROKER_LOGGER).addFilter(_PullTimeoutNoise())
+
+
+def _adopt_library_loggers() -> None:
+    """FastStream gives its `faststream` logger a handler of its own at import time, with
+    colour codes and plain-text tracebacks, and stops it propagating; our broker logger is its
+    child, so FastStream's errors went there too. Every such logger now hands its records to
+    the root handler, which renders them like ours."""
+    for name in ("faststream", *_library_loggers("faststream.")):
+        logger = logging.getLogger(name)
+        logger.handlers = []
+        logger.propagate = True
+
+
+def _library_loggers(prefix: str) -> list[str]:
+    return [name for name in logging.root.manager.loggerDict if name.startswith(prefix)]
 
 
 class _PullTimeoutNoise(logging.Filter):

@@ -1,33 +1,47 @@
 """Durable JetStream consumers that react to events.
 
-A failed reaction is negatively acknowledged and redelivered after a back-off (up to MAX_DELIVER
-times, over about nine minutes), never dropped: FastStream's default would terminate it. An event
-this version cannot read raises Unprocessable rather than being acknowledged and skipped.
-Reactions are idempotent, so a redelivery changes nothing that already happened.
+Acknowledgement is in our hands (services.core.delivery): a failed reaction is redelivered
+after each of the configured delays (`PATHWAYS_RETRY_DELAYS`), then becomes a dead letter an
+operator can list and replay (services.core.replays); nothing is dropped in silence. The ack
+wait is `PATHWAYS_ACK_WAIT_SECONDS` exactly, and a handler still running says so. Reactions are
+idempotent, so a redelivery changes nothing that already happened.
+
+An event this version cannot read raises Unprocessable and becomes a dead letter at once rather
+than being acknowledged and skipped.
+
+`consume` and `react` only declare a reactor on a router; `start_reactors` binds them to
+JetStream and sets up their consumers before the broker starts (services.app does this).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from functools import partial
 from typing import TypeVar
+from weakref import WeakKeyDictionary
 
 from faststream import AckPolicy
-from faststream.exceptions import NackMessage
 from faststream.nats import JStream, NatsMessage, NatsRouter, PullSub
-from nats.js.api import ConsumerConfig
+from nats.js import JetStreamContext
 
+from schemas import subjects
 from schemas.events import Event
 from schemas.evolution import UnreadableEvent, read_event
 from services.core.broker import EVENTS_JSTREAM, undecoded
+from services.core.consumers import ensure_consumer, wanted
+from services.core.delivery import Reactor, deliver
 from services.core.errors import Unprocessable
 from services.core.logging import get_logger
+from services.core.replays import replay
+from services.core.settings import Settings
 
 log = get_logger(__name__)
 
-MAX_DELIVER = 10
-BACKOFF_SECONDS = [0.5, 1, 2, 5, 10, 30, 60, 120, 300]
-
 EventT = TypeVar("EventT", bound=Event)
+
+DEAD_LETTERS_JSTREAM = JStream(subjects.DEAD_LETTERS_STREAM, declare=False)
+
+_reactors: WeakKeyDictionary[NatsRouter, list[Reactor]] = WeakKeyDictionary()
 
 
 def consume(
@@ -40,36 +54,51 @@ def consume(
     batch_size: int = 16,
     ack_wait: float = 30.0,
     stream: JStream = EVENTS_JSTREAM,
+    retry_delays: Sequence[float] | None = None,
 ) -> None:
     """Run `handler(body, stream_sequence)` for every event on the filter, via a durable
-    pull consumer that replicas share."""
+    pull consumer that replicas share. `retry_delays` defaults to PATHWAYS_RETRY_DELAYS."""
+    reactor = Reactor(
+        durable=durable,
+        stream=stream.name,
+        subject_filter=subject_filter,
+        handler=handler,
+        ack_wait=ack_wait,
+        retry_delays=tuple(retry_delays) if retry_delays is not None else None,
+    )
+    _reactors.setdefault(router, []).append(reactor)
+    _subscribe(router, reactor.subject_filter, durable, stream, partial(deliver, reactor),
+               ack_wait, max_workers=max_workers, batch_size=batch_size)  # fmt: skip
+    _subscribe(router, subjects.replay_requests(durable), reactor.replay_durable,
+               DEAD_LETTERS_JSTREAM, partial(replay, reactor), ack_wait)  # fmt: skip
 
-    async def on_message(message: NatsMessage) -> None:
-        metadata = message.raw_message.metadata
-        try:
-            await handler(message.body, metadata.sequence.stream)
-        except Exception as exc:
-            raise retry_later(
-                durable, metadata.sequence.stream, metadata.num_delivered, exc
-            ) from exc
 
-    on_message.__name__ = durable.replace("-", "_")
+def _subscribe(
+    router: NatsRouter,
+    subject_filter: str,
+    durable: str,
+    stream: JStream,
+    on_message: Callable[[NatsMessage], Awaitable[None]],
+    ack_wait: float,
+    *,
+    max_workers: int = 1,
+    batch_size: int = 1,
+) -> None:
+    async def named(message: NatsMessage) -> None:
+        await on_message(message)
+
+    named.__name__ = durable.replace("-", "_")
     router.subscriber(
         subject_filter,
         stream=stream,
         durable=durable,
         pull_sub=PullSub(batch_size=batch_size, timeout=5.0),
-        config=ConsumerConfig(
-            durable_name=durable,
-            max_deliver=MAX_DELIVER,
-            backoff=BACKOFF_SECONDS,
-            ack_wait=ack_wait,
-        ),
-        ack_policy=AckPolicy.NACK_ON_ERROR,
+        config=wanted(durable, subject_filter, ack_wait),
+        ack_policy=AckPolicy.MANUAL,
         max_workers=max_workers,
         title=durable,
         decoder=undecoded,
-    )(on_message)
+    )(named)
 
 
 def read_as(model: type[EventT], body: bytes, consumer: str, seq: int) -> EventT:
@@ -87,25 +116,6 @@ def read_as(model: type[EventT], body: bytes, consumer: str, seq: int) -> EventT
     return event
 
 
-def retry_later(consumer: str, seq: int, delivered: int, exc: Exception) -> NackMessage:
-    """Redeliver a failed reaction after the back-off for this delivery. A plain nack would
-    redeliver at once, and a stream that has no leader for a few seconds (a node lost on a
-    cluster) would use up every delivery in well under a second."""
-    delay = BACKOFF_SECONDS[min(delivered, len(BACKOFF_SECONDS)) - 1]
-    if delivered >= MAX_DELIVER:
-        log.error("reaction_failed", consumer=consumer, seq=seq, delivered=delivered, exc_info=exc)
-    else:
-        log.warning(
-            "reaction_retry",
-            consumer=consumer,
-            seq=seq,
-            delivered=delivered,
-            delay=delay,
-            error=type(exc).__name__,
-        )
-    return NackMessage(delay=delay)
-
-
 def react(
     router: NatsRouter,
     subject_filter: str,
@@ -117,8 +127,10 @@ def react(
     batch_size: int = 16,
     ack_wait: float = 30.0,
     stream: JStream = EVENTS_JSTREAM,
+    retry_delays: Sequence[float] | None = None,
 ) -> None:
-    """Like `consume`, with the body parsed as `model`."""
+    """Like `consume`, with the body parsed as `model`; a body that does not parse can never
+    be handled, and is dead-lettered at once."""
 
     async def parsed(body: bytes, seq: int) -> None:
         await handler(read_as(model, body, durable, seq))
@@ -132,4 +144,23 @@ def react(
         batch_size=batch_size,
         ack_wait=ack_wait,
         stream=stream,
+        retry_delays=retry_delays,
     )
+
+
+async def start_reactors(
+    js: JetStreamContext, routers: Iterable[NatsRouter], settings: Settings
+) -> None:
+    """Bind the routers' reactors to JetStream and create or update their consumers."""
+    for router in routers:
+        for reactor in _reactors.get(router, []):
+            reactor.bind(js, settings.retry_delays)
+            await ensure_consumer(
+                js, reactor.stream, wanted(reactor.durable, reactor.subject_filter,
+                                           reactor.ack_wait)
+            )  # fmt: skip
+            await ensure_consumer(
+                js, subjects.DEAD_LETTERS_STREAM,
+                wanted(reactor.replay_durable, subjects.replay_requests(reactor.durable),
+                       reactor.ack_wait),
+            )  # fmt: skip

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class LogFormat(StrEnum):
@@ -14,6 +15,9 @@ class LogFormat(StrEnum):
 
 
 DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
+# Waits before each redelivery of a failed reaction: about 19 minutes in all, so an outage of
+# NATS storage or a disk of several minutes is ridden out before anything is dead-lettered.
+DEFAULT_RETRY_DELAYS = (1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0)
 
 
 class Settings(BaseSettings):
@@ -33,6 +37,7 @@ class Settings(BaseSettings):
     request_timeout: float = Field(default=5.0, gt=0)
     # How long a reaction (a fan-out, a release) may run before JetStream redelivers it to
     # another replica; a crashed engine's unfinished work resumes after this.
+    # A handler still running tells the server so (+WIP) every third of this.
     ack_wait_seconds: float = Field(default=30.0, gt=0)
     # Exit at once (no clean-up, like a SIGKILL) when this named step is reached; for crash
     # tests only. The names are listed in docs/architecture.md ("Fan-out").
@@ -40,3 +45,21 @@ class Settings(BaseSettings):
     # How often one engine replica sweeps for unfinished runs (the reconciler); every engine
     # also sweeps once when it starts.
     reconcile_interval_seconds: float = Field(default=300.0, ge=1)
+    # Seconds to wait before each redelivery of a failed reaction; after len+1 deliveries it is
+    # dead-lettered. `PATHWAYS_RETRY_DELAYS=1,5,15` or a JSON list.
+    retry_delays: Annotated[tuple[float, ...], NoDecode] = DEFAULT_RETRY_DELAYS
+
+    @field_validator("retry_delays", mode="before")
+    @classmethod
+    def _split_delays(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip().removeprefix("[").removesuffix("]")
+            return tuple(part.strip() for part in text.split(",") if part.strip())
+        return value
+
+    @field_validator("retry_delays")
+    @classmethod
+    def _positive_delays(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if any(delay <= 0 for delay in value):
+            raise ValueError("every delay must be more than 0 seconds")
+        return value

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from nats.aio.client import Client
-from nats.aio.subscription import Subscription
 
 from schemas import subjects
 from schemas.base import incident_id_for, utc_now
@@ -19,6 +18,7 @@ from schemas.enums import Severity
 from schemas.events import IncidentLogged
 from schemas.tasks import TaskSnapshot
 from schemas.views import Timeline
+from services.core.deadletters import DeadLetterStore
 from tests.integration.conftest import Caller
 from tests.integration.helpers import act, log_incident, tasks_of, wait_for_status, wait_for_tasks
 from tests.support import eventually, request_id
@@ -35,19 +35,17 @@ async def publish_raw(nc: Client, subject: str, raw: dict[str, Any]) -> int:
     return ack.seq
 
 
-async def gave_up_on(nc: Client, consumer: str) -> Subscription:
-    """The server's advisory when a consumer has delivered a message MAX_DELIVER times without
-    an acknowledgement: the message was refused, not acknowledged and skipped."""
-    return await nc.subscribe(
-        f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{subjects.EVENTS_STREAM}.{consumer}"
-    )
+async def dead_lettered(nc: Client, consumer: str, seq: int) -> None:
+    """The message was refused — kept as a dead letter — not acknowledged and skipped."""
 
+    async def found() -> bool:
+        letters = await DeadLetterStore(nc.jetstream()).dead()
+        return any(
+            letter.record.consumer == consumer and letter.record.stream_seq == seq
+            for letter in letters
+        )
 
-async def refused(advisories: Subscription, seq: int) -> None:
-    while True:
-        message = await advisories.next_msg(timeout=15)
-        if json.loads(message.data)["stream_seq"] == seq:
-            return
+    await eventually(found, timeout=15)
 
 
 def task_event_from_newer_version(task: TaskSnapshot, event_type: str) -> dict[str, Any]:
@@ -88,7 +86,6 @@ async def test_a_newer_versions_events_are_read_and_the_unknown_ones_marked(
     tasks = await wait_for_tasks(caller, incident_id, 5)
     await eventually(lambda: _listed_with_playbook(caller, incident_id))
 
-    projector_refusals = await gave_up_on(nc, "projector")
     escalated = tasks["family-contact"].model_copy(
         update={"due_by": (tasks["family-contact"].due_by or utc_now()) + timedelta(days=1)}
     )
@@ -101,8 +98,7 @@ async def test_a_newer_versions_events_are_read_and_the_unknown_ones_marked(
     reopened_seq = await publish_raw(nc, f"pw.evt.{incident_id}.incident.reopened", reopened)
 
     # An unknown event type goes to the dead letters, never acknowledged and skipped...
-    await refused(projector_refusals, reopened_seq)
-    await projector_refusals.unsubscribe()
+    await dead_lettered(nc, "projector", reopened_seq)
     # ...and holds up nothing: a known event after it is projected.
     await act(caller, tasks["listening-session"], TaskVerb.ACKNOWLEDGE)
     await wait_for_status(caller, incident_id, "listening-session", "acknowledged")
@@ -150,12 +146,10 @@ async def test_a_reaction_refuses_an_event_it_cannot_read(caller: Caller, nc: Cl
     task = (await wait_for_tasks(caller, incident_id, 5))["listening-session"]
     unreadable = task_event_from_newer_version(task, "task.completed")
     unreadable["task"]["status"] = "completed_with_follow_up"  # a status this version lacks
-    refusals = await gave_up_on(nc, "engine-on-task-completed")
     seq = await publish_raw(
         nc, subjects.task_event(incident_id, "listening-session", "completed"), unreadable
     )
-    await refused(refusals, seq)
-    await refusals.unsubscribe()
+    await dead_lettered(nc, "engine-on-task-completed", seq)
     # The incident's other events are unaffected.
     await asyncio.sleep(0)
     assert len(await tasks_of(caller, incident_id)) == 5
