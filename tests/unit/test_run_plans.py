@@ -10,6 +10,8 @@ import pytest
 from schemas.enums import Role, TaskStatus
 from schemas.events import FollowUpDue, PlaybookTriggered, TaskCreated, TaskSkipped
 from schemas.playbook import PinnedPlaybook
+from schemas.roster import Member, Roster
+from schemas.tasks import AssigneeRule
 from services.engine import runs
 from tests.support import FIXTURES
 from tests.unit.factories import T0, a_task, an_incident
@@ -209,3 +211,75 @@ def test_response_completed_counts_the_required_tasks() -> None:
         "drill-rich",
     )
     assert (completed.actor, completed.at, completed.incident_id) == ("engine", NOW, "INC-AAAAAAAA")
+
+
+def test_every_task_of_an_exercise_is_marked_as_one() -> None:
+    incident = an_incident("drill-rich", attributes={"person_deceased": "yes"}, exercise=True)
+    run = runs.trigger(rich(), incident, how="automatic", actor="engine", now=NOW)
+    assert all(event.task.exercise for event in runs.instantiate(run, ROSTER, NOW))
+    follow_up = runs.follow_up_task(run, a_follow_up(), None, ROSTER, NOW)
+    assert follow_up is not None and follow_up.task.exercise
+    real = planned(rich_run(person_deceased="yes"))
+    assert not any(event.task.exercise for event in real.values())
+
+
+@pytest.mark.parametrize("holder", ["priya", "sam"])
+def test_whichever_advocate_did_the_task_keeps_its_follow_ups(holder: str) -> None:
+    created = runs.follow_up_task(rich_run(), a_follow_up(), a_task(assignee=holder), ROSTER, NOW)
+    assert created is not None and created.task.assignee == holder
+
+
+def test_a_follow_up_inherits_the_phase_and_instructions_of_its_task() -> None:
+    run = rich_run()
+    tasks = tuple(
+        t.model_copy(update={"phase": "immediate", "instructions": "Call the family first."})
+        if t.key == "notification-support"
+        else t
+        for t in run.tasks
+    )
+    created = runs.follow_up_task(
+        run.model_copy(update={"tasks": tasks}), a_follow_up(), None, ROSTER, NOW
+    )
+    assert created is not None
+    assert (created.task.phase, created.task.instructions) == (
+        "immediate",
+        "Call the family first.",
+    )
+
+
+def test_follow_ups_are_found_wherever_their_task_stands_in_the_playbook() -> None:
+    run = rich_run(person_deceased="yes")
+    reordered = run.model_copy(update={"tasks": tuple(reversed(run.tasks))})
+    assert [d.number for d in runs.follow_ups_due(reordered, set())] == [1, 2]
+
+
+def test_an_assignee_rule_reads_the_incident_s_attributes() -> None:
+    advocates = Roster(
+        agency="Example PD",
+        members=tuple(
+            Member(id=person, name=person, roles=(Role.VICTIM_ADVOCATE,), organisation="PD",
+                   languages=languages)
+            for person, languages in (("ana", ("en",)), ("bea", ("en", "es")), ("cy", ("en",)))
+        ),
+    )  # fmt: skip
+    run = rich_run(person_deceased="yes", family_language="es")
+    rule = AssigneeRule(language_from="family_language")
+    tasks = tuple(t.model_copy(update={"assignee": rule}) for t in run.tasks)
+    run = run.model_copy(update={"tasks": tasks})
+    assert runs.assignees(run, advocates)["notification-support"] == "bea"
+    follow_up = runs.follow_up_task(run, a_follow_up(), None, advocates, NOW)
+    assert follow_up is not None and follow_up.task.assignee == "bea"
+
+
+def test_rotations_are_seeded_by_the_incident_so_work_spreads_out() -> None:
+    first_tasks: set[str | None] = set()
+    follow_ups: set[str | None] = set()
+    for letter in "ABCDEFGHJKMN":
+        incident = an_incident("drill-rich", incident_id=f"INC-AAAAAAA{letter}")
+        run = runs.trigger(rich(), incident, how="automatic", actor="engine", now=NOW)
+        first_tasks.add(runs.assignees(run, ROSTER)["recovery-circle"])
+        chosen = runs.follow_up_task(run, a_follow_up(), None, ROSTER, NOW)
+        assert chosen is not None
+        follow_ups.add(chosen.task.assignee)
+    assert first_tasks == set(HOLDERS[Role.PEER_SUPPORT])
+    assert follow_ups == set(HOLDERS[Role.VICTIM_ADVOCATE])

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from schemas.commands import ActOnTask, TaskVerb
 from schemas.enums import TaskStatus, Tier
-from schemas.events import AnyEvent, PlaybookTriggered, TaskCompleted, TaskDeclined
+from schemas.events import AnyEvent, PlaybookTriggered, TaskCompleted, TaskCreated, TaskDeclined
 from schemas.playbook_validation import parse_playbook
 from services.engine import lifecycle, runs
 from services.timeline.render import WITHHELD, entries, entry
@@ -129,4 +129,18 @@ def test_entries_carry_the_task_its_tier_and_stream_order() -> None:
         T0,
         None,
         False,
+    )
+
+
+def test_a_task_waiting_on_several_names_them_all() -> None:
+    created = TaskCreated(
+        event_id="e3",
+        incident_id="INC-AAAAAAAA",
+        actor="engine",
+        at=T0,
+        task=a_task(status=TaskStatus.WAITING, depends_on=("defusing", "notification")),
+    )
+    assert entry(created, 3).text == (
+        "Task family-contact (victim_advocate) created for priya.nair; "
+        "waits for defusing, notification"
     )
