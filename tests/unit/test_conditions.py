@@ -105,3 +105,15 @@ def test_an_error_knows_where_it_is() -> None:
     with pytest.raises(ConditionError) as error:
         parse("a ; b")
     assert error.value.position == 2
+
+
+def test_a_list_holds_literals_only() -> None:
+    with pytest.raises(ConditionError) as error:
+        parse("kind in ['bias', other]")
+    assert str(error.value) == "a list holds literals only at character 9"
+    assert error.value.position == 8
+
+
+def test_a_condition_of_the_longest_length_allowed_parses() -> None:
+    longest = "a" * 500
+    assert names(parse(longest)) == {longest}

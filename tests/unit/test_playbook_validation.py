@@ -217,3 +217,10 @@ def test_a_declared_attribute_may_choose_the_language() -> None:
     pinned = parse_playbook(raw, "drill.yaml")
     assert pinned.playbook.tasks[0].assignee.language_from == "family_language"
     assert pinned.source == raw.decode()
+
+
+def test_an_acknowledge_window_of_zero_is_refused_and_equal_windows_are_fine() -> None:
+    found = problems(VALID.replace(b"acknowledge_within: PT1H", b"acknowledge_within: PT0S"))
+    assert found == ["broken.yaml:9:5: tasks[0].acknowledge_within: expected a positive duration"]
+    same = parse_playbook(VALID.replace(b"due_within: PT4H", b"due_within: PT1H"), "drill.yaml")
+    assert same.playbook.tasks[0].due_within == same.playbook.tasks[0].acknowledge_within
