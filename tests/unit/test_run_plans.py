@@ -283,3 +283,10 @@ def test_rotations_are_seeded_by_the_incident_so_work_spreads_out() -> None:
         follow_ups.add(chosen.task.assignee)
     assert first_tasks == set(HOLDERS[Role.PEER_SUPPORT])
     assert follow_ups == set(HOLDERS[Role.VICTIM_ADVOCATE])
+
+
+def test_a_created_task_carries_its_instructions_to_the_responder() -> None:
+    run = rich_run(person_deceased="yes")
+    tasks = tuple(t.model_copy(update={"instructions": f"How to do {t.key}."}) for t in run.tasks)
+    created = runs.instantiate(run.model_copy(update={"tasks": tasks}), ROSTER, NOW)
+    assert [e.task.instructions for e in created] == [f"How to do {t.key}." for t in tasks]
