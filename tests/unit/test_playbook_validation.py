@@ -224,3 +224,13 @@ def test_an_acknowledge_window_of_zero_is_refused_and_equal_windows_are_fine() -
     assert found == ["broken.yaml:9:5: tasks[0].acknowledge_within: expected a positive duration"]
     same = parse_playbook(VALID.replace(b"due_within: PT4H", b"due_within: PT1H"), "drill.yaml")
     assert same.playbook.tasks[0].due_within == same.playbook.tasks[0].acknowledge_within
+
+
+def test_a_condition_reading_several_undeclared_attributes_names_them_all() -> None:
+    raw = VALID.replace(
+        b"    role: peer_support\n", b"    role: peer_support\n    when: armed or fled\n"
+    )
+    assert problems(raw) == [
+        "broken.yaml:9:5: tasks[0].when: condition reads armed, fled, which the triggers cannot "
+        "supply; declare it under triggers.attributes (known: incident_type, severity)"
+    ]
