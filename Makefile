@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install up test check unit integration e2e bench clean
+.PHONY: install up test check unit integration e2e bench mutate clean
 
 install: $(STAMP)
 
@@ -21,6 +21,7 @@ check: install
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-logo
 
 test: check
 	$(BIN)/pytest
@@ -37,5 +38,11 @@ e2e: install
 bench: install
 	$(BIN)/python -m benchmarks.run $(ARGS)
 
+# Mutation testing of the pure domain modules against the unit tests ([tool.mutmut]); slow, so
+# not part of `make test`. `mutmut results` lists survivors, `mutmut show NAME` shows one.
+mutate: install
+	$(BIN)/mutmut run --max-children 2
+	$(BIN)/python -m tests.mutation_summary
+
 clean:
-	rm -rf $(VENV) .pathways .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .pathways .mypy_cache .ruff_cache .pytest_cache .import_linter_cache mutants

@@ -16,6 +16,7 @@ class Options:
     acks: int
     transitions: int
     concurrency: int
+    publishes: int
     separate_process: bool
     quick: bool
     profile_dir: Path | None
@@ -30,6 +31,9 @@ def build_parser(description: str | None) -> argparse.ArgumentParser:
     parser.add_argument("--acks", type=int, default=None, help="timed acknowledges (500)")
     parser.add_argument("--concurrency", type=int, default=64, help="commands in flight (64)")
     parser.add_argument(
+        "--publishes", type=int, default=None, help="raw acknowledged publishes, the floor (20000)"
+    )
+    parser.add_argument(
         "--no-separate-process",
         action="store_true",
         help="skip the runs whose client is a separate process",
@@ -42,7 +46,9 @@ def build_parser(description: str | None) -> argparse.ArgumentParser:
         help="write cProfile stats of the fan-out and in-process load phases to DIR",
     )
     parser.add_argument(
-        "--quick", action="store_true", help="a smoke run: 30 incidents, 150 acks, 600 transitions"
+        "--quick",
+        action="store_true",
+        help="a smoke run: 30 incidents, 150 acks, 600 transitions, 3000 publishes",
     )
     return parser
 
@@ -55,7 +61,8 @@ def parse_options(argv: Sequence[str] | None = None, *, description: str | None 
     incidents: int = args.incidents if args.incidents is not None else (30 if quick else 200)
     transitions = args.transitions if args.transitions is not None else (600 if quick else 3000)
     acks = args.acks if args.acks is not None else (150 if quick else 500)
-    if incidents < 1 or transitions < 1 or acks < 1 or args.concurrency < 1:
+    publishes = args.publishes if args.publishes is not None else (3000 if quick else 20000)
+    if min(incidents, transitions, acks, publishes, args.concurrency) < 1:
         parser.error("counts must be positive")
     return Options(
         incidents=incidents,
@@ -64,6 +71,7 @@ def parse_options(argv: Sequence[str] | None = None, *, description: str | None 
         acks=acks,
         transitions=transitions,
         concurrency=args.concurrency,
+        publishes=publishes,
         separate_process=not args.no_separate_process,
         quick=quick,
         profile_dir=args.profile,

@@ -14,6 +14,7 @@ from benchmarks.drives import LIFECYCLE_VERBS, Measured
 from benchmarks.fanout import FanOut
 from benchmarks.options import Options
 from benchmarks.probes import load_average, machine_cores, package_version
+from benchmarks.publishes import PublishRun
 from benchmarks.stats import distribution, ms, percentile
 from benchmarks.targets import all_targets
 from services.app import SERVICES
@@ -62,6 +63,7 @@ class Figures:
     acks_out: Measured | None
     load_in: LoadRun
     load_out: LoadRun | None
+    publishes: PublishRun
 
 
 def drive_report(measured: Measured, *, where: str) -> dict[str, Any]:
@@ -97,6 +99,7 @@ def config_report(options: Options, figures: Figures) -> dict[str, Any]:
         "acks": options.acks,
         "transitions": options.transitions,
         "concurrency": options.concurrency,
+        "publishes": options.publishes,
         "quick": options.quick,
         "server_version": info.get("version"),
         "server_go": info.get("go"),
@@ -184,6 +187,35 @@ def throughput_report(options: Options, figures: Figures) -> dict[str, Any]:
     return section
 
 
+def publish_floor_report(run: PublishRun) -> dict[str, Any]:
+    return {
+        "definition": (
+            "js.publish of a task.created body to a scratch stream configured like the events "
+            "stream, each awaiting its acknowledgement, with its own subject and Nats-Msg-Id; "
+            "as many in flight as the throughput run has commands"
+        ),
+        "publishes": run.publishes,
+        "concurrency": run.concurrency,
+        "payload_bytes": run.payload_bytes,
+        "elapsed_ms": ms(run.elapsed_s * 1000),
+        "per_second": round(run.per_second, 1),
+    }
+
+
+def throughput_ratios(throughput: dict[str, Any], publishes: PublishRun) -> dict[str, float]:
+    """Transitions/s as a fraction of raw acknowledged publishes/s on the same server."""
+    ratios = {
+        "throughput_in_process_over_publish_floor": round(
+            throughput["in_process"]["per_second"] / publishes.per_second, 4
+        )
+    }
+    if "separate_process" in throughput:
+        ratios["throughput_separate_process_over_publish_floor"] = round(
+            throughput["separate_process"]["per_second"] / publishes.per_second, 4
+        )
+    return ratios
+
+
 def build_report(options: Options, figures: Figures, *, began: float) -> dict[str, Any]:
     """The printed report; `began` is the perf_counter() at which the benchmark started."""
     fan = distribution([f.total_ms for f in figures.fanouts])
@@ -201,9 +233,11 @@ def build_report(options: Options, figures: Figures, *, began: float) -> dict[st
         "ratios": {
             "fanout_over_floor_p50": round(fan["p50_ms"] / floor_server["p50_ms"], 3),
             "fanout_over_floor_p99": round(fan["p99_ms"] / floor_server["p99_ms"], 3),
+            **throughput_ratios(throughput, figures.publishes),
         },
         "ack_round_trip": ack_section,
         "throughput": throughput,
+        "publish_floor": publish_floor_report(figures.publishes),
         "targets": targets,
         "all_targets_pass": all(t["pass"] for t in targets),
         "elapsed_s": round(time.perf_counter() - began, 1),

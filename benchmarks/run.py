@@ -1,4 +1,5 @@
-"""Pathways benchmark: fan-out latency against the JetStream floor, command round trip, throughput.
+"""Pathways benchmark: fan-out latency against the JetStream floor, command round trip, throughput
+against raw acknowledged publishes.
 
 Run from the repository root: `python -m benchmarks.run` (`make bench`). Starts its own embedded
 nats-server (the `pathways up` configuration, `sync_interval: always`) on a free port with a
@@ -8,8 +9,8 @@ object with the figures to stdout. Progress goes to stderr. See docs/benchmarks.
 
 # The module docstring above is also the --help text. This module only puts the phases in
 # order: options.py (command line), stack.py (server and services), fanout.py, floor.py,
-# taskpool.py and drives.py (the phases), probes.py and stats.py (measuring), report.py and
-# targets.py (the printed JSON).
+# taskpool.py, drives.py and publishes.py (the phases), probes.py and stats.py (measuring),
+# report.py and targets.py (the printed JSON).
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from benchmarks.fanout import FanOut, FanOutPhase
 from benchmarks.floor import FloorPhase
 from benchmarks.options import Options, parse_options
 from benchmarks.probes import GcWatch, load_average, profiled
+from benchmarks.publishes import PublishRun, publish_floor
 from benchmarks.report import Figures, FloorFigures, LoadRun, build_report
 from benchmarks.stack import Stack, running_stack
 from benchmarks.taskpool import Pools, split_pool, task_pool, tasks_needed
@@ -126,6 +128,18 @@ async def measure_throughput(s: Session, pools: Pools) -> tuple[LoadRun, LoadRun
     return load_in, LoadRun(measured, await s.bench.quiesce())
 
 
+async def measure_publish_floor(s: Session) -> PublishRun:
+    """(e) raw acknowledged publishes per second on the same server: what (d) is a ratio of."""
+    count, concurrency = s.options.publishes, s.options.concurrency
+    say(f"(e) publish floor: {count} acknowledged publishes, {concurrency} in flight")
+    payload = s.floor.payloads[0]  # a real task.created body
+    run = await s.stack.guarded(
+        publish_floor(s.bench, payload, count, concurrency, warmup=s.options.warmup * 100)
+    )
+    await s.bench.quiesce()
+    return run
+
+
 async def measure(options: Options, stack: Stack, load_before: float | None) -> Figures:
     """Every phase, in order, against the running services."""
     bench = Bench(stack.rt, stack.nc, server_pid=stack.server_pid)
@@ -137,6 +151,7 @@ async def measure(options: Options, stack: Stack, load_before: float | None) -> 
     pools = await share_out_tasks(s)
     acks_in, acks_out = await measure_acks(s, pools)
     load_in, load_out = await measure_throughput(s, pools)
+    publishes = await measure_publish_floor(s)
     return Figures(
         server_info=stack.server_info,
         floor_payload_bytes=s.floor.payload_bytes(),
@@ -148,6 +163,7 @@ async def measure(options: Options, stack: Stack, load_before: float | None) -> 
         acks_out=acks_out,
         load_in=load_in,
         load_out=load_out,
+        publishes=publishes,
     )
 
 

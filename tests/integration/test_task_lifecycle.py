@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
+import dataclasses
+from collections.abc import AsyncIterator
 
 import pytest
+from nats.aio.client import Client
 
 from schemas import subjects
-from schemas.base import split_task_id
+from schemas.base import split_task_id, utc_now
 from schemas.commands import ActOnTask, ErrorCode, LogIncident, TaskVerb
 from schemas.enums import TaskStatus
-from schemas.events import PlaybookTriggered
+from schemas.events import IncidentLogged, TaskCreated
 from schemas.tasks import TaskSnapshot
 from services.core.runtime import Runtime
-from services.engine.reactions import on_playbook_triggered
+from services.engine import runs
+from services.engine.fanout import fan_out
 from tests.integration.conftest import Caller
 from tests.integration.helpers import act, log_incident, tasks_of, wait_for_status, wait_for_tasks
 from tests.support import eventually, request_id
@@ -165,14 +171,41 @@ async def test_concurrent_commands_on_one_task_apply_once(caller: Caller, runtim
     assert [s.event.type for s in stored] == ["task.created", "task.completed"]
 
 
-async def test_redelivered_fan_out_creates_nothing_twice(caller: Caller, runtime: Runtime) -> None:
-    incident_id = await log_incident(caller, "drill-chain")
-    await wait_for_tasks(caller, incident_id, 5)
-    run = await runtime.store.last_of(subjects.playbook_triggered(incident_id), PlaybookTriggered)
-    assert run is not None
-    await on_playbook_triggered(runtime, run.event)  # as a redelivery would
-    created = await runtime.store.read(f"pw.evt.{incident_id}.task.*.created")
-    assert len(created) == 5
+@contextlib.asynccontextmanager
+async def dedup_window(nc: Client, seconds: float) -> AsyncIterator[None]:
+    """Shrink the events stream's duplicate window for a while, so a test can repeat a write
+    as a redelivery after the window would (the message ids are no longer remembered)."""
+    js = nc.jetstream()
+    config = (await js.stream_info(subjects.EVENTS_STREAM)).config
+    await js.update_stream(dataclasses.replace(config, duplicate_window=seconds))
+    try:
+        yield
+    finally:
+        await js.update_stream(config)
+
+
+async def test_redelivered_fan_out_creates_nothing_twice(
+    caller: Caller, runtime: Runtime, nc: Client
+) -> None:
+    """Fan-outs of one run racing each other (replicas, a redelivery mid fan-out) and another
+    one after the dedup window has forgotten their message ids: every task exists once. The run
+    is never appended, so no engine reaction fans it out: only these calls do."""
+    incident_id = await log_incident(caller, "drill-chain", auto_trigger=False)
+    logged = await runtime.store.last_of(subjects.incident_logged(incident_id), IncidentLogged)
+    assert logged is not None
+    run = runs.trigger(
+        runtime.library["drill-chain"], logged.event, how="manual", actor="test", now=utc_now()
+    )
+    async with dedup_window(nc, 0.2):
+        await asyncio.gather(*(fan_out(runtime, run) for _ in range(4)))
+        await asyncio.sleep(0.5)  # past the duplicate window
+        await fan_out(runtime, run)
+    stored = await runtime.store.read(subjects.incident_tasks(incident_id))
+    by_task = collections.Counter(
+        s.event.task.key for s in stored if isinstance(s.event, TaskCreated)
+    )
+    assert by_task == {template.key: 1 for template in run.tasks}
+    assert len(stored) == len(run.tasks)  # nothing released or created beside them
 
 
 async def test_projection_catches_up_with_the_stream(caller: Caller) -> None:

@@ -60,3 +60,60 @@ def test_parser_raises_only_its_own_error(source: str) -> None:
         parse(source)
     except ConditionError:
         return
+
+
+@pytest.mark.parametrize(
+    ("op", "below", "equal", "above"),
+    [("<", True, False, False), ("<=", True, True, False),
+     (">", False, False, True), (">=", False, True, True)],
+)  # fmt: skip
+def test_each_ordering_holds_exactly_where_it_should(
+    op: str, below: bool, equal: bool, above: bool
+) -> None:
+    condition = parse(f"people_hurt {op} 2")
+    assert [evaluate(condition, {"people_hurt": n}) for n in (1.0, 2.0, 3.0)] == [
+        below,
+        equal,
+        above,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("source", "values", "expected"),
+    [
+        ("people_hurt == 2", {"people_hurt": 2.0}, True),  # a number literal is a number
+        ("people_hurt == 2.5", {"people_hurt": 2.5}, True),
+        ("people_hurt == 2", {"people_hurt": "2"}, False),
+        ("armed == true", {"armed": True}, True),
+        ("armed == true", {"armed": False}, False),
+        ("armed == false", {"armed": False}, True),
+        ("hurt < killed", {"hurt": 1.0, "killed": 2.0}, True),  # two attributes compared
+        ("hurt < killed", {"hurt": 3.0, "killed": 2.0}, False),
+    ],
+)
+def test_literals_and_attributes_on_either_side(
+    source: str, values: dict[str, object], expected: bool
+) -> None:
+    assert evaluate(parse(source), values) is expected  # type: ignore[arg-type]
+
+
+def test_a_comparison_reads_the_names_on_both_sides() -> None:
+    assert names(parse("hurt < killed")) == {"hurt", "killed"}
+
+
+def test_an_error_knows_where_it_is() -> None:
+    with pytest.raises(ConditionError) as error:
+        parse("a ; b")
+    assert error.value.position == 2
+
+
+def test_a_list_holds_literals_only() -> None:
+    with pytest.raises(ConditionError) as error:
+        parse("kind in ['bias', other]")
+    assert str(error.value) == "a list holds literals only at character 9"
+    assert error.value.position == 8
+
+
+def test_a_condition_of_the_longest_length_allowed_parses() -> None:
+    longest = "a" * 500
+    assert names(parse(longest)) == {longest}

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from schemas.commands import ActOnTask, ErrorCode, TaskVerb
 from schemas.enums import TaskStatus
 from schemas.events import TaskAcknowledged, TaskCompleted, TaskDeclined, TaskStarted
+from schemas.tasks import TaskSnapshot
 from services.core.errors import Refused
 from services.engine.assignment import next_in_rotation
 from services.engine.lifecycle import decide, reassign, release
@@ -161,3 +164,102 @@ def test_a_waiting_task_declined_keeps_waiting_for_its_prerequisites() -> None:
     assert handed_on is not None
     assert handed_on.task.status is TaskStatus.WAITING
     assert handed_on.task.assignee == "sam.whitfield"
+
+
+def test_skipped_task_refuses_every_step() -> None:
+    task = a_task(status=TaskStatus.SKIPPED, assignee=None)
+    for verb in (TaskVerb.ACKNOWLEDGE, TaskVerb.START, TaskVerb.COMPLETE):
+        with pytest.raises(Refused) as refused:
+            decide(task, command(verb), T0)
+        assert refused.value.code is ErrorCode.INVALID_TRANSITION
+        assert (
+            refused.value.message
+            == "task INC-AAAAAAAA.family-contact was skipped for this incident"
+        )
+
+
+def test_waiting_task_names_every_prerequisite() -> None:
+    task = a_task(status=TaskStatus.WAITING, depends_on=("notification", "debriefing"))
+    with pytest.raises(Refused) as refused:
+        decide(task, command(TaskVerb.START), T0)
+    assert refused.value.message == (
+        "task INC-AAAAAAAA.family-contact is waiting on notification, debriefing to complete first"
+    )
+
+
+@pytest.mark.parametrize("status", [TaskStatus.UNASSIGNED, TaskStatus.ASSIGNED])
+def test_a_task_nobody_holds_cannot_be_moved(status: TaskStatus) -> None:
+    with pytest.raises(Refused) as refused:
+        decide(a_task(status=status, assignee=None), command(TaskVerb.ACKNOWLEDGE), T0)
+    assert refused.value.code is ErrorCode.INVALID_TRANSITION
+    assert refused.value.message == "task INC-AAAAAAAA.family-contact is not assigned to anyone"
+
+
+@pytest.mark.parametrize("verb", [TaskVerb.ACKNOWLEDGE, TaskVerb.START])
+def test_only_completion_records_a_note(verb: TaskVerb) -> None:
+    event = decide(a_task(note="Earlier note"), command(verb, note="Not a completion note"), T0)
+    assert event is not None and event.task.note == "Earlier note"
+
+
+def test_skipped_task_cannot_be_declined() -> None:
+    with pytest.raises(Refused) as refused:
+        decide(a_task(status=TaskStatus.SKIPPED), command(TaskVerb.DECLINE, reason="x"), T0)
+    assert refused.value.code is ErrorCode.INVALID_TRANSITION
+    assert refused.value.message == "task INC-AAAAAAAA.family-contact is already skipped"
+
+
+def test_declining_a_task_nobody_holds_says_so() -> None:
+    task = a_task(status=TaskStatus.UNASSIGNED, assignee=None)
+    with pytest.raises(Refused) as refused:
+        decide(task, command(TaskVerb.DECLINE, reason="x"), T0)
+    assert refused.value.code is ErrorCode.NOT_ASSIGNEE
+    assert refused.value.message == (
+        "task INC-AAAAAAAA.family-contact is assigned to nobody, not to priya.nair"
+    )
+
+
+def test_decline_without_a_reason_says_how_to_give_one() -> None:
+    with pytest.raises(Refused) as refused:
+        decide(a_task(), command(TaskVerb.DECLINE), T0)
+    assert refused.value.message == "a decline needs a reason (--reason)"
+
+
+def test_release_sets_the_deadlines_counted_from_the_prerequisites() -> None:
+    acknowledge_by, due_by = T0 + timedelta(days=3), T0 + timedelta(days=5)
+    event = release(a_task(status=TaskStatus.WAITING), T0, (acknowledge_by, due_by))
+    assert event is not None
+    assert (event.task.acknowledge_by, event.task.due_by) == (acknowledge_by, due_by)
+    assert event.actor == "engine"
+    assert event.event_id == "INC-AAAAAAAA.family-contact.released"
+
+
+def test_release_without_new_deadlines_keeps_the_task_s_own() -> None:
+    waiting = a_task(status=TaskStatus.WAITING)
+    event = release(waiting, T0)
+    assert event is not None
+    assert (event.task.acknowledge_by, event.task.due_by) == (
+        waiting.acknowledge_by,
+        waiting.due_by,
+    )
+
+
+def test_reassign_hands_a_never_declined_task_to_the_first_holder() -> None:
+    pool = a_task(status=TaskStatus.UNASSIGNED, assignee=None)
+    event = reassign(pool, ["sam.whitfield", "priya.nair"], T0)
+    assert event is not None
+    assert event.task.assignee == "sam.whitfield"
+    assert event.previous_assignee is None
+    assert event.actor == "engine"
+    assert event.event_id == "INC-AAAAAAAA.family-contact.assigned.0"
+
+
+@pytest.mark.parametrize(
+    "task",
+    [
+        a_task(status=TaskStatus.WAITING),  # waiting, but someone already holds it
+        a_task(status=TaskStatus.ASSIGNED),
+        a_task(status=TaskStatus.COMPLETED, assignee=None),
+    ],
+)
+def test_reassign_leaves_a_task_that_is_held_or_moving_alone(task: TaskSnapshot) -> None:
+    assert reassign(task, ["sam.whitfield", "priya.nair"], T0) is None

@@ -203,3 +203,88 @@ def test_deeply_nested_condition_is_one_clear_error(condition: str) -> None:
         parse_playbook(_with_condition(condition), "deep.yaml")
     assert len(invalid.value.errors) == 1
     assert "invalid condition:" in str(invalid.value.errors[0])
+
+
+MANY_PROBLEMS = b"""\
+id: drill
+title: Drill
+triggers:
+  incident_types: [drill]
+  attributes:
+    people_hurt: {type: number}
+phases:
+  - id: immediate
+    title: Immediate
+  - id: immediate
+    title: Again
+tasks:
+  - key: first
+    title: First
+    role: peer_support
+    depends_on: [first]
+    when: people_hurt > 1 and armed
+    assignee: {language_from: family_language}
+    acknowledge_within: PT1H
+    due_within: PT4H
+    follow_ups:
+      title: Check-in
+      after: [P1D, PT0S]
+      acknowledge_within: PT2H
+      due_within: PT1H
+  - key: second
+    title: Second
+    role: victim_advocate
+    phase: later
+    depends_on: [ghost]
+    acknowledge_within: PT2H
+    due_within: P1D
+"""
+
+
+def test_every_cross_field_problem_is_reported_with_its_place() -> None:
+    assert problems(MANY_PROBLEMS) == [
+        "broken.yaml:10:5: phases[1].id: duplicate phase id 'immediate'",
+        "broken.yaml:16:5: tasks[0].depends_on: dependency cycle: first -> first",
+        "broken.yaml:16:18: tasks[0].depends_on[0]: a task cannot depend on itself",
+        "broken.yaml:17:5: tasks[0].when: condition reads armed, which the triggers cannot "
+        "supply; declare it under triggers.attributes (known: incident_type, people_hurt, "
+        "severity)",
+        "broken.yaml:18:16: tasks[0].assignee.language_from: attribute 'family_language' is not "
+        "declared in triggers.attributes",
+        "broken.yaml:23:20: tasks[0].follow_ups.after[1]: expected a positive duration",
+        "broken.yaml:25:7: tasks[0].follow_ups.due_within: due window is shorter than the "
+        "acknowledge window",
+        "broken.yaml:29:5: tasks[1].phase: unknown phase 'later'; expected: immediate, immediate",
+        "broken.yaml:30:18: tasks[1].depends_on[0]: unknown task key 'ghost'; expected one of: "
+        "first, second",
+    ]
+
+
+def test_a_declared_attribute_may_choose_the_language() -> None:
+    raw = VALID.replace(
+        b"  incident_types: [drill]\n",
+        b"  incident_types: [drill]\n  attributes:\n    family_language: {type: text}\n",
+    ).replace(
+        b"    role: peer_support\n",
+        b"    role: peer_support\n    assignee: {language_from: family_language}\n",
+    )
+    pinned = parse_playbook(raw, "drill.yaml")
+    assert pinned.playbook.tasks[0].assignee.language_from == "family_language"
+    assert pinned.source == raw.decode()
+
+
+def test_an_acknowledge_window_of_zero_is_refused_and_equal_windows_are_fine() -> None:
+    found = problems(VALID.replace(b"acknowledge_within: PT1H", b"acknowledge_within: PT0S"))
+    assert found == ["broken.yaml:9:5: tasks[0].acknowledge_within: expected a positive duration"]
+    same = parse_playbook(VALID.replace(b"due_within: PT4H", b"due_within: PT1H"), "drill.yaml")
+    assert same.playbook.tasks[0].due_within == same.playbook.tasks[0].acknowledge_within
+
+
+def test_a_condition_reading_several_undeclared_attributes_names_them_all() -> None:
+    raw = VALID.replace(
+        b"    role: peer_support\n", b"    role: peer_support\n    when: armed or fled\n"
+    )
+    assert problems(raw) == [
+        "broken.yaml:9:5: tasks[0].when: condition reads armed, fled, which the triggers cannot "
+        "supply; declare it under triggers.attributes (known: incident_type, severity)"
+    ]
