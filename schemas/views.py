@@ -36,6 +36,9 @@ class IncidentSummary(Contract):
     response_completed_at: UtcDateTime | None = None
     exercise: bool = False
     time_scale: float = 1.0
+    involved: tuple[str, ...] = Field(
+        default=(), description="Roster members involved in the incident: never assigned to it"
+    )
     closed_at: UtcDateTime | None = None
     closed_by: str | None = None
     close_reason: str | None = None
@@ -52,6 +55,7 @@ class IncidentSummary(Contract):
             logged_by=event.actor,
             exercise=event.exercise,
             time_scale=event.time_scale,
+            involved=event.involved,
         )
 
     def after(self, event: AnyEvent) -> IncidentSummary:

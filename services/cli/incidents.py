@@ -187,6 +187,8 @@ def show_incident(
         f"status {incident.status.value}, "
         f"logged {when(incident.logged_at, datetime.now(UTC))} UTC by {incident.logged_by}"
     )
+    if incident.involved:
+        out.print(f"involved (never assigned its tasks): {', '.join(incident.involved)}")
     if incident.closed_at:
         reason = indented(incident.close_reason or "", "  ")
         out.print(

@@ -83,6 +83,7 @@ def incident_json(incident: IncidentSummary) -> dict[str, Any]:
         ),
         "exercise": incident.exercise,
         "time_scale": incident.time_scale,
+        "involved": list(incident.involved),
         "closed_at": incident.closed_at.isoformat() if incident.closed_at else None,
         "closed_by": incident.closed_by,
         "close_reason": incident.close_reason,
@@ -182,6 +183,8 @@ def print_timeline(timeline: Timeline, console: Console) -> None:
         f"{incident.incident_type}, severity {incident.severity.value}, {incident.status.value}",
         markup=False,
     )
+    if incident.involved:
+        console.print(f"involved (never assigned): {', '.join(incident.involved)}", markup=False)
     console.print()
     for entry in timeline.entries:
         stamp = entry.at.strftime("%Y-%m-%d %H:%M:%S")

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
+from pydantic import BaseModel
 from rich.padding import Padding
 from rich.text import Text
 
@@ -96,14 +97,9 @@ def assign(
     command = make(
         AssignTask, request_id=request_id or new_request_id(), actor=actor, task_id=task_id, to=to
     )
-    reply = execute(request(nats_url, subjects.CMD_TASK_ASSIGN, command))
-    task = TaskSnapshot.model_validate(reply.data)
-    if as_json:
-        print_json({"task": task_json(task), "changed": reply.changed})
-    elif reply.changed:
-        out.print(f"{task.task_id} assigned to {task.assignee} by {actor}.")
-    else:
-        out.print(f"{task.task_id} is already with {task.assignee}; nothing changed.")
+    _send(nats_url, subjects.CMD_TASK_ASSIGN, command, as_json,
+          done="{id} assigned to {assignee} by " + actor + ".",
+          already="{id} is already with {assignee}; nothing changed.")  # fmt: skip
 
 
 @app.command("claim")
@@ -118,14 +114,9 @@ def claim(
     command = make(
         ClaimTask, request_id=request_id or new_request_id(), actor=actor, task_id=task_id
     )
-    reply = execute(request(nats_url, subjects.CMD_TASK_CLAIM, command))
-    task = TaskSnapshot.model_validate(reply.data)
-    if as_json:
-        print_json({"task": task_json(task), "changed": reply.changed})
-    elif reply.changed:
-        out.print(f"{task.task_id} is yours, {actor}: acknowledge it with pathways task ack.")
-    else:
-        out.print(f"{task.task_id} is already yours; nothing changed.")
+    _send(nats_url, subjects.CMD_TASK_CLAIM, command, as_json,
+          done="{id} is yours: acknowledge it with pathways task ack.",
+          already="{id} is already yours; nothing changed.")  # fmt: skip
 
 
 @app.command("note")
@@ -149,11 +140,20 @@ def note(
         text=text,
         tier=tier,
     )
-    reply = execute(request(nats_url, subjects.CMD_TASK_NOTE, command))
+    _send(nats_url, subjects.CMD_TASK_NOTE, command, as_json,
+          done="Note added to {id} (" + tier.value + ").",
+          already="That note is already on {id}; nothing changed.")  # fmt: skip
+
+
+def _send(
+    nats_url: str, subject: str, command: BaseModel, as_json: bool, *, done: str, already: str
+) -> None:
+    """Send a task command and say what came of it: `done` or `already` with the task's {id}
+    and {assignee} filled in, or the stable JSON."""
+    reply = execute(request(nats_url, subject, command))
     task = TaskSnapshot.model_validate(reply.data)
     if as_json:
         print_json({"task": task_json(task), "changed": reply.changed})
-    elif reply.changed:
-        out.print(f"Note added to {task.task_id} ({tier.value}).")
-    else:
-        out.print(f"That note is already on {task.task_id}; nothing changed.")
+        return
+    text = done if reply.changed else already
+    out.print(text.format(id=task.task_id, assignee=task.assignee or "nobody"), markup=False)

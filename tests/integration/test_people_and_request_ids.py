@@ -6,7 +6,9 @@ import pytest
 
 from schemas import subjects
 from schemas.base import incident_id_for
-from schemas.commands import ErrorCode, LogIncident
+from schemas.commands import ErrorCode, GetIncident, GetTimeline, LogIncident
+from schemas.views import Timeline
+from services.cli.output import timeline_text
 from services.core.runtime import Runtime
 from tests.integration.conftest import Caller
 from tests.support import request_id
@@ -66,3 +68,18 @@ async def test_a_request_id_reused_with_other_content_is_refused_naming_the_orig
         f"request id {rid} was already used to log {incident_id_for(rid)} "
         "(officer-involved-shooting, "
     )
+
+
+async def test_the_involved_people_are_shown_with_the_incident_and_its_timeline(
+    caller: Caller,
+) -> None:
+    reply = await caller.ok(
+        subjects.CMD_INCIDENT_LOG, logging(request_id(), involved=("aisha.grant",))
+    )
+    assert isinstance(reply.data, dict)
+    incident_id = reply.data["incident"]["incident_id"]
+    shown = await caller.ok(subjects.QRY_INCIDENT_GET, GetIncident(incident_id=incident_id))
+    assert isinstance(shown.data, dict) and shown.data["involved"] == ["aisha.grant"]
+    found = await caller.ok(subjects.QRY_TIMELINE, GetTimeline(incident_id=incident_id))
+    timeline = Timeline.model_validate(found.data)
+    assert "involved (never assigned): aisha.grant" in timeline_text(timeline)
