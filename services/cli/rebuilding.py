@@ -51,6 +51,10 @@ async def _rebuild(url: str, on_progress: OnProgress) -> Rebuilt:
             f"rebuild stopped: {exc or type(exc).__name__} (it needs a NATS user with JetStream"
             " access to the stream and buckets; see docs/cli.md)"
         ) from None
+    except Exception as exc:  # anything else: one line, and it is safe to run again
+        raise Refusal(
+            f"rebuild stopped: {type(exc).__name__}: {exc}; it is safe to run again"
+        ) from None
     finally:
         await nc.close()
 

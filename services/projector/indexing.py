@@ -13,7 +13,9 @@ make a page one short, never list a task under the wrong person.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import random
 from datetime import datetime
 
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
@@ -52,9 +54,17 @@ class IncidentRanks:
         return self.remember(incident_id, found.event.at)
 
 
+# A partition's counter is shared by every record in it: a rebuild or a busy projector may swap
+# it from many workers at once, so a refused swap waits a moment, longer each time, and tries
+# again.
+COUNTER_ATTEMPTS = 60
+
+
 async def _count(rt: Runtime, key: str, delta: int) -> None:
     """Add to a partition's counter, compare-and-swap on its revision."""
-    for _ in range(ATTEMPTS):
+    for attempt in range(COUNTER_ATTEMPTS):
+        if attempt:
+            await asyncio.sleep(random.uniform(0, 0.002 * min(attempt, 20)))
         try:
             entry = await rt.index.get(key)
             current, revision = int(entry.value or b"0"), entry.revision

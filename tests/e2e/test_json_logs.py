@@ -18,6 +18,7 @@ from schemas.enums import Severity
 from schemas.events import IncidentLogged
 from services.core.broker import connect
 from services.core.embedded import EmbeddedNats
+from services.core.migrate import migrate
 from tests.e2e.harness import ROSTER, Service, process_env
 from tests.support import ROOT, free_port
 
@@ -58,6 +59,11 @@ async def test_every_line_of_an_engine_with_a_failing_reaction_is_json(tmp_path:
     (tmp_path / "fault" / "sitecustomize.py").write_text(FAULT)
     server = EmbeddedNats(tmp_path / "nats", free_port())
     await server.start()
+    setup = await connect(server.url, name="e2e-json-logs-setup")
+    try:
+        await migrate(setup.jetstream())
+    finally:
+        await setup.close()
     env = _without_log_format() | {
         "PATHWAYS_NATS_URL": server.url,
         "PATHWAYS_PLAYBOOKS_DIR": str(ROOT / "playbooks"),
