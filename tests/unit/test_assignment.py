@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import pytest
+
 from schemas.enums import Role
 from schemas.roster import Member, Roster
 from schemas.tasks import AssigneeRule
-from services.engine.assignment import eligible, rotate
+from services.engine.assignment import eligible, ineligibility, rotate
 
 ROSTER = Roster(
     agency="Example PD",
@@ -69,3 +71,43 @@ def test_organisation_and_partner_rules() -> None:
 def test_rotation_cycles_and_handles_nobody() -> None:
     assert [rotate(("a", "b", "c"), seed=1, ordinal=n) for n in range(4)] == ["b", "c", "a", "b"]
     assert rotate((), seed=1, ordinal=0) is None
+
+
+@pytest.mark.parametrize(
+    ("person", "rule", "attributes", "involved", "why"),
+    [
+        ("priya", AssigneeRule(), {}, (), None),
+        ("nobody", AssigneeRule(), {}, (), "no roster member nobody"),
+        ("gone", AssigneeRule(), {}, (), "gone is not active on the roster"),
+        ("dana", AssigneeRule(), {}, (), "dana does not hold the role victim_advocate (holds: "
+         "community_liaison)"),
+        ("priya", AssigneeRule(), {}, ("priya",), "priya is involved in this incident"),
+        ("priya", AssigneeRule(not_involved=False), {}, ("priya",), None),
+        ("priya", AssigneeRule(language="es"), {}, (), "priya does not speak es"),
+        ("lena", AssigneeRule(language_from="lang"), {"lang": "es"}, (), None),
+        ("priya", AssigneeRule(language_from="lang"), {"lang": "es"}, (),
+         "priya does not speak es"),
+        ("priya", AssigneeRule(organisation="Harbor"), {}, (), "priya is not with Harbor"),
+        ("priya", AssigneeRule(partner=True), {}, (), "this task is for partners only"),
+        ("lena", AssigneeRule(partner=False), {}, (), "this task is for staff only"),
+        ("lena", AssigneeRule(partner=True, organisation="Harbor"), {}, (), None),
+    ],
+)  # fmt: skip
+def test_ineligibility_names_the_first_reason_someone_may_not_take_a_task(
+    person: str,
+    rule: AssigneeRule,
+    attributes: dict[str, str],
+    involved: tuple[str, ...],
+    why: str | None,
+) -> None:
+    roster = Roster(
+        agency=ROSTER.agency,
+        members=(
+            *ROSTER.members,
+            Member(id="gone", name="Gone", roles=(Role.VICTIM_ADVOCATE,), organisation="PD",
+                   active=False),
+            Member(id="dana", name="Dana", roles=(Role.COMMUNITY_LIAISON,), organisation="PD"),
+        ),
+    )  # fmt: skip
+    found = ineligibility(roster, person, Role.VICTIM_ADVOCATE, rule, attributes, involved)
+    assert found == why

@@ -9,6 +9,7 @@ from schemas.enums import TaskStatus
 from schemas.events import TaskAcknowledged, TaskCompleted, TaskDeclined, TaskStarted
 from schemas.tasks import TaskSnapshot
 from services.core.errors import Refused
+from services.engine import lifecycle
 from services.engine.assignment import next_in_rotation
 from services.engine.lifecycle import decide, reassign, release
 from tests.unit.factories import T0, a_task
@@ -263,3 +264,40 @@ def test_reassign_hands_a_never_declined_task_to_the_first_holder() -> None:
 )
 def test_reassign_leaves_a_task_that_is_held_or_moving_alone(task: TaskSnapshot) -> None:
     assert reassign(task, ["sam.whitfield", "priya.nair"], T0) is None
+
+
+@pytest.mark.parametrize(
+    "status",
+    [TaskStatus.WAITING, TaskStatus.UNASSIGNED, TaskStatus.ASSIGNED, TaskStatus.ACKNOWLEDGED,
+     TaskStatus.IN_PROGRESS],
+)  # fmt: skip
+def test_closing_cancels_a_task_not_yet_done(status: TaskStatus) -> None:
+    task = a_task(status=status)
+    cancelled = lifecycle.cancel(task, T0, "renee.alvarez")
+    assert cancelled is not None
+    assert cancelled.event_id == f"{task.task_id}.cancelled"
+    assert (cancelled.actor, cancelled.at, cancelled.incident_id) == (
+        "renee.alvarez",
+        T0,
+        task.incident_id,
+    )
+    assert cancelled.task == task.model_copy(update={"status": TaskStatus.CANCELLED})
+
+
+@pytest.mark.parametrize("status", [TaskStatus.COMPLETED, TaskStatus.SKIPPED, TaskStatus.CANCELLED])
+def test_closing_leaves_a_task_that_is_done_as_it_is(status: TaskStatus) -> None:
+    assert lifecycle.cancel(a_task(status=status), T0, "renee.alvarez") is None
+
+
+@pytest.mark.parametrize("verb", list(TaskVerb))
+def test_a_cancelled_task_refuses_every_action(verb: TaskVerb) -> None:
+    task = a_task(status=TaskStatus.CANCELLED)
+    command = ActOnTask(
+        request_id="req-00000009", actor="priya.nair", verb=verb, task_id=task.task_id, reason="x"
+    )
+    with pytest.raises(Refused) as refused:
+        lifecycle.decide(task, command, T0)
+    assert refused.value.code is ErrorCode.INVALID_TRANSITION
+    assert (
+        refused.value.message == f"task {task.task_id} was cancelled when its incident was closed"
+    )
