@@ -87,6 +87,13 @@ class IncidentSummary(Contract):
         return self
 
 
+class IncidentListItem(IncidentSummary):
+    """An incident as `incident list` shows it: its summary, and how many of its tasks have
+    nobody to take them (the incident needs command attention while any do)."""
+
+    unassigned_tasks: int = Field(default=0, ge=0)
+
+
 class PlaybookInfo(Contract):
     id: Slug
     title: str

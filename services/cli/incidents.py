@@ -21,11 +21,12 @@ from schemas.commands import (
 from schemas.enums import Severity, TaskStatus
 from schemas.limits import LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX
 from schemas.tasks import TaskSnapshot
-from schemas.views import IncidentSummary
+from schemas.views import IncidentListItem, IncidentSummary
 from services.cli.client import execute, fail, make, new_request_id, request
 from services.cli.listing import when
 from services.cli.options import DEFAULT_URL, Json, NatsUrl, RequestIdOpt, RequiredActor
 from services.cli.output import (
+    attention,
     incident_json,
     incident_table,
     out,
@@ -223,14 +224,22 @@ def list_incidents(
     """List incidents, newest first."""
     query = make(ListIncidents, limit=limit, cursor=cursor)
     items, page = execute(fetch_pages(nats_url, subjects.QRY_INCIDENT_LIST, query, every))
-    incidents = [IncidentSummary.model_validate(i) for i in items]
+    incidents = [IncidentListItem.model_validate(i) for i in items]
     command = ["pathways", "incident", "list"]
     command += ["--limit", str(limit)] if limit != LIST_LIMIT_DEFAULT else []
     more_hint(page, command + (["--json"] if as_json else []))
     if as_json:
-        print_json([incident_json(i) for i in incidents])
+        print_json(
+            [{**incident_json(i), "unassigned_tasks": i.unassigned_tasks} for i in incidents]
+        )
     elif incidents:
         out.print(incident_table(incidents))
+        stranded = [i for i in incidents if attention(i)]
+        if stranded:
+            out.print(
+                f"{len(stranded)} incident(s) need command attention: tasks with nobody to take "
+                f"them. See: pathways incident show {stranded[0].incident_id}"
+            )
     else:
         out.print("No incidents yet. Log one with: pathways incident log --type TYPE --title TEXT")
 

@@ -10,9 +10,9 @@ from typing import Any
 
 from rich.console import Console
 
-from schemas.enums import TaskStatus
+from schemas.enums import IncidentStatus, TaskStatus
 from schemas.tasks import TaskSnapshot
-from schemas.views import IncidentSummary, Timeline, TimelineEntry
+from schemas.views import IncidentListItem, IncidentSummary, Timeline, TimelineEntry
 from services.cli.listing import Column, Listing, when
 from services.cli.safe import indented, terminal_safe, unsafe
 
@@ -141,7 +141,13 @@ def due_overdue(task: TaskSnapshot, now: datetime) -> bool:
     return not done and task.due_by is not None and task.due_by < now
 
 
-def incident_table(incidents: list[IncidentSummary], now: datetime | None = None) -> Listing:
+def attention(incident: IncidentListItem) -> str:
+    if incident.unassigned_tasks and incident.status is not IncidentStatus.CLOSED:
+        return f"NEEDS ATTENTION: {incident.unassigned_tasks} unassigned"
+    return ""
+
+
+def incident_table(incidents: list[IncidentListItem], now: datetime | None = None) -> Listing:
     now = now or datetime.now(UTC)
     columns = [
         Column("INCIDENT"),
@@ -157,7 +163,15 @@ def incident_table(incidents: list[IncidentSummary], now: datetime | None = None
             incident.incident_id,
             incident.incident_type,
             incident.severity.value,
-            f"{incident.status.value} (exercise)" if incident.exercise else incident.status.value,
+            " ".join(
+                part
+                for part in (
+                    incident.status.value,
+                    "(exercise)" if incident.exercise else "",
+                    attention(incident),
+                )
+                if part
+            ),
             when(incident.logged_at, now),
             incident.playbook_id or "-",
             incident.title,

@@ -3,7 +3,8 @@ order. Pure; the projector writes these keys and the list queries read them.
 
 - `incident.<newest>.<incident>`: every incident, newest first.
 - `assignee.<person>.<newest>.<incident>.<task key>`: a person's tasks, newest incident first
-  (the person's dots spelled `=`, so an id is one token).
+  (the person's dots spelled `=`, so an id is one token). Tasks nobody holds, waiting for command
+  staff to assign them, are listed under the holder `_nobody` (no person id starts with `_`).
 - `count.<family>.<part>`: how many keys a partition holds (see below).
 
 `<newest>` is two tokens, `<part>.<rest>`: a fixed-width count that falls as time goes on (so
@@ -19,6 +20,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from schemas.base import split_task_id
+from schemas.enums import TaskStatus
 from schemas.tasks import TaskSnapshot
 
 _WIDTH = 16
@@ -30,6 +32,15 @@ COUNTS = "count"
 # One incident listed on its own: its tasks need no place among other incidents.
 ALONE = f"{'0' * _PART}.{'0' * (_WIDTH - _PART)}"
 NO_DEADLINE_YET = "9" * _WIDTH  # counts from prerequisites not yet complete: sorts last
+NOBODY = "_nobody"
+
+
+def holder(task: TaskSnapshot) -> str | None:
+    """Under whom the task is indexed: its assignee, or `NOBODY` while it is in the pool with
+    nobody to take it (what command staff must see), or nobody at all."""
+    if task.assignee is not None:
+        return task.assignee
+    return NOBODY if task.status is TaskStatus.UNASSIGNED else None
 
 
 def _micros(moment: datetime) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from functools import partial
 from typing import Any
 
@@ -12,7 +13,7 @@ from schemas import subjects
 from schemas.base import incident_id_for, utc_now
 from schemas.commands import ErrorCode, GetIncident, ListIncidents, LogIncident, Reply
 from schemas.events import IncidentLogged
-from schemas.views import IncidentSummary
+from schemas.views import IncidentListItem, IncidentSummary
 from services.core import indexes, listing
 from services.core.bounded import bounded_incident
 from services.core.errors import Refused
@@ -145,13 +146,24 @@ async def get_incident(rt: Runtime, query: GetIncident) -> Reply:
     return ok(IncidentSummary.from_logged(found.event), changed=False)
 
 
-def _listed(summary: IncidentSummary) -> tuple[dict[str, Any], int]:
-    item = summary.model_dump(mode="json")
-    size = item_size(item)
-    if size > ITEM_BYTES_MAX:
-        item = bounded_incident(summary).model_dump(mode="json")
-        size = item_size(item)
-    return item, size
+def _listed(summary: IncidentSummary, unassigned: int) -> tuple[dict[str, Any], int]:
+    if item_size(summary.model_dump(mode="json")) > ITEM_BYTES_MAX:
+        summary = bounded_incident(summary)
+    listed = IncidentListItem(**dict(summary), unassigned_tasks=unassigned)
+    item = listed.model_dump(mode="json")
+    return item, item_size(item)
+
+
+async def _unassigned_counts(rt: Runtime, window: list[str]) -> Counter[str]:
+    """How many tasks nobody holds, per incident of the page: one listing per partition the
+    page spans, of the tasks indexed under nobody (few, however many incidents there are)."""
+    prefix = indexes.assignee_prefix(indexes.NOBODY)
+    counts: Counter[str] = Counter()
+    for part in sorted({indexes.part_of(position) for position in window}):
+        for key in await listing.keys(rt.nc, subjects.INDEX_BUCKET, f"{prefix}{part}.>"):
+            group, _ = indexes.task_of_assignee_key(key)
+            counts[indexes.incident_of_position(group)] += 1
+    return counts
 
 
 async def list_incidents(rt: Runtime, query: ListIncidents) -> Reply:
@@ -166,6 +178,7 @@ async def list_incidents(rt: Runtime, query: ListIncidents) -> Reply:
     summaries = await listing.values(
         rt.nc, subjects.INCIDENTS_BUCKET, [indexes.incident_of_position(p) for p in window]
     )
+    unassigned = await _unassigned_counts(rt, window)
     page = PageBuilder(query.limit, budget_for(rt.max_payload), start)
     for position in window:
         key = indexes.incident_of_position(position)
@@ -175,7 +188,7 @@ async def list_incidents(rt: Runtime, query: ListIncidents) -> Reply:
                 log.warning("projection_record_unreadable", bucket="pw_incidents", key=key)
             page.pass_over(position)
             continue
-        if not page.take(position, *_listed(summary)):
+        if not page.take(position, *_listed(summary, unassigned[key])):
             break
     last = page.last
     after = len(run.positions) if last is None else sum(p > last for p in run.positions)

@@ -120,20 +120,20 @@ async def _purge_task(rt: Runtime, person: str, rank: str, task_id: str) -> None
     await _purge(rt, prefix, indexes.assignee_key(person, rank, task_id).removeprefix(prefix))
 
 
-async def _assignee_now(rt: Runtime, task_id: str) -> str | None:
+async def _holder_now(rt: Runtime, task_id: str) -> str | None:
     try:
         entry = await rt.tasks.get(task_id)
     except KeyNotFoundError:
         return None
-    return TaskRecord.model_validate_json(entry.value).task.assignee if entry.value else None
+    return indexes.holder(TaskRecord.model_validate_json(entry.value).task) if entry.value else None
 
 
 async def index_task(
     rt: Runtime, ranks: IncidentRanks, record: TaskRecord, before: str | None
 ) -> None:
-    """The record moved from a version held by `before` to this one."""
+    """The record moved from a version held by `before` to this one (see indexes.holder)."""
     task = record.task
-    after = task.assignee
+    after = indexes.holder(task)
     if before == after:
         return
     rank = await ranks.rank(rt, task.incident_id)
@@ -141,7 +141,7 @@ async def index_task(
         await _put_task(rt, after, rank, task.task_id)
     if before is not None:
         await _purge_task(rt, before, rank, task.task_id)
-    now = await _assignee_now(rt, task.task_id)
+    now = await _holder_now(rt, task.task_id)
     if now == after:
         return
     # A later event of this task was projected while we wrote: leave only its holder's key.
@@ -154,6 +154,7 @@ async def index_task(
 async def reindex_task(rt: Runtime, ranks: IncidentRanks, record: TaskRecord) -> None:
     """The same event again (a redelivery after a failure between the record and the index):
     make sure the task's holder has its key."""
-    if record.task.assignee is not None:
+    held_by = indexes.holder(record.task)
+    if held_by is not None:
         rank = await ranks.rank(rt, record.task.incident_id)
-        await _put_task(rt, record.task.assignee, rank, record.task.task_id)
+        await _put_task(rt, held_by, rank, record.task.task_id)

@@ -20,6 +20,7 @@ from schemas import subjects
 from schemas.events import AnyEvent, IncidentLogged, TaskEvent
 from schemas.evolution import UnreadableEvent, read_event, task_snapshot_of
 from schemas.views import IncidentSummary, TaskRecord
+from services.core import indexes
 from services.core.errors import Unprocessable
 from services.core.eventstore import EventStore
 from services.core.logging import get_logger
@@ -115,7 +116,7 @@ class TaskRevisions:
     def remember(self, key: str, revision: int, record: TaskRecord) -> None:
         if len(self._known) >= self.LIMIT:
             self._known.clear()
-        self._known[key] = (revision, record.seq, record.task.assignee)
+        self._known[key] = (revision, record.seq, indexes.holder(record.task))
 
     def forget(self, key: str) -> None:
         self._known.pop(key, None)
@@ -129,7 +130,7 @@ class Unchanged(Enum):
 async def _project_task(
     bucket: KeyValue, revisions: TaskRevisions, record: TaskRecord
 ) -> str | None | Unchanged:
-    """Advance the task's record; the assignee of the version it replaced, or why not."""
+    """Advance the task's record; the holder of the version it replaced, or why not."""
     key = record.task.task_id
     known = revisions.get(key)
     if known is not None:
@@ -159,7 +160,7 @@ async def _project_task(
             else (Unchanged.AHEAD)
         )
     revisions.remember(key, swapped, record)
-    return previous.task.assignee if previous is not None else None
+    return indexes.holder(previous.task) if previous is not None else None
 
 
 async def _project_task_and_index(

@@ -17,6 +17,12 @@ def current(cli: Cli, task_id: str) -> dict[str, Any]:
     return found
 
 
+def unassigned_in_list(cli: Cli, incident_id: str) -> int:
+    listed = cli.json("incident", "list", "--limit", "200")
+    count: int = next(i for i in listed if i["id"] == incident_id)["unassigned_tasks"]
+    return count
+
+
 def test_a_task_everyone_declined_is_flagged_and_command_staff_assign_it(cli: Cli) -> None:
     incident_id = log_incident(cli, "Everyone declines")
     tasks = wait_for_tasks(cli, incident_id, len(playbook_tasks()))
@@ -41,6 +47,10 @@ def test_a_task_everyone_declined_is_flagged_and_command_staff_assign_it(cli: Cl
         shown.stdout
     ), str(shown)
     assert cli.json("incident", "show", incident_id)["needs_attention"] == [task["id"]]
+    wait_for(lambda: unassigned_in_list(cli, incident_id) == 1, 20, "the list to flag it", 0.2)
+    listed = cli.ok("incident", "list").stdout
+    assert "NEEDS ATTENTION: 1 unassigned" in listed, listed
+    assert "1 incident(s) need command attention" in listed, listed
 
     refused = cli("task", "assign", task["id"], "--to", "dana.reyes", "--as", "renee.alvarez")
     assert refused.returncode == 1
@@ -51,6 +61,7 @@ def test_a_task_everyone_declined_is_flagged_and_command_staff_assign_it(cli: Cl
     assigned = cli.json("task", "assign", task["id"], "--to", declined[0], "--as", "renee.alvarez")
     assert (assigned["task"]["assignee"], assigned["task"]["status"]) == (declined[0], "assigned")
     assert "NEEDS COMMAND ATTENTION" not in cli.ok("incident", "show", incident_id).stdout
+    wait_for(lambda: unassigned_in_list(cli, incident_id) == 0, 20, "the flag to clear", 0.2)
 
     text = cli.ok("task", "show", task["id"]).stdout
     assert text.splitlines()[0] == task["id"]

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from schemas.enums import TaskStatus
 from services.core import indexes
 from services.core.errors import Refused
 from services.core.paging import Cursor, PageBuilder, decode_cursor, encode_cursor
@@ -34,6 +35,23 @@ def test_a_dotted_person_is_one_token() -> None:
         f"{rank}.INC-AAAAAAAA",
         "INC-AAAAAAAA.family-contact",
     )
+
+
+@pytest.mark.parametrize(
+    ("status", "assignee", "held_by"),
+    [
+        (TaskStatus.ASSIGNED, "dana.reyes", "dana.reyes"),
+        (TaskStatus.UNASSIGNED, None, indexes.NOBODY),
+        (TaskStatus.WAITING, None, None),
+        (TaskStatus.CANCELLED, None, None),
+        (TaskStatus.COMPLETED, "dana.reyes", "dana.reyes"),
+    ],
+)
+def test_a_task_in_the_pool_is_indexed_under_nobody(
+    status: TaskStatus, assignee: str | None, held_by: str | None
+) -> None:
+    assert indexes.holder(a_task(status=status, assignee=assignee)) == held_by
+    assert not indexes.NOBODY[0].isalnum()  # no person id can be it
 
 
 def test_a_cursor_round_trips_and_junk_is_refused() -> None:
