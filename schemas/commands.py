@@ -74,6 +74,14 @@ class CloseIncident(Command):
     reason: str = Field(min_length=1, max_length=1000)
 
 
+class CancelPlaybook(Command):
+    """Undo a playbook triggered by mistake: its open tasks are cancelled, nothing of it fires
+    later, and another playbook may be triggered."""
+
+    incident_id: IncidentId
+    reason: str = Field(min_length=1, max_length=1000)
+
+
 class AssignTask(Command):
     """Command staff give a task to an eligible person (restarting its clock)."""
 

@@ -56,6 +56,9 @@ class PlaybookTriggered(Event):
     playbook_title: str
     version: str
     trigger: Literal["automatic", "manual"]
+    run: int = Field(
+        default=1, ge=1, description="Which run of the incident (2 after one was cancelled)"
+    )
     incident_logged_at: UtcDateTime
     attributes: dict[str, str] = {}
     attribute_specs: dict[str, AttributeSpec] = {}
@@ -79,9 +82,24 @@ class RunInPlace(Event):
 
     type: Literal["playbook.in_place"] = "playbook.in_place"
     playbook_id: Slug
+    run: int = Field(
+        default=1, ge=1, description="Which run of the incident (2 after one was cancelled)"
+    )
     created: int = Field(ge=0)
     skipped: int = Field(ge=0)
     follow_ups: int = Field(ge=0, description="Follow-ups scheduled when the run was set up")
+
+
+class PlaybookCancelled(Event):
+    """Command staff undid a playbook run (triggered by mistake): its open tasks are cancelled
+    and nothing of it fires later; another playbook may then be triggered."""
+
+    type: Literal["playbook.cancelled"] = "playbook.cancelled"
+    playbook_id: Slug
+    run: int = Field(
+        default=1, ge=1, description="Which run of the incident (2 after one was cancelled)"
+    )
+    reason: str
 
 
 class TaskEvent(Event):
@@ -118,10 +136,14 @@ class TaskNoted(TaskEvent):
     type: Literal["task.noted"] = "task.noted"
 
 
+CancelCause = Literal["incident_closed", "playbook_cancelled"]
+
+
 class TaskCancelled(TaskEvent):
-    """The incident was closed before the task was done."""
+    """The incident was closed, or its playbook run cancelled, before the task was done."""
 
     type: Literal["task.cancelled"] = "task.cancelled"
+    cause: CancelCause = "incident_closed"
 
 
 class TaskAcknowledged(TaskEvent):
@@ -148,11 +170,17 @@ class FollowUpDue(Event):
     parent_key: Slug
     number: int = Field(ge=1)
     due_at: UtcDateTime
+    run: int = Field(
+        default=1, ge=1, description="Which run of the incident (2 after one was cancelled)"
+    )
 
 
 class ResponseCompleted(Event):
     type: Literal["response.completed"] = "response.completed"
     playbook_id: Slug
+    run: int = Field(
+        default=1, ge=1, description="Which run of the incident (2 after one was cancelled)"
+    )
     completed_tasks: int
 
 
@@ -161,6 +189,7 @@ AnyEvent = Annotated[
     | IncidentClosed
     | PlaybookTriggered
     | RunInPlace
+    | PlaybookCancelled
     | TaskCreated
     | TaskSkipped
     | TaskReleased

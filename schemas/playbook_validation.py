@@ -70,6 +70,11 @@ def _duplicates(where: FieldPath, ids: list[str], what: str) -> list[Issue]:
     return issues
 
 
+# A task id's key is at most 63 characters; a follow-up adds `-follow-up-99` to its task's key and
+# a later run of the playbook `-r99`, and both must still fit.
+TASK_KEY_MAX = 40
+
+
 def _task_issues(
     where: FieldPath,
     task: TaskTemplate,
@@ -89,6 +94,14 @@ def _task_issues(
                 )
             )
     issues += _window_issues(where, task.acknowledge_within, task.due_within)
+    if len(task.key) > TASK_KEY_MAX:
+        issues.append(
+            (
+                (*where, "key"),
+                f"at most {TASK_KEY_MAX} characters (this one has {len(task.key)}), so that its "
+                "follow-ups and later runs get task ids of their own",
+            )
+        )
     if task.phase is not None and task.phase not in phases:
         expected = ", ".join(phases) or "no phases are declared"
         issues.append(((*where, "phase"), f"unknown phase {task.phase!r}; expected: {expected}"))

@@ -41,6 +41,7 @@ CMD_INCIDENT_LOG = "pw.cmd.incident.log"
 CMD_PLAYBOOK_TRIGGER = "pw.cmd.playbook.trigger"
 CMD_TASK_ACT = "pw.cmd.task.act"
 CMD_INCIDENT_CLOSE = "pw.cmd.incident.close"
+CMD_PLAYBOOK_CANCEL = "pw.cmd.playbook.cancel"
 CMD_TASK_ASSIGN = "pw.cmd.task.assign"
 CMD_TASK_CLAIM = "pw.cmd.task.claim"
 CMD_TASK_NOTE = "pw.cmd.task.note"
@@ -61,6 +62,7 @@ ON_TASK_COMPLETED = "pw.evt.*.task.*.completed"
 ON_TASK_DECLINED = "pw.evt.*.task.*.declined"
 ON_FOLLOW_UP_DUE = "pw.evt.*.followup.*.due"
 ON_INCIDENT_CLOSED = "pw.evt.*.incident.closed"
+ON_PLAYBOOK_CANCELLED = "pw.evt.*.playbook.cancelled"
 ALL_CLOSED = "pw.evt.*.incident.closed"
 ON_FOLLOW_UP_TIMER = "pw.timer.*.followup.*"
 
@@ -118,6 +120,10 @@ def playbook_triggered(incident_id: str) -> str:
 
 def run_in_place(incident_id: str) -> str:
     return f"pw.evt.{incident_id}.playbook.in_place"
+
+
+def playbook_cancelled(incident_id: str) -> str:
+    return f"pw.evt.{incident_id}.playbook.cancelled"
 
 
 def playbook_filter(incident_id: str) -> str:

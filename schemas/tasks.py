@@ -38,7 +38,9 @@ class FollowUp(Contract):
 
     title: str = Field(min_length=1, max_length=200)
     after: tuple[Duration, ...] = Field(
-        min_length=1, description="Offsets from the incident, e.g. [P7D, P30D, P90D, P365D]"
+        min_length=1,
+        max_length=99,
+        description="Offsets from the incident, e.g. [P7D, P30D, P90D, P365D]",
     )
     acknowledge_within: Duration = Field(description="From when the follow-up comes due")
     due_within: Duration = Field(description="From when the follow-up comes due")
@@ -78,6 +80,7 @@ class TaskSnapshot(Contract):
     task_id: TaskId
     incident_id: IncidentId
     key: Slug
+    run: int = Field(default=1, ge=1, description="The playbook run that created it")
     title: str
     role: Role
     phase: Slug | None = None

@@ -10,6 +10,7 @@ from schemas.events import (
     AnyEvent,
     IncidentClosed,
     IncidentLogged,
+    PlaybookCancelled,
     PlaybookTriggered,
     ResponseCompleted,
 )
@@ -32,6 +33,10 @@ class IncidentSummary(Contract):
     logged_by: str
     playbook_id: Slug | None = None
     playbook_version: str | None = None
+    playbook_run: int = Field(default=0, description="The latest playbook run (0: none yet)")
+    playbook_cancelled_at: UtcDateTime | None = None
+    playbook_cancelled_by: str | None = None
+    playbook_cancel_reason: str | None = None
     task_count: int = 0
     response_completed_at: UtcDateTime | None = None
     exercise: bool = False
@@ -59,32 +64,62 @@ class IncidentSummary(Contract):
         )
 
     def after(self, event: AnyEvent) -> IncidentSummary:
-        """The summary once `event` has happened to the incident."""
-        if isinstance(event, PlaybookTriggered):
-            return self.model_copy(
-                update={
-                    "playbook_id": event.playbook_id,
-                    "playbook_version": event.version,
-                    "task_count": len(event.tasks),
-                }
-            )
+        """The summary once `event` has happened to the incident. Events may be folded in any
+        order: a run's events each set fields of their own, and an earlier run's are ignored
+        once a later one is seen."""
         if isinstance(event, IncidentClosed):
-            return self.model_copy(
-                update={
-                    "status": IncidentStatus.CLOSED,
-                    "closed_at": event.at,
-                    "closed_by": event.actor,
-                    "close_reason": event.reason,
-                }
+            return self._with_status(
+                closed_at=event.at, closed_by=event.actor, close_reason=event.reason
             )
-        if isinstance(event, ResponseCompleted) and self.status is not IncidentStatus.CLOSED:
-            return self.model_copy(
-                update={
-                    "status": IncidentStatus.RESPONSE_COMPLETE,
-                    "response_completed_at": event.at,
-                }
+        if not isinstance(event, PlaybookTriggered | PlaybookCancelled | ResponseCompleted):
+            return self
+        # Summaries stored before runs were numbered have a playbook and run 0: that is run 1.
+        current = self.playbook_run or (1 if self.playbook_id else 0)
+        if event.run < current:
+            return self
+        summary = (
+            self.model_copy(update={"playbook_run": current})
+            if event.run == current
+            else self._new_run(event.run)
+        )
+        if isinstance(event, PlaybookTriggered):
+            return summary._with_status(
+                playbook_id=event.playbook_id,
+                playbook_version=event.version,
+                task_count=len(event.tasks),
             )
-        return self
+        if isinstance(event, PlaybookCancelled):
+            return summary._with_status(
+                playbook_id=event.playbook_id,
+                playbook_cancelled_at=event.at,
+                playbook_cancelled_by=event.actor,
+                playbook_cancel_reason=event.reason,
+            )
+        return summary._with_status(playbook_id=event.playbook_id, response_completed_at=event.at)
+
+    def _new_run(self, run: int) -> IncidentSummary:
+        return self.model_copy(
+            update={
+                "playbook_run": run,
+                "playbook_id": None,
+                "playbook_version": None,
+                "task_count": 0,
+                "response_completed_at": None,
+                "playbook_cancelled_at": None,
+                "playbook_cancelled_by": None,
+                "playbook_cancel_reason": None,
+            }
+        )
+
+    def _with_status(self, **update: object) -> IncidentSummary:
+        changed = self.model_copy(update=update)
+        if changed.closed_at is not None:
+            status = IncidentStatus.CLOSED
+        elif changed.response_completed_at is not None and changed.playbook_cancelled_at is None:
+            status = IncidentStatus.RESPONSE_COMPLETE
+        else:
+            status = IncidentStatus.ACTIVE
+        return changed.model_copy(update={"status": status})
 
 
 class IncidentListItem(IncidentSummary):

@@ -197,10 +197,20 @@ def show_incident(
             f"{reason}",
             markup=False,
         )
-    if incident.playbook_id:
+    if incident.playbook_id and incident.playbook_cancelled_at:
+        reason = indented(incident.playbook_cancel_reason or "", "  ")
+        out.print(
+            f"playbook {incident.playbook_id} cancelled "
+            f"{when(incident.playbook_cancelled_at, datetime.now(UTC))} UTC by "
+            f"{incident.playbook_cancelled_by}: {reason}",
+            markup=False,
+        )
+        out.print(f"Trigger another with: pathways playbook trigger {incident.incident_id} NAME")
+    elif incident.playbook_id:
+        current = [t for t in tasks if t.run == incident.playbook_run] or tasks
         out.print(
             f"playbook {incident.playbook_id} (version {incident.playbook_version}), "
-            f"{sum(t.status == 'completed' for t in tasks)}/{len(tasks)} tasks completed"
+            f"{sum(t.status == 'completed' for t in current)}/{len(current)} tasks completed"
         )
     if stranded:
         out.print(

@@ -43,6 +43,7 @@ def task_json(task: TaskSnapshot) -> dict[str, Any]:
         "id": task.task_id,
         "incident": task.incident_id,
         "key": task.key,
+        "run": task.run,
         "title": task.title,
         "role": task.role.value,
         "phase": task.phase,
@@ -77,6 +78,12 @@ def incident_json(incident: IncidentSummary) -> dict[str, Any]:
         "logged_by": incident.logged_by,
         "playbook": incident.playbook_id,
         "playbook_version": incident.playbook_version,
+        "playbook_run": incident.playbook_run,
+        "playbook_cancelled_at": (
+            incident.playbook_cancelled_at.isoformat() if incident.playbook_cancelled_at else None
+        ),
+        "playbook_cancelled_by": incident.playbook_cancelled_by,
+        "playbook_cancel_reason": incident.playbook_cancel_reason,
         "task_count": incident.task_count,
         "response_completed_at": (
             incident.response_completed_at.isoformat() if incident.response_completed_at else None
@@ -173,7 +180,8 @@ def incident_table(incidents: list[IncidentListItem], now: datetime | None = Non
                 if part
             ),
             when(incident.logged_at, now),
-            incident.playbook_id or "-",
+            (incident.playbook_id or "-")
+            + (" (cancelled)" if incident.playbook_cancelled_at else ""),
             incident.title,
         ]
         for incident in incidents

@@ -1,4 +1,4 @@
-"""pathways playbook list | show | validate | trigger"""
+"""pathways playbook list | show | validate | trigger | cancel"""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from schemas import subjects
-from schemas.commands import GetPlaybook, ListPlaybooks, TriggerPlaybook
+from schemas.commands import CancelPlaybook, GetPlaybook, ListPlaybooks, TriggerPlaybook
 from schemas.playbook import playbook_json_schema
 from schemas.views import PlaybookInfo
 from schemas.yaml_source import SourceInvalid
@@ -20,7 +20,9 @@ from services.cli.safe import terminal_safe
 from services.core import bundled
 from services.core.library import playbook_files, read_playbook
 
-app = typer.Typer(help="Response playbooks: list, read, validate, trigger.", no_args_is_help=True)
+app = typer.Typer(
+    help="Response playbooks: list, read, validate, trigger, cancel.", no_args_is_help=True
+)
 
 
 @app.command("list")
@@ -131,6 +133,7 @@ def trigger(
                 "version": reply.data["version"],
                 "tasks": reply.data["tasks"],
                 "trigger": reply.data["trigger"],
+                "run": reply.data["run"],
                 "changed": reply.changed,
             }
         )
@@ -141,3 +144,54 @@ def trigger(
         f"{incident_id}: {reply.data['tasks']} tasks."
     )
     out.print(f"Next: pathways task list --incident {incident_id}")
+
+
+@app.command("cancel")
+def cancel(
+    incident_id: Annotated[str, typer.Argument(metavar="INCIDENT")],
+    reason: Annotated[str, typer.Option("--reason", help="Why the playbook is cancelled.")],
+    actor: RequiredActor,
+    request_id: RequestIdOpt = None,
+    as_json: Json = False,
+    nats_url: NatsUrl = DEFAULT_URL,
+) -> None:
+    """Undo a playbook triggered by mistake: its open tasks are cancelled and nothing of it
+    fires later; then another playbook can be triggered. Command staff only."""
+    command = make(
+        CancelPlaybook,
+        request_id=request_id or new_request_id(),
+        actor=actor,
+        incident_id=incident_id,
+        reason=reason,
+    )
+    reply = execute(request(nats_url, subjects.CMD_PLAYBOOK_CANCEL, command))
+    assert isinstance(reply.data, dict)
+    data = reply.data
+    if as_json:
+        print_json(
+            {
+                "incident": data["incident_id"],
+                "playbook": data["playbook_id"],
+                "run": data["run"],
+                "cancelled_by": data["cancelled_by"],
+                "cancelled_tasks": data["cancelled_tasks"],
+                "changed": reply.changed,
+            }
+        )
+        return
+    if not reply.changed:
+        out.print(
+            f"Playbook {data['playbook_id']} of {incident_id} was already cancelled by "
+            f"{data['cancelled_by']}; nothing is pending."
+        )
+    else:
+        out.print(
+            f"Cancelled playbook {data['playbook_id']} on {incident_id}: "
+            f"{data['cancelled_tasks']} open task(s) cancelled, its pending follow-ups removed; "
+            "nothing of it fires later.",
+            soft_wrap=True,
+        )
+    out.print(
+        f"Trigger the right one with: pathways playbook trigger {incident_id} NAME --as YOU",
+        soft_wrap=True,
+    )

@@ -39,13 +39,13 @@ class Runtime:
     run_locks: KeyedLocks = field(default_factory=KeyedLocks, init=False)
     # The largest message the server accepts; every reply must fit in it.
     max_payload: int = field(default=1024 * 1024, init=False)
-    # Runs read from the stream; a run never changes once triggered.
-    runs: dict[str, PlaybookTriggered] = field(default_factory=dict, init=False)
+    # Runs read from the stream, by incident and run number; a run never changes once triggered.
+    runs: dict[tuple[str, int], PlaybookTriggered] = field(default_factory=dict, init=False)
 
     def remember_run(self, run: PlaybookTriggered) -> PlaybookTriggered:
         if len(self.runs) >= RUN_CACHE_SIZE:
             self.runs.clear()
-        self.runs[run.incident_id] = run
+        self.runs[(run.incident_id, run.run)] = run
         return run
 
     async def attach(self, nc: Client) -> None:

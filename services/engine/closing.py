@@ -12,7 +12,7 @@ from schemas import subjects
 from schemas.base import task_id_for, utc_now
 from schemas.commands import CloseIncident, ErrorCode, Reply
 from schemas.enums import Role
-from schemas.events import IncidentClosed, IncidentLogged
+from schemas.events import CancelCause, IncidentClosed, IncidentLogged
 from services.core.errors import Refused
 from services.core.eventstore import ConcurrencyConflict, Expect
 from services.core.logging import get_logger
@@ -25,17 +25,16 @@ from services.engine.tasks import append_task_event, load_task
 log = get_logger(__name__)
 
 
-async def is_closed(rt: Runtime, incident_id: str) -> bool:
-    return await rt.store.last(subjects.incident_closed(incident_id)) is not None
+def require_command_staff(rt: Runtime, actor: str, doing: str) -> None:
+    member = rt.roster.member(actor)
+    if member is None or Role.COMMAND_STAFF not in member.roles:
+        raise Refused(
+            ErrorCode.NOT_ASSIGNEE, f"only command staff {doing}; {actor} is not command staff"
+        )
 
 
 async def close_incident(rt: Runtime, command: CloseIncident) -> Reply:
-    member = rt.roster.member(command.actor)
-    if member is None or Role.COMMAND_STAFF not in member.roles:
-        raise Refused(
-            ErrorCode.NOT_ASSIGNEE,
-            f"only command staff close an incident; {command.actor} is not command staff",
-        )
+    require_command_staff(rt, command.actor, "close an incident")
     logged = await rt.store.last_of(subjects.incident_logged(command.incident_id), IncidentLogged)
     if logged is None:
         raise Refused(ErrorCode.NOT_FOUND, f"no incident {command.incident_id}")
@@ -76,21 +75,29 @@ async def wind_down(rt: Runtime, incident_id: str, actor: str) -> None:
         for subject in await rt.store.subjects(subjects.incident_tasks(incident_id))
     }
     for key in sorted(keys):
-        await _cancel(rt, task_id_for(incident_id, key), actor)
+        await cancel_task(rt, task_id_for(incident_id, key), actor)
     log.info("incident_wound_down", incident_id=incident_id, tasks=len(keys))
 
 
-async def _cancel(rt: Runtime, task_id: str, actor: str) -> None:
+async def cancel_task(
+    rt: Runtime,
+    task_id: str,
+    actor: str,
+    cause: CancelCause = "incident_closed",
+    run: int | None = None,
+) -> bool:
+    """Cancel the task unless it is done (or belongs to a run other than `run`); whether this
+    call cancelled it."""
     for _ in range(ATTEMPTS):
         loaded = await load_task(rt.store, task_id)
-        if loaded is None:
-            return
-        cancelled = lifecycle.cancel(loaded.task, utc_now(), actor)
+        if loaded is None or (run is not None and loaded.task.run != run):
+            return False
+        cancelled = lifecycle.cancel(loaded.task, utc_now(), actor, cause)
         if cancelled is None:
-            return
+            return False
         try:
             await append_task_event(rt.store, cancelled, loaded.seq)
-            return
+            return True
         except ConcurrencyConflict:
             continue
     raise RuntimeError(f"could not cancel {task_id}")  # redelivered by the consumer

@@ -9,7 +9,7 @@ from typing import Literal
 from schemas import subjects
 from schemas.base import utc_now
 from schemas.commands import ActOnTask, ErrorCode, Reply, TaskVerb, TriggerPlaybook
-from schemas.events import AnyTaskEvent, IncidentLogged, PlaybookTriggered
+from schemas.events import AnyTaskEvent, IncidentLogged, PlaybookCancelled, PlaybookTriggered
 from schemas.tasks import TaskSnapshot
 from services.core.errors import Refused
 from services.core.eventstore import ConcurrencyConflict, Expect
@@ -18,6 +18,7 @@ from services.core.rpc import ok
 from services.core.runtime import Runtime
 from services.engine import lifecycle, runs
 from services.engine.assignment import eligible, next_in_rotation
+from services.engine.runstate import latest, run_number
 from services.engine.tasks import append_task_event, load_run, require_task
 
 log = get_logger(__name__)
@@ -38,7 +39,7 @@ async def act_on_task(rt: Runtime, command: ActOnTask) -> Reply:
 
 async def _after_decline(rt: Runtime, task: TaskSnapshot) -> str:
     """Who the task goes to next, or that nobody is left — the truth, before the engine acts."""
-    run = await load_run(rt, task.incident_id)
+    run = await load_run(rt, task.incident_id, task.run)
     template = runs.template_of(run, task.follow_up_of or task.key) if run else None
     people = (
         eligible(rt.roster, task.role, template.assignee, run.attributes, run.involved)
@@ -85,53 +86,79 @@ async def start_run(
     how: Literal["automatic", "manual"],
     actor: str,
 ) -> tuple[PlaybookTriggered, bool]:
-    """Pin and trigger a playbook for an incident (one playbook per incident)."""
+    """Pin and trigger a playbook for an incident: one run at a time, and another only after
+    command staff cancelled the last (never automatically)."""
     pinned = rt.library.get(playbook_id)
     if pinned is None:
         known = ", ".join(sorted(rt.library)) or "none"
         raise Refused(ErrorCode.NOT_FOUND, f"no playbook {playbook_id} (known: {known})")
+    incident_id = incident.incident_id
     for _ in range(ATTEMPTS):
-        existing = await rt.store.last_of(
-            subjects.playbook_triggered(incident.incident_id), PlaybookTriggered
-        )
-        if existing is not None:
-            if existing.event.playbook_id != playbook_id:
+        last = await latest(rt, incident_id)
+        if last is not None and not isinstance(last.event, PlaybookCancelled):
+            existing = await load_run(rt, incident_id)
+            assert existing is not None  # a run's other events follow its trigger
+            if existing.playbook_id != playbook_id:
                 raise Refused(
                     ErrorCode.CONFLICT,
-                    f"incident {incident.incident_id} already runs playbook "
-                    f"{existing.event.playbook_id}",
+                    f"incident {incident_id} already runs playbook {existing.playbook_id}; "
+                    f"if that was a mistake: pathways playbook cancel {incident_id} "
+                    "--reason TEXT --as YOU",
                 )
-            return existing.event, False
-        event = runs.trigger(
-            pinned,
-            incident,
-            how=how,
-            actor=actor,
-            now=utc_now(),
-        )
+            return existing, False
+        if last is not None and how == "automatic":
+            raise Refused(
+                ErrorCode.CONFLICT, f"a playbook of {incident_id} was cancelled; a person decides"
+            )
+        number = 1 if last is None else run_number(last.event) + 1
+        event = runs.trigger(pinned, incident, how=how, actor=actor, now=utc_now(), run=number)
+        if number > 1:
+            await _refuse_reused_keys(rt, event)
         try:
             await rt.store.append(
-                subjects.playbook_triggered(incident.incident_id),
+                subjects.playbook_triggered(incident_id),
                 event,
-                Expect(subjects.playbook_filter(incident.incident_id), 0),
+                Expect(subjects.playbook_filter(incident_id), last.seq if last else 0),
             )
         except ConcurrencyConflict:
             continue
         log.info(
             "playbook_triggered",
-            incident_id=incident.incident_id,
+            incident_id=incident_id,
             playbook_id=playbook_id,
             version=event.version,
             trigger=how,
+            run=number,
         )
-        return event, True
-    raise Refused(ErrorCode.CONFLICT, f"incident {incident.incident_id} is changing too fast")
+        return rt.remember_run(event), True
+    raise Refused(ErrorCode.CONFLICT, f"incident {incident_id} is changing too fast")
+
+
+async def _refuse_reused_keys(rt: Runtime, run: PlaybookTriggered) -> None:
+    """A later run's keys are its playbook's with `-r<run>` appended; refuse the rare playbook
+    whose keys would land on a task an earlier run created."""
+    existing = {
+        subject.split(".")[4]
+        for subject in await rt.store.subjects(subjects.incident_tasks(run.incident_id))
+    }
+    reused = sorted(runs.keys_of(run) & existing)
+    if reused:
+        raise Refused(
+            ErrorCode.CONFLICT,
+            f"playbook {run.playbook_id} would reuse task {reused[0]} of an earlier run on "
+            f"{run.incident_id}; rename that task key in the playbook",
+        )
 
 
 async def trigger_playbook(rt: Runtime, command: TriggerPlaybook) -> Reply:
     logged = await rt.store.last_of(subjects.incident_logged(command.incident_id), IncidentLogged)
     if logged is None:
         raise Refused(ErrorCode.NOT_FOUND, f"no incident {command.incident_id}")
+    if await rt.store.last(subjects.incident_closed(command.incident_id)) is not None:
+        raise Refused(
+            ErrorCode.INVALID_TRANSITION,
+            f"incident {command.incident_id} is closed: its response has ended",
+        )
     run, changed = await start_run(
         rt, logged.event, command.playbook_id, how="manual", actor=command.actor
     )
@@ -142,6 +169,7 @@ async def trigger_playbook(rt: Runtime, command: TriggerPlaybook) -> Reply:
             "version": run.version,
             "tasks": len(run.tasks),
             "trigger": run.trigger,
+            "run": run.run,
         },
         changed=changed,
     )

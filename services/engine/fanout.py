@@ -20,7 +20,9 @@ from services.core.failpoints import failpoint
 from services.core.logging import get_logger
 from services.core.runtime import Runtime
 from services.engine import runs
-from services.engine.closing import is_closed, wind_down
+from services.engine.cancelling import wind_down_run
+from services.engine.closing import wind_down
+from services.engine.runstate import is_closed, is_current, is_over, latest
 from services.engine.settling import settle, waiting_templates
 from services.engine.tasks import append_task_event
 
@@ -35,17 +37,18 @@ CREATED, SCHEDULED, SETTLED = "fan-out.created", "fan-out.scheduled", "fan-out.s
 STEPS = (CREATED, SCHEDULED, SETTLED)
 
 
-async def is_in_place(rt: Runtime, incident_id: str) -> bool:
-    return await rt.store.last(subjects.run_in_place(incident_id)) is not None
+async def is_in_place(rt: Runtime, run: PlaybookTriggered) -> bool:
+    found = await rt.store.last_of(subjects.run_in_place(run.incident_id), RunInPlace)
+    return found is not None and found.event.run == run.run
 
 
 async def put_in_place(rt: Runtime, run: PlaybookTriggered) -> None:
     """Finish setting up the run unless it is already in place. One fan-out per incident at a
     time in this process; other replicas may race, and change nothing twice."""
     async with rt.run_locks.hold(run.incident_id):
-        if await is_closed(rt, run.incident_id):
-            return  # closed before it was set up: there is nothing to start
-        if not await is_in_place(rt, run.incident_id):
+        if await is_over(rt, run):
+            return  # closed or cancelled before it was set up: there is nothing to start
+        if not await is_in_place(rt, run):
             await fan_out(rt, run)
 
 
@@ -53,10 +56,13 @@ async def fan_out(rt: Runtime, run: PlaybookTriggered) -> None:
     events = runs.instantiate(run, rt.roster, utc_now())
     for start in range(0, len(events), FAN_OUT_BATCH):
         await _create_all(rt.store, events[start : start + FAN_OUT_BATCH])
-    # Checked after creating: a close appended before this point is seen here, and one
-    # appended after it finds these tasks when it winds the incident down.
+    # Checked after creating: a close or cancel appended before this point is seen here, and
+    # one appended after it finds these tasks when it winds the incident or the run down.
     if await is_closed(rt, run.incident_id):
         await wind_down(rt, run.incident_id, "engine")
+        return
+    if not await is_current(rt, run):
+        await wind_down_run(rt, run, "engine")
         return
     failpoint(rt.settings, CREATED)
     skipped = {e.task.key for e in events if isinstance(e, TaskSkipped)}
@@ -67,20 +73,25 @@ async def fan_out(rt: Runtime, run: PlaybookTriggered) -> None:
     await settle(rt, run, waiting_templates(run))
     failpoint(rt.settings, SETTLED)
     marker = RunInPlace(
-        event_id=f"{run.incident_id}.playbook.in_place",
+        event_id=f"{run.incident_id}.playbook.in_place{runs.suffix(run.run)}",
         incident_id=run.incident_id,
         actor="engine",
         at=utc_now(),
         playbook_id=run.playbook_id,
+        run=run.run,
         created=len(events) - len(skipped),
         skipped=len(skipped),
         follow_ups=len(follow_ups),
     )
+    # Only right after the run's trigger: not twice, and never after a cancel.
+    last = await latest(rt, run.incident_id)
+    if last is None or not isinstance(last.event, PlaybookTriggered) or last.event.run != run.run:
+        return
     with contextlib.suppress(ConcurrencyConflict):  # another replica finished it first
         await rt.store.append(
             subjects.run_in_place(run.incident_id),
             marker,
-            Expect(subjects.run_in_place(run.incident_id), 0),
+            Expect(subjects.playbook_filter(run.incident_id), last.seq),
         )
     log.info(
         "run_in_place",

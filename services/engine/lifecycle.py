@@ -19,6 +19,7 @@ from schemas.commands import ActOnTask, ErrorCode, TaskVerb
 from schemas.enums import TaskStatus
 from schemas.events import (
     AnyTaskEvent,
+    CancelCause,
     TaskAcknowledged,
     TaskAssigned,
     TaskCancelled,
@@ -185,8 +186,14 @@ def reassign(
     )
 
 
-def cancel(task: TaskSnapshot, now: datetime, actor: str) -> TaskCancelled | None:
-    """A task not yet done is cancelled when its incident closes; a done one stays as it is."""
+def cancel(
+    task: TaskSnapshot,
+    now: datetime,
+    actor: str,
+    cause: CancelCause = "incident_closed",
+) -> TaskCancelled | None:
+    """A task not yet done is cancelled when its incident closes or its playbook run is
+    cancelled; a done one stays as it is."""
     if task.status in (TaskStatus.COMPLETED, TaskStatus.SKIPPED, TaskStatus.CANCELLED):
         return None
     return TaskCancelled(
@@ -195,4 +202,5 @@ def cancel(task: TaskSnapshot, now: datetime, actor: str) -> TaskCancelled | Non
         actor=actor,
         at=now,
         task=task.model_copy(update={"status": TaskStatus.CANCELLED}),
+        cause=cause,
     )

@@ -21,9 +21,11 @@ from services.core.logging import get_logger
 from services.core.runtime import Runtime
 from services.engine import lifecycle, runs
 from services.engine.assignment import eligible
-from services.engine.closing import is_closed, wind_down
+from services.engine.cancelling import wind_down_run
+from services.engine.closing import wind_down
 from services.engine.commands import ATTEMPTS, start_run
 from services.engine.fanout import put_in_place
+from services.engine.runstate import is_closed, is_current, is_over
 from services.engine.settling import settle
 from services.engine.tasks import append_task_event, load_run, load_task
 
@@ -50,13 +52,13 @@ async def on_playbook_triggered(rt: Runtime, run: PlaybookTriggered) -> None:
 
 
 async def on_task_completed(rt: Runtime, event: TaskCompleted) -> None:
-    run = await load_run(rt, event.incident_id)
+    run = await load_run(rt, event.incident_id, event.task.run)
     if run is not None:
         await settle(rt, run, runs.dependents(run, event.task.key))
 
 
 async def on_task_declined(rt: Runtime, event: TaskDeclined) -> None:
-    run = await load_run(rt, event.incident_id)
+    run = await load_run(rt, event.incident_id, event.task.run)
     key = event.task.follow_up_of or event.task.key
     template = runs.template_of(run, key) if run else None
     for _ in range(ATTEMPTS):
@@ -82,8 +84,9 @@ async def on_task_declined(rt: Runtime, event: TaskDeclined) -> None:
 
 async def on_follow_up_timer(rt: Runtime, due: FollowUpDue) -> None:
     """A follow-up's schedule fired in the timers stream: record that it came due, once —
-    unless the incident was closed meanwhile."""
-    if await is_closed(rt, due.incident_id):
+    unless the incident was closed or the run cancelled meanwhile."""
+    run = await load_run(rt, due.incident_id, due.run)
+    if run is None or await is_over(rt, run):
         return
     key = runs.follow_up_key(due.parent_key, due.number)
     with contextlib.suppress(ConcurrencyConflict):
@@ -95,19 +98,20 @@ async def on_follow_up_timer(rt: Runtime, due: FollowUpDue) -> None:
 
 
 async def on_follow_up_due(rt: Runtime, due: FollowUpDue) -> None:
-    run = await load_run(rt, due.incident_id)
+    run = await load_run(rt, due.incident_id, due.run)
     if run is None:
         return
     parent = await load_task(rt.store, task_id_for(due.incident_id, due.parent_key))
     created = runs.follow_up_task(run, due, parent.task if parent else None, rt.roster, utc_now())
-    if created is None:
-        return
-    if await is_closed(rt, due.incident_id):
+    if created is None or await is_over(rt, run):
         return
     try:
         await append_task_event(rt.store, created, 0)
     except ConcurrencyConflict:
         return
     log.info("follow_up_created", task_id=created.task.task_id)
-    if await is_closed(rt, due.incident_id):  # closed while it was being created
+    # Closed or cancelled while it was being created: wind down what this left behind.
+    if await is_closed(rt, due.incident_id):
         await wind_down(rt, due.incident_id, "engine")
+    elif not await is_current(rt, run):
+        await wind_down_run(rt, run, "engine")

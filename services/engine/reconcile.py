@@ -11,11 +11,12 @@ from datetime import timedelta
 
 from schemas import subjects
 from schemas.base import utc_now
-from schemas.events import PlaybookTriggered
+from schemas.events import PlaybookCancelled, PlaybookTriggered, ResponseCompleted
 from services.core.logging import get_logger
 from services.core.runtime import Runtime
 from services.engine import runs
 from services.engine.fanout import put_in_place, schedule_follow_ups
+from services.engine.runstate import latest, run_number
 from services.engine.settling import settle, waiting_templates
 from services.engine.tasks import load_run
 
@@ -32,20 +33,41 @@ class Sweep:
 async def _runs_by_state(rt: Runtime) -> tuple[list[str], list[str]]:
     """(incidents whose run is not in place, incidents in place but not complete), neither
     closed, read from the subjects of the stream in three requests however many incidents
-    there are."""
+    there are — and a couple more for each incident that had a run cancelled."""
     verbs: dict[str, set[str]] = defaultdict(set)
     for subject in await rt.store.subjects(subjects.ALL_RUNS):
         parts = subject.split(".")
         verbs[parts[2]].add(parts[4])
     completed = {s.split(".")[2] for s in await rt.store.subjects(subjects.ALL_RESPONSES_COMPLETED)}
-    # A closed incident's response is over: nothing of it is to be finished.
-    ended = completed | {s.split(".")[2] for s in await rt.store.subjects(subjects.ALL_CLOSED)}
-    closed = ended - completed
-    unfinished = sorted(
-        i for i, v in verbs.items() if "triggered" in v and "in_place" not in v and i not in closed
-    )
-    active = sorted(i for i, v in verbs.items() if "in_place" in v and i not in ended)
+    closed = {s.split(".")[2] for s in await rt.store.subjects(subjects.ALL_CLOSED)}
+    unfinished: list[str] = []
+    active: list[str] = []
+    for incident_id, seen in sorted(verbs.items()):
+        if incident_id in closed:
+            continue  # a closed incident's response is over: nothing of it is to be finished
+        if "cancelled" in seen:
+            state = await _state_after_cancelling(rt, incident_id)
+        elif "in_place" not in seen:
+            state = "unfinished"
+        else:
+            state = "complete" if incident_id in completed else "active"
+        if state == "unfinished":
+            unfinished.append(incident_id)
+        elif state == "active":
+            active.append(incident_id)
     return unfinished, active
+
+
+async def _state_after_cancelling(rt: Runtime, incident_id: str) -> str:
+    """Which run is current decides, not which subjects exist: an earlier run's events stay."""
+    last = await latest(rt, incident_id)
+    if last is None or isinstance(last.event, PlaybookCancelled):
+        return "cancelled"
+    if isinstance(last.event, PlaybookTriggered):
+        return "unfinished"
+    completion = await rt.store.last_of(subjects.response_completed(incident_id), ResponseCompleted)
+    done = completion is not None and completion.event.run == run_number(last.event)
+    return "complete" if done else "active"
 
 
 async def sweep(rt: Runtime) -> Sweep:

@@ -43,6 +43,41 @@ def automatic_playbook(
     return found[0] if found else None
 
 
+def run_key(key: str, run: int) -> str:
+    """A playbook key as a task key in the incident's `run`th run. The first run keeps the
+    playbook's keys; a later one (after a cancelled run) gets keys of its own, so none of its
+    tasks, events or schedules is ever confused with those of the cancelled run."""
+    return key if run == 1 else f"{key}-r{run}"  # fits: playbook keys are short enough
+
+
+def tasks_for_run(tasks: tuple[TaskTemplate, ...], run: int) -> tuple[TaskTemplate, ...]:
+    if run == 1:
+        return tasks
+    return tuple(
+        task.model_copy(
+            update={
+                "key": run_key(task.key, run),
+                "depends_on": tuple(run_key(k, run) for k in task.depends_on),
+            }
+        )
+        for task in tasks
+    )
+
+
+def keys_of(run: PlaybookTriggered) -> set[str]:
+    """Every task key the run may create: its tasks and all their follow-ups."""
+    found = {task.key for task in run.tasks}
+    for task in run.tasks:
+        if task.follow_ups is not None:
+            found |= {follow_up_key(task.key, n) for n in range(1, len(task.follow_ups.after) + 1)}
+    return found
+
+
+def suffix(run: int) -> str:
+    """Appended to the event ids of a later run, which must differ from the first one's."""
+    return "" if run == 1 else f".{run}"
+
+
 def trigger(
     pinned: PinnedPlaybook,
     incident: IncidentLogged,
@@ -50,10 +85,11 @@ def trigger(
     how: Literal["automatic", "manual"],
     actor: str,
     now: datetime,
+    run: int = 1,
 ) -> PlaybookTriggered:
     book = pinned.playbook
     return PlaybookTriggered(
-        event_id=f"{incident.incident_id}.playbook.triggered",
+        event_id=f"{incident.incident_id}.playbook.triggered{suffix(run)}",
         incident_id=incident.incident_id,
         actor=actor,
         at=now,
@@ -61,6 +97,7 @@ def trigger(
         playbook_title=book.title,
         version=pinned.version,
         trigger=how,
+        run=run,
         incident_logged_at=incident.at,
         attributes={
             **incident.attributes,
@@ -72,7 +109,7 @@ def trigger(
         exercise=incident.exercise,
         time_scale=incident.time_scale,
         phases=book.phases,
-        tasks=book.tasks,
+        tasks=tasks_for_run(book.tasks, run),
     )
 
 
@@ -154,6 +191,7 @@ def _snapshot(
         task_id=task_id_for(run.incident_id, template.key),
         incident_id=run.incident_id,
         key=template.key,
+        run=run.run,
         title=template.title,
         role=template.role,
         phase=template.phase,
@@ -219,6 +257,7 @@ def follow_ups_due(run: PlaybookTriggered, skipped: set[str]) -> list[FollowUpDu
                     parent_key=template.key,
                     number=number,
                     due_at=at,
+                    run=run.run,
                 )
             )
     return due
@@ -252,6 +291,7 @@ def follow_up_task(
         task_id=task_id_for(run.incident_id, key),
         incident_id=run.incident_id,
         key=key,
+        run=run.run,
         title=f"{follow.title} (follow-up {due.number} of {len(follow.after)})",
         role=template.role,
         phase=template.phase,
@@ -284,10 +324,11 @@ def required_keys(run: PlaybookTriggered) -> list[str]:
 
 def response_completed(run: PlaybookTriggered, now: datetime) -> ResponseCompleted:
     return ResponseCompleted(
-        event_id=f"{run.incident_id}.response.completed",
+        event_id=f"{run.incident_id}.response.completed{suffix(run.run)}",
         incident_id=run.incident_id,
         actor="engine",
         at=now,
         playbook_id=run.playbook_id,
+        run=run.run,
         completed_tasks=len(required_keys(run)),
     )

@@ -10,6 +10,7 @@ from schemas import subjects
 from schemas.commands import (
     ActOnTask,
     AssignTask,
+    CancelPlaybook,
     ClaimTask,
     CloseIncident,
     GetPlaybook,
@@ -23,6 +24,7 @@ from schemas.events import (
     FollowUpDue,
     IncidentClosed,
     IncidentLogged,
+    PlaybookCancelled,
     PlaybookTriggered,
     TaskCompleted,
     TaskDeclined,
@@ -32,7 +34,15 @@ from services.core.logging import get_logger
 from services.core.reactors import consume, react
 from services.core.rpc import serve
 from services.core.runtime import Runtime
-from services.engine import closing, commands, queries, reactions, reconcile, task_commands
+from services.engine import (
+    cancelling,
+    closing,
+    commands,
+    queries,
+    reactions,
+    reconcile,
+    task_commands,
+)
 
 QUEUE = "engine"
 log = get_logger(__name__)
@@ -46,6 +56,8 @@ def build(rt: Runtime) -> NatsRouter:
     serve(router, subjects.QRY_TASK_LIST, ListTasks, partial(queries.list_tasks, rt), queue=QUEUE)
     serve(router, subjects.CMD_INCIDENT_CLOSE, CloseIncident,
           partial(closing.close_incident, rt), queue=QUEUE)  # fmt: skip
+    serve(router, subjects.CMD_PLAYBOOK_CANCEL, CancelPlaybook,
+          partial(cancelling.cancel_playbook, rt), queue=QUEUE)  # fmt: skip
     serve(router, subjects.QRY_TASK_GET, GetTask, partial(task_commands.get_task, rt), queue=QUEUE)
     serve(router, subjects.CMD_TASK_ASSIGN, AssignTask,
           partial(task_commands.assign_task, rt), queue=QUEUE)  # fmt: skip
@@ -75,6 +87,9 @@ def build(rt: Runtime) -> NatsRouter:
           stream=TIMERS_JSTREAM)  # fmt: skip
     react(router, subjects.ON_INCIDENT_CLOSED, "engine-on-incident-closed", IncidentClosed,
           partial(closing.on_incident_closed, rt), max_workers=4, ack_wait=wait)  # fmt: skip
+    react(router, subjects.ON_PLAYBOOK_CANCELLED, "engine-on-playbook-cancelled",
+          PlaybookCancelled, partial(cancelling.on_playbook_cancelled, rt), max_workers=4,
+          ack_wait=wait)  # fmt: skip
     consume(router, subjects.RECONCILE_TICK, "engine-reconcile", partial(reconcile.on_tick, rt),
             ack_wait=wait, stream=TIMERS_JSTREAM)  # fmt: skip
     return router

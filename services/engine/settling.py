@@ -9,7 +9,7 @@ from datetime import datetime
 
 from schemas import subjects
 from schemas.base import task_id_for, utc_now
-from schemas.events import PlaybookTriggered
+from schemas.events import PlaybookTriggered, ResponseCompleted
 from schemas.tasks import TaskTemplate
 from services.core.eventstore import ConcurrencyConflict, EventStore, Expect
 from services.core.failpoints import failpoint
@@ -17,6 +17,7 @@ from services.core.logging import get_logger
 from services.core.runtime import Runtime
 from services.engine import lifecycle, runs
 from services.engine.commands import ATTEMPTS
+from services.engine.runstate import is_current
 from services.engine.tasks import LoadedTask, append_task_event, load_task
 
 log = get_logger(__name__)
@@ -63,12 +64,19 @@ BEFORE_COMPLETION = "response.before-completion"
 
 
 async def complete_response(rt: Runtime, run: PlaybookTriggered) -> None:
+    """Record the run's response complete, once, and only while the run is current (a
+    cancelled run completes nothing; an earlier run's completion may precede this one)."""
+    if not await is_current(rt, run):
+        return
+    last = await rt.store.last_of(subjects.response_completed(run.incident_id), ResponseCompleted)
+    if last is not None and last.event.run == run.run:
+        return
     failpoint(rt.settings, BEFORE_COMPLETION)
     try:
         await rt.store.append(
             subjects.response_completed(run.incident_id),
             runs.response_completed(run, utc_now()),
-            Expect(subjects.response_filter(run.incident_id), 0),
+            Expect(subjects.response_filter(run.incident_id), last.seq if last else 0),
         )
     except ConcurrencyConflict:
         return

@@ -23,7 +23,7 @@ def _rule(run: PlaybookTriggered | None, task: TaskSnapshot) -> AssigneeRule:
 
 
 async def _why_not(rt: Runtime, task: TaskSnapshot, person: str) -> str | None:
-    run = await load_run(rt, task.incident_id)
+    run = await load_run(rt, task.incident_id, task.run)
     attributes = run.attributes if run else {}
     involved = run.involved if run else ()
     return ineligibility(rt.roster, person, task.role, _rule(run, task), attributes, involved)

@@ -47,13 +47,21 @@ async def append_task_event(store: EventStore, event: AnyTaskEvent, expected_seq
     )
 
 
-async def load_run(rt: Runtime, incident_id: str) -> PlaybookTriggered | None:
-    """The incident's playbook run. A run never changes once triggered, so it is read from the
-    stream once per process."""
-    run = rt.runs.get(incident_id)
-    if run is None:
-        found = await rt.store.last_of(subjects.playbook_triggered(incident_id), PlaybookTriggered)
-        if found is None:
-            return None
-        run = rt.remember_run(found.event)
-    return run
+async def load_run(
+    rt: Runtime, incident_id: str, number: int | None = None
+) -> PlaybookTriggered | None:
+    """Run `number` of the incident's playbook (a task's or timer's `run`), or its latest run.
+    A run never changes once triggered, so a numbered one is read once per process; whether it
+    is still current is for the caller to ask (services.engine.runstate)."""
+    if number is not None and (cached := rt.runs.get((incident_id, number))) is not None:
+        return cached
+    found = await rt.store.last_of(subjects.playbook_triggered(incident_id), PlaybookTriggered)
+    if found is None:
+        return None
+    if number is None or found.event.run == number:
+        return rt.remember_run(found.event)
+    # An earlier run, replaced after it was cancelled: one of a few triggers of the incident.
+    for stored in await rt.store.read(subjects.playbook_triggered(incident_id)):
+        if isinstance(stored.event, PlaybookTriggered) and stored.event.run == number:
+            return rt.remember_run(stored.event)
+    return None

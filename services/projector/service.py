@@ -90,6 +90,7 @@ async def _incident_from_stream(store: EventStore, incident_id: str) -> Incident
     summary = IncidentSummary.from_logged(logged.event)
     for subject in (
         subjects.playbook_triggered(incident_id),
+        subjects.playbook_cancelled(incident_id),
         subjects.response_completed(incident_id),
         subjects.incident_closed(incident_id),
     ):

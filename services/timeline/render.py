@@ -12,6 +12,7 @@ from schemas.events import (
     FollowUpDue,
     IncidentClosed,
     IncidentLogged,
+    PlaybookCancelled,
     PlaybookTriggered,
     ResponseCompleted,
     RunInPlace,
@@ -51,8 +52,15 @@ def describe(event: AnyEvent, skipped: frozenset[str] = frozenset()) -> str:
             return f"Incident logged: {event.incident_type}, severity {event.severity}"
         case IncidentClosed():
             return f"{event.actor} closed the incident; open tasks cancelled, nothing pending fires"
+        case TaskCancelled() if event.cause == "playbook_cancelled":
+            return f"Task {event.task.key} cancelled: its playbook was cancelled"
         case TaskCancelled():
             return f"Task {event.task.key} cancelled: the incident was closed"
+        case PlaybookCancelled():
+            return (
+                f"{event.actor} cancelled playbook {event.playbook_id}; its open tasks are "
+                "cancelled and nothing of it fires later"
+            )
         case PlaybookTriggered():
             how = "automatically" if event.trigger == "automatic" else "by hand"
             return (
@@ -100,7 +108,7 @@ def describe(event: AnyEvent, skipped: frozenset[str] = frozenset()) -> str:
 
 
 def _note(event: AnyEvent) -> str | None:
-    if isinstance(event, IncidentClosed):
+    if isinstance(event, IncidentClosed | PlaybookCancelled):
         return event.reason
     if isinstance(event, TaskNoted) and event.task.notes:
         return event.task.notes[-1].text
@@ -113,7 +121,7 @@ def _note(event: AnyEvent) -> str | None:
 
 def entry(event: AnyEvent, seq: int, skipped: frozenset[str] = frozenset()) -> TimelineEntry:
     tier = event.task.tier if isinstance(event, TaskEvent) else Tier.PUBLIC
-    if isinstance(event, IncidentClosed):
+    if isinstance(event, IncidentClosed | PlaybookCancelled):
         tier = Tier.COMMAND  # why a response ended is for command staff and reviewers
     if isinstance(event, TaskNoted) and event.task.notes:
         tier = event.task.notes[-1].tier

@@ -188,8 +188,8 @@ async def test_redelivered_fan_out_creates_nothing_twice(
     caller: Caller, runtime: Runtime, nc: Client
 ) -> None:
     """Fan-outs of one run racing each other (replicas, a redelivery mid fan-out) and another
-    one after the dedup window has forgotten their message ids: every task exists once. The run
-    is never appended, so no engine reaction fans it out: only these calls do."""
+    one after the dedup window has forgotten their message ids: every task exists once (the
+    engine's own reaction to the trigger races them too)."""
     incident_id = await log_incident(caller, "drill-chain", auto_trigger=False)
     logged = await runtime.store.last_of(subjects.incident_logged(incident_id), IncidentLogged)
     assert logged is not None
@@ -197,9 +197,11 @@ async def test_redelivered_fan_out_creates_nothing_twice(
         runtime.library["drill-chain"], logged.event, how="manual", actor="test", now=utc_now()
     )
     async with dedup_window(nc, 0.2):
+        await runtime.store.append(subjects.playbook_triggered(incident_id), run)
         await asyncio.gather(*(fan_out(runtime, run) for _ in range(4)))
         await asyncio.sleep(0.5)  # past the duplicate window
         await fan_out(runtime, run)
+    await eventually(lambda: runtime.store.last(subjects.run_in_place(incident_id)))
     stored = await runtime.store.read(subjects.incident_tasks(incident_id))
     by_task = collections.Counter(
         s.event.task.key for s in stored if isinstance(s.event, TaskCreated)

@@ -114,3 +114,30 @@ def test_officer_involved_shooting_covers_the_three_role_families() -> None:
     roles = {task.role for task in book.tasks}
     assert {Role.COMMUNITY_LIAISON, Role.VICTIM_ADVOCATE, Role.PEER_SUPPORT} <= roles
     assert book.matches("officer-involved-shooting", Severity.HIGH)
+
+
+def test_a_later_run_has_keys_and_event_ids_of_its_own() -> None:
+    rich = pinned(FIXTURES / "playbooks" / "drill-rich.yaml")
+    first = runs.trigger(rich, an_incident("drill-rich"), how="manual", actor="r", now=T0)
+    second = runs.trigger(rich, an_incident("drill-rich"), how="manual", actor="r", now=T0, run=2)
+    assert (first.run, second.run) == (1, 2)
+    assert second.event_id == "INC-AAAAAAAA.playbook.triggered.2" != first.event_id
+    assert [t.key for t in second.tasks] == [f"{t.key}-r2" for t in first.tasks]
+    waiting = next(t for t in second.tasks if t.depends_on)
+    assert waiting.depends_on == ("notification-support-r2",)
+    assert runs.keys_of(first).isdisjoint(runs.keys_of(second))
+    assert "notification-support-r2-follow-up-2" in runs.keys_of(second)
+
+    created = runs.instantiate(second, ROSTER, T0)
+    assert {e.task.run for e in created} == {2}
+    assert all(e.event_id.split(".")[1].endswith("-r2") for e in created)
+    due = runs.follow_ups_due(second, skipped=set())
+    assert {d.run for d in due} == {2}
+    assert runs.response_completed(second, T0).event_id.endswith(".response.completed.2")
+
+
+def test_the_longest_key_a_playbook_may_use_fits_every_run_and_follow_up() -> None:
+    from schemas.playbook_validation import TASK_KEY_MAX
+
+    key = runs.follow_up_key(runs.run_key("k" * TASK_KEY_MAX, 99), 99)
+    assert len(key) <= 63

@@ -4,6 +4,7 @@ from schemas.commands import ActOnTask, TaskVerb
 from schemas.enums import TaskStatus, Tier
 from schemas.events import (
     AnyEvent,
+    PlaybookCancelled,
     PlaybookTriggered,
     TaskCompleted,
     TaskCreated,
@@ -183,3 +184,25 @@ def test_a_task_waiting_on_several_names_them_all() -> None:
         "Task family-contact (victim_advocate) created for priya.nair; "
         "waits for defusing, notification"
     )
+
+
+def test_a_cancelled_playbook_and_its_tasks_say_so_and_the_reason_is_for_command() -> None:
+    cancelled = PlaybookCancelled(
+        event_id="INC-AAAAAAAA.playbook.cancelled",
+        incident_id="INC-AAAAAAAA",
+        actor="renee.alvarez",
+        at=T0,
+        playbook_id="drill-rich",
+        reason="Logged as the wrong type",
+    )
+    shown = entry(cancelled, 7)
+    assert shown.text == (
+        "renee.alvarez cancelled playbook drill-rich; its open tasks are cancelled and nothing "
+        "of it fires later"
+    )
+    assert (shown.note, shown.tier) == ("Logged as the wrong type", Tier.COMMAND)
+    task = lifecycle.cancel(a_task(), T0, "renee.alvarez", "playbook_cancelled")
+    closing = lifecycle.cancel(a_task(), T0, "renee.alvarez")
+    assert task is not None and closing is not None
+    assert entry(task, 8).text == "Task family-contact cancelled: its playbook was cancelled"
+    assert entry(closing, 9).text == "Task family-contact cancelled: the incident was closed"
