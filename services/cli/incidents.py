@@ -207,7 +207,7 @@ def show_incident(
         )
         out.print(f"Trigger another with: pathways playbook trigger {incident.incident_id} NAME")
     elif incident.playbook_id:
-        current = [t for t in tasks if t.run == incident.playbook_run] or tasks
+        current = [t for t in tasks if t.run == (incident.playbook_run or 1)]
         out.print(
             f"playbook {incident.playbook_id} (version {incident.playbook_version}), "
             f"{sum(t.status == 'completed' for t in current)}/{len(current)} tasks completed"
@@ -218,9 +218,17 @@ def show_incident(
             f"them: {', '.join(stranded)}"
         )
         out.print(f"Assign one with: pathways task assign {stranded[0]} --to PERSON --as YOU")
-    if tasks:
+    # Tasks of runs cancelled before the current one are history: the timeline and task list
+    # have them; this view is about the response under way.
+    shown = [t for t in tasks if t.run >= (incident.playbook_run or 1)]
+    if shown:
         out.print()
-        out.print(task_table(tasks))
+        out.print(task_table(shown))
+    if len(shown) < len(tasks):
+        out.print(
+            f"{len(tasks) - len(shown)} task(s) of cancelled playbook runs not shown: "
+            f"pathways task list --incident {incident.incident_id}"
+        )
 
 
 @app.command("list")
