@@ -60,6 +60,8 @@ def test_a_mistaken_playbook_is_cancelled_and_another_triggered(cli: Cli) -> Non
 
     tasks = wait_for(second_run, 20, "the second run's tasks", 0.3)
     assert all(t["key"].endswith("-r2") for t in tasks), tasks
+    shown = cli.ok("incident", "show", incident_id).stdout
+    assert f"{len(first)} task(s) of cancelled playbook runs not shown" in shown, shown
     listed = cli.json("incident", "list")
     mine = next(i for i in listed if i["id"] == incident_id)
     assert (mine["playbook"], mine["playbook_run"]) == ("use-of-force-unrest", 2)
