@@ -110,7 +110,8 @@ def _environment() -> Environment:
     )
 
 
-def _context(notice: Notice, lang: str) -> dict[str, Any]:
+def context_for(notice: Notice, lang: str) -> dict[str, Any]:
+    """What the templates are given: for a restricted task, nothing that says what it is."""
     context: dict[str, Any] = {
         "lang": lang,
         "kind": str(notice.kind),
@@ -150,7 +151,7 @@ def _subject(env: Environment, lang: str, context: dict[str, Any]) -> str:
 def render(notice: Notice) -> RenderedMessage:
     lang = language_for(notice.language)
     env = _environment()
-    context = _context(notice, lang)
+    context = context_for(notice, lang)
     body = "restricted" if notice.restricted else str(notice.kind)
     return RenderedMessage(
         subject=_subject(env, lang, context),

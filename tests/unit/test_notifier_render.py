@@ -7,6 +7,7 @@ import pytest
 from schemas.notifications import NoticeKind
 from services.notifier.render import (
     RenderedMessage,
+    context_for,
     format_when,
     language_for,
     render,
@@ -91,6 +92,11 @@ def test_a_restricted_task_says_only_that_there_is_a_confidential_task(
         assert "confidential" in part.lower() or "confidencial" in part.lower()
     assert "https://pathways.example.org/inbox" in message.text
     assert "Pathways" in message.text
+
+
+def test_the_templates_of_a_restricted_task_are_not_even_given_what_it_is() -> None:
+    context = context_for(a_notice(restricted=True, missed_by="sam.okafor"), "en")
+    assert set(context) == {"lang", "kind", "name", "restricted", "urgent", "exercise", "link"}
 
 
 @pytest.mark.parametrize(("language", "mark"), [("en", "EXERCISE"), ("es", "EJERCICIO")])
