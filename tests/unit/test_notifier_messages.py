@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
+import sys
+import textwrap
 from datetime import UTC, datetime
 
 import pytest
@@ -14,6 +17,7 @@ from services.notifier.channels.email import SmtpServer, build_message, message_
 from services.notifier.channels.webhook import signed_request, webhook_payload
 from services.notifier.redact import redact_url, scrub
 from services.notifier.render import render
+from tests.support import ROOT
 from tests.unit.factories import a_notice
 
 SECRET = "whsec_" + base64.b64encode(b"a partner's signing key, 32 byte").decode()
@@ -163,3 +167,23 @@ def test_scrub_hides_every_secret() -> None:
     assert (
         scrub("a hunter2 b dana@example.org", "hunter2", None, "dana@example.org") == "a *** b ***"
     )
+
+
+def test_request_lines_naming_a_url_stay_out_of_the_logs() -> None:
+    """httpx and Apprise log each request's whole URL at info level, tokens and all."""
+    script = textwrap.dedent(
+        """
+        import logging
+        from services.core.logging import configure_logging
+        from services.core.settings import LogFormat
+        configure_logging(LogFormat.JSON, "info")
+        for name in ("httpx", "apprise"):
+            logging.getLogger(name).info("POST https://hooks.example.org/in?token=hunter2")
+        logging.getLogger("pathways").info("shown")
+        """
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert "shown" in run.stderr
+    assert "hunter2" not in run.stderr
