@@ -17,6 +17,7 @@ from services.notifier.channels.email import SmtpServer, build_message, message_
 from services.notifier.channels.webhook import signed_request, webhook_payload
 from services.notifier.redact import redact_url, scrub
 from services.notifier.render import render
+from services.notifier.settings import NotifierSettings
 from tests.support import ROOT
 from tests.unit.factories import a_notice
 
@@ -187,3 +188,18 @@ def test_request_lines_naming_a_url_stay_out_of_the_logs() -> None:
     )
     assert "shown" in run.stderr
     assert "hunter2" not in run.stderr
+
+
+def test_settings_come_from_the_environment_and_keep_the_smtp_url_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PATHWAYS_SMTP_URL", "smtps://pathways:hunter2@mail.example.org")
+    monkeypatch.setenv("PATHWAYS_MAIL_FROM", "Pathways <pathways@pd.example.org>")
+    monkeypatch.setenv("PATHWAYS_PUBLIC_URL", "https://pathways.pd.example.org")
+    settings = NotifierSettings()
+    assert "hunter2" not in repr(settings)
+    assert settings.smtp_url is not None
+    server = SmtpServer.from_url(settings.smtp_url.get_secret_value())
+    assert (server.implicit_tls, server.password) == (True, "hunter2")
+    assert settings.mail_from == "Pathways <pathways@pd.example.org>"
+    assert str(settings.public_url) == "https://pathways.pd.example.org/"
