@@ -19,8 +19,9 @@ _configured = False
 # The logger FastStream is given for our broker (see services.core.broker).
 BROKER_LOGGER = "faststream.pathways"
 
-# Libraries that narrate every message or connection at info level.
-_QUIET = ("faststream", "nats", "asyncio")
+# Libraries that narrate every message or connection at info level. httpx's and Apprise's lines
+# name whole URLs, with any password or token in them (webhook and Apprise targets).
+_QUIET = ("faststream", "nats", "asyncio", "httpx", "httpcore", "apprise")
 
 
 def configure_logging(log_format: LogFormat = LogFormat.AUTO, level: str = "info") -> None:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from schemas.enums import Role, Severity, TaskStatus, Tier
 from schemas.events import IncidentLogged
+from schemas.notifications import Notice
 from schemas.tasks import TaskSnapshot
 
 T0 = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
@@ -41,3 +42,22 @@ def an_incident(
         severity=Severity.HIGH,
     )
     return event.model_copy(update=changes)
+
+
+def a_notice(**changes: object) -> Notice:
+    """A notice to Priya about her family-contact task; `changes` are validated like input."""
+    fields: dict[str, object] = {
+        "notice_id": "INC-AAAAAAAA.family-contact.assigned.0",
+        "kind": "assigned",
+        "recipient_id": "priya.nair",
+        "recipient_name": "Priya Nair",
+        "language": "en",
+        "time_zone": "America/Chicago",
+        "task_id": "INC-AAAAAAAA.family-contact",
+        "task_title": "Family contact",
+        "incident_id": "INC-AAAAAAAA",
+        "incident_type": "officer-involved-shooting",
+        "acknowledge_by": T0 + timedelta(hours=2),
+        "due_by": T0 + timedelta(days=1),
+    }
+    return Notice.model_validate(fields | changes)

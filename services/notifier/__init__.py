@@ -1,0 +1,1 @@
+"""Notices to people: rendering them as messages and sending them through each channel."""

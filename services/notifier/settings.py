@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from pydantic import Field, HttpUrl, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class NotifierSettings(BaseSettings):
+    """Read once at start-up from PATHWAYS_* environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="PATHWAYS_", extra="ignore")
+
+    # smtp://host:port, smtp://host:587?starttls=true or smtps://user:password@host:465;
+    # unset: no email is sent. A secret: it may hold the password.
+    smtp_url: SecretStr | None = None
+    mail_from: str = "Pathways <pathways@localhost>"
+    # Where people open Pathways; unset: messages carry no link.
+    public_url: HttpUrl | None = None
+    # Seconds one send may take, per channel.
+    send_timeout: float = Field(default=30.0, gt=0)
