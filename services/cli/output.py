@@ -44,7 +44,7 @@ def task_json(task: TaskSnapshot) -> dict[str, Any]:
         "incident": task.incident_id,
         "key": task.key,
         "title": task.title,
-        "role": task.role.value,
+        "role": task.role,
         "phase": task.phase,
         "status": task.status.value,
         "assignee": task.assignee,
@@ -119,7 +119,7 @@ def task_table(tasks: list[TaskSnapshot], now: datetime | None = None) -> Listin
     rows = [
         [
             task.task_id,
-            task.role.value,
+            task.role,
             task.status.value,
             task.assignee or "-",
             when(task.acknowledge_by, now, overdue=ack_overdue(task, now)),

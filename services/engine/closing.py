@@ -11,7 +11,7 @@ from nats.js.errors import NotFoundError
 from schemas import subjects
 from schemas.base import task_id_for, utc_now
 from schemas.commands import CloseIncident, ErrorCode, Reply
-from schemas.enums import Role
+from schemas.enums import RoleFamily
 from schemas.events import IncidentClosed, IncidentLogged
 from services.core.errors import Refused
 from services.core.eventstore import ConcurrencyConflict, Expect
@@ -30,8 +30,7 @@ async def is_closed(rt: Runtime, incident_id: str) -> bool:
 
 
 async def close_incident(rt: Runtime, command: CloseIncident) -> Reply:
-    member = rt.roster.member(command.actor)
-    if member is None or Role.COMMAND_STAFF not in member.roles:
+    if not rt.roster.in_family(command.actor, RoleFamily.COMMAND):
         raise Refused(
             ErrorCode.NOT_ASSIGNEE,
             f"only command staff close an incident; {command.actor} is not command staff",
