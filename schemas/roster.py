@@ -205,7 +205,11 @@ class Roster(Contract):
         """Why `role_id` names no role of this roster (with the closest), None if it does."""
         if self.role(role_id) is not None:
             return None
-        return unknown("role", role_id, [r.id for r in self.roles])
+        known = [r.id for r in self.roles]
+        problem = unknown("role", role_id, known)
+        if self.classic_roles and closest(role_id, known) is None:
+            return f"{problem} (a roster without a roles: section has only these)"
+        return problem
 
     def holders(self, role_id: str) -> tuple[str, ...]:
         return tuple(m.id for m in self.members if m.active and role_id in m.roles)
