@@ -31,6 +31,8 @@ OrganisationId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{
 TeamId = OrganisationId
 LanguageTag = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
 _ZONE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$")
+# Files in a zoneinfo directory that are not IANA zone names: they depend on the machine.
+_NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
 
 
 @cache
@@ -40,7 +42,7 @@ def _zone_names() -> tuple[str, ...]:
 
 def _known_zone(name: str) -> str:
     try:
-        if _ZONE_NAME.match(name):
+        if _ZONE_NAME.match(name) and name not in _NOT_ZONES:
             zoneinfo.ZoneInfo(name)
             return name
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
@@ -52,7 +54,7 @@ def _known_zone(name: str) -> str:
     )
 
 
-TimeZoneName = Annotated[str, AfterValidator(_known_zone)]
+TimeZoneName = Annotated[str, StringConstraints(max_length=64), AfterValidator(_known_zone)]
 
 
 def _email_address(value: str) -> str:

@@ -110,3 +110,25 @@ def test_ineligibility_names_the_first_reason_someone_may_not_take_a_task(
     )  # fmt: skip
     found = ineligibility(roster, person, "victim_advocate", rule, attributes, involved)
     assert found == why
+
+
+def test_partner_rules_follow_the_members_organisation_when_the_roster_declares_them() -> None:
+    members = [("priya", "pd"), ("lena", "harbor")]
+    roster = Roster.model_validate(
+        {
+            "agency": "PD",
+            "organisations": [
+                {"id": "pd", "name": "PD"},
+                {"id": "harbor", "name": "Harbor", "partner": True},
+            ],
+            "members": [
+                {"id": who, "name": who, "roles": ["victim_advocate"], "organisation": where}
+                for who, where in members
+            ],
+        }
+    )
+    role = "victim_advocate"
+    assert eligible(roster, role, AssigneeRule(partner=True), {}, ()) == ("lena",)
+    assert eligible(roster, role, AssigneeRule(organisation="pd"), {}, ()) == ("priya",)
+    why = ineligibility(roster, "priya", role, AssigneeRule(partner=True), {}, ())
+    assert why == "this task is for partners only"
