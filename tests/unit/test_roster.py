@@ -339,3 +339,10 @@ def test_unknown_roles_suggest_the_closest_or_list_what_is_declared() -> None:
         "unknown role 'zzz'; the roster declares: liaison, clinician, chief"
     )
     assert "has only these" in (parsed(OLD).unknown_role("chaplain") or "")
+
+
+def test_the_annotated_roster_in_the_docs_validates() -> None:
+    text = (ROOT / "docs" / "roster.md").read_text()
+    example = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    roster = parse_roster(example.encode(), "docs/roster.md")
+    assert roster.in_family("priya.nair", RoleFamily.VICTIM_ADVOCATE)
