@@ -18,7 +18,7 @@ from nats.aio.client import Client
 from benchmarks.common import ROLES, say
 from schemas import subjects
 from schemas.base import incident_id_for, task_id_for
-from schemas.enums import Role, Severity, TaskStatus, Tier
+from schemas.enums import Severity, TaskStatus, Tier
 from schemas.tasks import TaskSnapshot
 from schemas.views import IncidentSummary, TaskRecord
 from services.core import indexes
@@ -76,7 +76,7 @@ def _task(incident_id: str, n: int, person: str, logged: datetime, rng: random.R
         incident_id=incident_id,
         key=f"task-{n:02d}",
         title=f"Bench task {n}",
-        role=Role(ROLES[n % len(ROLES)]),
+        role=ROLES[n % len(ROLES)],
         instructions=INSTRUCTIONS,
         tier=Tier.COMMAND,
         required=True,

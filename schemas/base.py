@@ -29,6 +29,8 @@ TASK_ID_PATTERN = r"^INC-[0-9A-Z]{8}\.[a-z0-9][a-z0-9-]{0,62}$"
 IncidentId = Annotated[str, StringConstraints(pattern=INCIDENT_ID_PATTERN)]
 TaskId = Annotated[str, StringConstraints(pattern=TASK_ID_PATTERN)]
 PersonId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$")]
+# Role ids are the roster's own (`victim_advocate`, `partner_clinician`); never subject tokens.
+RoleId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
 RequestId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

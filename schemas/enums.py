@@ -3,13 +3,15 @@ from __future__ import annotations
 from enum import StrEnum
 
 
-class Role(StrEnum):
-    """Who a task goes to. The first three are the role families of collective healing."""
+class RoleFamily(StrEnum):
+    """The five kinds of work a role belongs to. Roles are the agency's own (declared in its
+    roster); families are fixed, so reports can compare responses across agencies and rosters.
+    The first three are the components of collective healing."""
 
     COMMUNITY_LIAISON = "community_liaison"
     VICTIM_ADVOCATE = "victim_advocate"
     PEER_SUPPORT = "peer_support"
-    COMMAND_STAFF = "command_staff"
+    COMMAND = "command"
     PUBLIC_INFORMATION = "public_information"
 
 

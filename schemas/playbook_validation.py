@@ -1,5 +1,6 @@
-"""Validating a playbook file: the model's field checks, then the checks across fields, all
-reported at once with file, line, column and field."""
+"""Validating a playbook file: the model's field checks, then the checks across fields and, given
+the roster it will run with, the roles and organisations it names — all reported at once with
+file, line, column and field."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from schemas.condition_types import Declared, type_problems
 from schemas.conditions import ConditionError, names, parse
 from schemas.enums import Severity
 from schemas.playbook import AttributeType, PinnedPlaybook, Playbook
+from schemas.roster import Roster
+from schemas.suggest import unknown
 from schemas.tasks import Anchor, TaskTemplate
 from schemas.yaml_source import SourceInvalid, read_document, validate_document
 
@@ -16,11 +19,15 @@ FieldPath = tuple[str | int, ...]
 Issue = tuple[FieldPath, str]
 
 
-def parse_playbook(raw: bytes, file: str) -> PinnedPlaybook:
-    """Validate a playbook file's content; raises SourceInvalid listing every problem found."""
+def parse_playbook(raw: bytes, file: str, roster: Roster | None = None) -> PinnedPlaybook:
+    """Validate a playbook file's content, and against the roster when one is given (roles are
+    the roster's, so without one any well-formed role id passes); raises SourceInvalid listing
+    every problem found."""
     document = read_document(raw, file)
     playbook = validate_document(document, Playbook)
     issues = cross_field_issues(playbook)
+    if roster is not None:
+        issues += roster_reference_issues(playbook, roster)
     if issues:
         errors = [document.error(path, message) for path, message in issues]
         raise SourceInvalid(sorted(errors, key=lambda e: (e.line, e.column)))
@@ -41,6 +48,27 @@ def cross_field_issues(playbook: Playbook) -> list[Issue]:
     if cycle:
         index = keys.index(cycle[0])
         issues.append((("tasks", index, "depends_on"), "dependency cycle: " + " -> ".join(cycle)))
+    return issues
+
+
+def roster_reference_issues(playbook: Playbook, roster: Roster) -> list[Issue]:
+    """Roles and organisations the playbook names that the roster does not declare: its tasks
+    would go to nobody, whoever is on the roster."""
+    issues: list[Issue] = []
+    organisations = [o.id for o in roster.organisations]
+    for index, task in enumerate(playbook.tasks):
+        problem = roster.unknown_role(task.role)
+        if problem is not None:
+            issues.append((("tasks", index, "role"), problem))
+        wanted = task.assignee.organisation
+        # Rosters that declare no organisations name them in free text: nothing to check.
+        if wanted is not None and organisations and wanted not in organisations:
+            issues.append(
+                (
+                    ("tasks", index, "assignee", "organisation"),
+                    unknown("organisation", wanted, organisations),
+                )
+            )
     return issues
 
 

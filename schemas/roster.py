@@ -1,58 +1,247 @@
-"""Who holds which role. The order of members within a role is the rotation order."""
+"""The agency's roster: the roles it has, the organisations and teams people belong to, and who
+holds which role. The order of members within a role is the rotation order.
+
+A roster from before roles were data (no `roles:` section) has the five classic roles; one with
+no `organisations:` section names each member's organisation in free text and says on the member
+whether they are a partner."""
 
 from __future__ import annotations
 
-import difflib
+import re
+import zoneinfo
+from functools import cache
+from typing import Annotated, Any
 
-from pydantic import Field, model_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
-from schemas.base import Contract, PersonId
-from schemas.enums import Role
-from schemas.yaml_source import read_document, validate_document
+from schemas.base import Contract, PersonId, RoleId
+from schemas.channels import Channel, ChannelKind, invalid, is_email_address
+from schemas.enums import RoleFamily
+from schemas.roster_checks import roster_issues
+from schemas.suggest import closest, unknown
+from schemas.yaml_source import SourceInvalid, read_document, validate_document
+
+OrganisationId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
+TeamId = OrganisationId
+LanguageTag = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
+_ZONE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$")
+# Files in a zoneinfo directory that are not IANA zone names: they depend on the machine.
+_NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+
+
+@cache
+def _zone_names() -> tuple[str, ...]:
+    return tuple(sorted(zoneinfo.available_timezones()))
+
+
+def _known_zone(name: str) -> str:
+    try:
+        if _ZONE_NAME.match(name) and name not in _NOT_ZONES:
+            zoneinfo.ZoneInfo(name)
+            return name
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        pass
+    close = closest(name, _zone_names())
+    hint = f" (did you mean {close}?)" if close else ""
+    raise invalid(
+        "time_zone", f"unknown time zone{hint}; expected an IANA name such as Europe/Paris"
+    )
+
+
+TimeZoneName = Annotated[str, StringConstraints(max_length=64), AfterValidator(_known_zone)]
+
+
+def _email_address(value: str) -> str:
+    if not is_email_address(value):
+        raise invalid("email", "expected an email address such as name@example.org")
+    return value
+
+
+class RoleDefinition(Contract):
+    id: RoleId
+    title: str = Field(min_length=1, max_length=200)
+    description: str = ""
+    families: tuple[RoleFamily, ...] = Field(
+        default=(),
+        validation_alias=AliasChoices("family", "families"),
+        description="One family, or a list when the role serves more than one",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_family_or_a_list(cls, data: Any) -> Any:
+        for key in ("family", "families"):
+            if isinstance(data, dict) and isinstance(data.get(key), str):
+                data = {**data, key: [data[key]]}
+        return data
+
+
+# The roles every roster had before rosters declared their own; a roster without `roles:` has
+# these, so old rosters and the playbooks written for them keep working.
+CLASSIC_ROLES = (
+    RoleDefinition(
+        id="community_liaison",
+        title="Community liaison",
+        families=(RoleFamily.COMMUNITY_LIAISON,),
+    ),
+    RoleDefinition(
+        id="victim_advocate", title="Victim advocate", families=(RoleFamily.VICTIM_ADVOCATE,)
+    ),
+    RoleDefinition(id="peer_support", title="Peer support", families=(RoleFamily.PEER_SUPPORT,)),
+    RoleDefinition(id="command_staff", title="Command staff", families=(RoleFamily.COMMAND,)),
+    RoleDefinition(
+        id="public_information",
+        title="Public information",
+        families=(RoleFamily.PUBLIC_INFORMATION,),
+    ),
+)
+
+
+class Organisation(Contract):
+    id: OrganisationId
+    name: str = Field(min_length=1, max_length=200)
+    partner: bool = Field(default=False, description="A partner organisation, not the agency")
+    description: str = ""
+
+
+class Team(Contract):
+    id: TeamId
+    name: str = Field(min_length=1, max_length=200)
+    organisation: OrganisationId
+    description: str = ""
 
 
 class Member(Contract):
     id: PersonId
     name: str = Field(min_length=1)
-    roles: tuple[Role, ...] = Field(min_length=1)
-    organisation: str
-    partner: bool = Field(
-        default=False, description="From a partner organisation, not agency staff"
+    roles: tuple[RoleId, ...] = Field(min_length=1, description="Ids of roles the roster declares")
+    organisation: str = Field(
+        min_length=1,
+        description="Id of an organisation the roster declares (free text in a roster that "
+        "declares none)",
     )
-    email: str | None = None
+    team: TeamId | None = None
+    partner: bool | None = Field(
+        default=None,
+        description="Only for rosters without `organisations:`; otherwise the organisation says",
+    )
+    email: Annotated[str, AfterValidator(_email_address)] | None = Field(
+        default=None, description="The older way to give an email channel"
+    )
     languages: tuple[str, ...] = Field(default=(), description="Languages spoken, e.g. [en, es]")
+    preferred_language: LanguageTag = "en"
+    time_zone: TimeZoneName | None = Field(default=None, description="Default: the roster's")
+    channels: tuple[Channel, ...] = Field(
+        default=(), description="In order; a member who lists none is reached in the inbox"
+    )
     active: bool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_channels(cls, data: Any) -> Any:
+        # Everyone has an inbox; an old roster's `email` is an email channel after it. (An email
+        # that is not an address is left to its own field's check, so it is reported once.)
+        if not isinstance(data, dict) or data.get("channels"):
+            return data
+        channels: list[dict[str, str]] = [{"kind": ChannelKind.INBOX.value}]
+        email = data.get("email")
+        if isinstance(email, str) and is_email_address(email):
+            channels.append({"kind": ChannelKind.EMAIL.value, "address": email})
+        return {**data, "channels": channels}
+
+
+class RosterInconsistent(Exception):
+    """Ids that do not refer to anything declared, or declared twice. Not a ValueError, so it
+    leaves pydantic as it is and keeps the field path of each problem."""
+
+    def __init__(self, issues: list[tuple[tuple[str | int, ...], str]]) -> None:
+        super().__init__("; ".join(message for _, message in issues))
+        self.issues = issues
 
 
 class Roster(Contract):
     agency: str
     example: bool = Field(default=False, description="Fictional people, for trying Pathways out")
+    time_zone: TimeZoneName = Field(default="UTC", description="Members' time zone by default")
+    roles: tuple[RoleDefinition, ...] = Field(default=CLASSIC_ROLES, min_length=1)
+    organisations: tuple[Organisation, ...] = ()
+    teams: tuple[Team, ...] = ()
     members: tuple[Member, ...]
 
     @model_validator(mode="after")
-    def _unique_ids(self) -> Roster:
-        seen: set[str] = set()
-        for member in self.members:
-            if member.id in seen:
-                raise ValueError(f"duplicate member id {member.id!r}")
-            seen.add(member.id)
+    def _consistent(self) -> Roster:
+        issues = roster_issues(self)
+        if issues:
+            raise RosterInconsistent(issues)
         return self
+
+    @property
+    def classic_roles(self) -> bool:
+        """True when the roster declares no roles of its own and has the classic five."""
+        return "roles" not in self.model_fields_set
 
     def member(self, person_id: str) -> Member | None:
         return next((m for m in self.members if m.id == person_id), None)
+
+    def role(self, role_id: str) -> RoleDefinition | None:
+        return next((r for r in self.roles if r.id == role_id), None)
+
+    def organisation(self, organisation_id: str) -> Organisation | None:
+        return next((o for o in self.organisations if o.id == organisation_id), None)
 
     def unknown_person(self, person_id: str) -> str | None:
         """Why `person_id` names nobody (with the closest member id), None if it is a member."""
         if self.member(person_id) is not None:
             return None
-        close = difflib.get_close_matches(person_id, [m.id for m in self.members], n=1)
-        hint = f" (did you mean {close[0]}?)" if close else ""
+        close = closest(person_id, [m.id for m in self.members])
+        hint = f" (did you mean {close}?)" if close else ""
         return f"no roster member {person_id}{hint}"
 
-    def holders(self, role: Role) -> tuple[str, ...]:
-        return tuple(m.id for m in self.members if m.active and role in m.roles)
+    def unknown_role(self, role_id: str) -> str | None:
+        """Why `role_id` names no role of this roster (with the closest), None if it does."""
+        if self.role(role_id) is not None:
+            return None
+        known = [r.id for r in self.roles]
+        problem = unknown("role", role_id, known)
+        if self.classic_roles and closest(role_id, known) is None:
+            return f"{problem} (a roster without a roles: section has only these)"
+        return problem
+
+    def holders(self, role_id: str) -> tuple[str, ...]:
+        return tuple(m.id for m in self.members if m.active and role_id in m.roles)
+
+    def families_of(self, person_id: str) -> frozenset[RoleFamily]:
+        """The families of every role the person holds; none for someone not on the roster."""
+        member = self.member(person_id)
+        if member is None:
+            return frozenset()
+        return frozenset(f for r in self.roles if r.id in member.roles for f in r.families)
+
+    def in_family(self, person_id: str, family: RoleFamily) -> bool:
+        return family in self.families_of(person_id)
+
+    def is_partner(self, member: Member) -> bool:
+        """From a partner organisation rather than the agency."""
+        organisation = self.organisation(member.organisation)
+        if organisation is not None:
+            return organisation.partner
+        return bool(member.partner)
+
+    def time_zone_of(self, member: Member) -> str:
+        return member.time_zone or self.time_zone
 
 
 def parse_roster(raw: bytes, file: str) -> Roster:
     """Validate a roster file's content; raises SourceInvalid listing every problem found."""
-    return validate_document(read_document(raw, file), Roster)
+    document = read_document(raw, file)
+    try:
+        return validate_document(document, Roster)
+    except RosterInconsistent as exc:
+        errors = [document.error(path, message) for path, message in exc.issues]
+        raise SourceInvalid(sorted(errors, key=lambda e: (e.line, e.column))) from None

@@ -5,8 +5,8 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from schemas.base import Contract, IncidentId, PersonId, Slug, TaskId, UtcDateTime
-from schemas.enums import Role, TaskStatus, Tier
+from schemas.base import Contract, IncidentId, PersonId, RoleId, Slug, TaskId, UtcDateTime
+from schemas.enums import TaskStatus, Tier
 
 Duration = timedelta
 
@@ -26,7 +26,9 @@ class AssigneeRule(Contract):
     language_from: str | None = Field(
         default=None, description="An incident attribute naming the language, e.g. family_language"
     )
-    organisation: str | None = Field(default=None, description="Only members of this organisation")
+    organisation: str | None = Field(
+        default=None, description="Only members of this organisation (an id the roster declares)"
+    )
     partner: bool | None = Field(default=None, description="true: partners only; false: staff only")
     not_involved: bool = Field(
         default=True, description="Never someone named as involved in the incident"
@@ -50,7 +52,7 @@ class FollowUp(Contract):
 class TaskTemplate(Contract):
     key: Slug
     title: str = Field(min_length=1, max_length=200)
-    role: Role
+    role: RoleId = Field(description="A role the roster declares, e.g. victim_advocate")
     phase: Slug | None = None
     instructions: str = Field(default="", description="Markdown")
     tier: Tier = Tier.COMMAND
@@ -82,7 +84,7 @@ class TaskSnapshot(Contract):
     key: Slug
     run: int = Field(default=1, ge=1, description="The playbook run that created it")
     title: str
-    role: Role
+    role: RoleId
     phase: Slug | None = None
     instructions: str = ""
     tier: Tier

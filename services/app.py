@@ -12,7 +12,7 @@ from nats.aio.client import Client
 
 from services.core import bundled
 from services.core.broker import NatsUnreachable, new_broker, without_credentials
-from services.core.library import load_library, load_roster, roles_without_holders
+from services.core.library import load_sources, roles_without_holders
 from services.core.logging import get_logger
 from services.core.migrate import require_streams
 from services.core.reactors import start_reactors
@@ -59,12 +59,12 @@ async def _connect_unless_stopped(
 
 
 def load_runtime(settings: Settings) -> Runtime:
-    """Read the playbook library and roster; raises SourceInvalid naming every problem."""
-    return Runtime(
-        settings=settings,
-        library=load_library(bundled.playbooks_dir(settings.playbooks_dir)),
-        roster=load_roster(bundled.roster_file(settings.roster)),
+    """Read the roster and the playbook library checked against it; raises SourceInvalid
+    naming every problem."""
+    library, roster = load_sources(
+        bundled.playbooks_dir(settings.playbooks_dir), bundled.roster_file(settings.roster)
     )
+    return Runtime(settings=settings, library=library, roster=roster)
 
 
 async def serve(

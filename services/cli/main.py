@@ -17,10 +17,10 @@ from schemas.commands import GetTimeline
 from schemas.views import Timeline
 from schemas.yaml_source import SourceInvalid
 from services.app import SERVICES, load_runtime, serve
-from services.cli import admin, incidents, playbooks, rebuilding, task_commands, tasks
+from services.cli import admin, incidents, playbooks, rebuilding, rosters, task_commands, tasks
 from services.cli.client import errors, execute, fail, make, request
 from services.cli.migrating import run_migrate
-from services.cli.options import DEFAULT_URL, Json, NatsUrl
+from services.cli.options import DEFAULT_URL, Json, NatsUrl, RosterFile
 from services.cli.output import entry_json, incident_json, json_text, timeline_text
 from services.cli.safe import terminal_safe
 from services.core import bundled
@@ -39,6 +39,7 @@ app = typer.Typer(
 app.add_typer(incidents.app, name="incident")
 app.add_typer(playbooks.app, name="playbook")
 app.add_typer(tasks.app, name="task")
+app.add_typer(rosters.app, name="roster")
 app.add_typer(admin.app, name="admin")
 # Imported for their commands, which join `pathways task` and `pathways admin`.
 _ = (task_commands, rebuilding)
@@ -97,15 +98,6 @@ PlaybooksDir = Annotated[
         "--playbooks-dir",
         envvar="PATHWAYS_PLAYBOOKS_DIR",
         help="Playbook library (default: ./playbooks, else the library shipped with Pathways).",
-        show_default=False,
-    ),
-]
-RosterFile = Annotated[
-    Path | None,
-    typer.Option(
-        "--roster",
-        envvar="PATHWAYS_ROSTER",
-        help="Roster file (default: ./rosters/example.yaml, else the shipped example).",
         show_default=False,
     ),
 ]

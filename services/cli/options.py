@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -19,6 +20,15 @@ RequestIdOpt = Annotated[
 ]
 
 
+RosterFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--roster",
+        envvar="PATHWAYS_ROSTER",
+        help="Roster file (default: ./rosters/example.yaml, else the shipped example).",
+        show_default=False,
+    ),
+]
 RequiredActor = Annotated[
     str, typer.Option("--as", envvar="PATHWAYS_ACTOR", help="Who is acting (a roster member id).")
 ]

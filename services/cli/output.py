@@ -45,7 +45,7 @@ def task_json(task: TaskSnapshot) -> dict[str, Any]:
         "key": task.key,
         "run": task.run,
         "title": task.title,
-        "role": task.role.value,
+        "role": task.role,
         "phase": task.phase,
         "status": task.status.value,
         "assignee": task.assignee,
@@ -126,7 +126,7 @@ def task_table(tasks: list[TaskSnapshot], now: datetime | None = None) -> Listin
     rows = [
         [
             task.task_id,
-            task.role.value,
+            task.role,
             task.status.value,
             task.assignee or "-",
             when(task.acknowledge_by, now, overdue=ack_overdue(task, now)),

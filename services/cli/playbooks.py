@@ -14,8 +14,16 @@ from schemas.playbook import playbook_json_schema
 from schemas.views import PlaybookInfo
 from schemas.yaml_source import SourceInvalid
 from services.cli.client import errors, execute, fail, make, new_request_id, request
-from services.cli.options import DEFAULT_URL, Json, NatsUrl, RequestIdOpt, RequiredActor
+from services.cli.options import (
+    DEFAULT_URL,
+    Json,
+    NatsUrl,
+    RequestIdOpt,
+    RequiredActor,
+    RosterFile,
+)
 from services.cli.output import out, print_json
+from services.cli.rosters import roster_to_check_against
 from services.cli.safe import terminal_safe
 from services.core import bundled
 from services.core.library import playbook_files, read_playbook
@@ -83,15 +91,17 @@ def validate(
             help="Files or directories; default ./playbooks, or the shipped library",
         ),
     ] = None,
+    roster: RosterFile = None,
 ) -> None:
-    """Check playbook files; every problem is reported with file, line and field."""
+    """Check playbook files, and their roles against the roster; every problem is reported with
+    file, line and field."""
     files = playbook_files(paths or [bundled.playbooks_dir(None)])
     if not files:
         fail("no playbook files found")
-    problems = 0
+    checked_against, problems = roster_to_check_against(roster)
     for path in files:
         try:
-            pinned = read_playbook(path)
+            pinned = read_playbook(path, checked_against)
         except SourceInvalid as exc:
             problems += len(exc.errors)
             for problem in exc.errors:

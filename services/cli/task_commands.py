@@ -48,7 +48,7 @@ def task_lines(task: TaskSnapshot, now: datetime) -> list[Text | Padding | str]:
     facts = [
         f"status {task.status.value}",
         f"assignee {task.assignee or 'nobody'}",
-        f"role {task.role.value}",
+        f"role {task.role}",
         *([f"phase {task.phase}"] if task.phase else []),
         f"tier {task.tier.value}",
         "required" if task.required else "optional",

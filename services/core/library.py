@@ -30,19 +30,21 @@ def _read(path: Path) -> bytes:
         ) from None
 
 
-def read_playbook(path: Path) -> PinnedPlaybook:
-    return parse_playbook(_read(path), str(path))
+def read_playbook(path: Path, roster: Roster | None = None) -> PinnedPlaybook:
+    """A playbook file, checked against the roster when one is given."""
+    return parse_playbook(_read(path), str(path), roster)
 
 
-def load_library(directory: Path) -> dict[str, PinnedPlaybook]:
-    """Every playbook in a directory by id; raises SourceInvalid with all problems of all files."""
+def load_library(directory: Path, roster: Roster | None = None) -> dict[str, PinnedPlaybook]:
+    """Every playbook in a directory by id, each checked against the roster when one is given;
+    raises SourceInvalid with all problems of all files."""
     library: dict[str, PinnedPlaybook] = {}
     errors: list[SourceError] = []
     if not directory.is_dir():
         raise SourceInvalid([SourceError(str(directory), 1, 1, "", "playbook directory not found")])
     for path in playbook_files([directory]):
         try:
-            pinned = read_playbook(path)
+            pinned = read_playbook(path, roster)
         except SourceInvalid as exc:
             errors.extend(exc.errors)
             continue
@@ -59,6 +61,27 @@ def load_roster(path: Path) -> Roster:
     return parse_roster(_read(path), str(path))
 
 
+def load_sources(playbooks: Path, roster_file: Path) -> tuple[dict[str, PinnedPlaybook], Roster]:
+    """The roster, then the library checked against it (a playbook naming a role the roster
+    does not declare is refused); raises SourceInvalid with the problems of both. When the
+    roster itself is invalid the playbooks are still checked, for everything but its roles."""
+    errors: list[SourceError] = []
+    roster: Roster | None = None
+    library: dict[str, PinnedPlaybook] = {}
+    try:
+        roster = load_roster(roster_file)
+    except SourceInvalid as exc:
+        errors.extend(exc.errors)
+    try:
+        library = load_library(playbooks, roster)
+    except SourceInvalid as exc:
+        errors.extend(exc.errors)
+    if errors:
+        raise SourceInvalid(errors)
+    assert roster is not None
+    return library, roster
+
+
 def roles_without_holders(
     library: Iterable[PinnedPlaybook], roster: Roster
 ) -> dict[str, list[str]]:
@@ -68,5 +91,5 @@ def roles_without_holders(
     for pinned in sorted(library, key=lambda p: p.playbook.id):
         for role in sorted({t.role for t in pinned.playbook.tasks}):
             if not roster.holders(role):
-                missing.setdefault(role.value, []).append(pinned.playbook.id)
+                missing.setdefault(role, []).append(pinned.playbook.id)
     return missing

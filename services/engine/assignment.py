@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from schemas.enums import Role
 from schemas.roster import Roster
 from schemas.tasks import AssigneeRule
 
 
 def eligible(
     roster: Roster,
-    role: Role,
+    role: str,
     rule: AssigneeRule,
     attributes: Mapping[str, str],
     involved: Sequence[str],
@@ -26,7 +25,7 @@ def eligible(
         and not (rule.not_involved and member.id in involved)
         and (language is None or language in member.languages)
         and (rule.organisation is None or member.organisation == rule.organisation)
-        and (rule.partner is None or member.partner == rule.partner)
+        and (rule.partner is None or roster.is_partner(member) == rule.partner)
     )
 
 
@@ -48,7 +47,7 @@ def next_in_rotation(
 def ineligibility(
     roster: Roster,
     person: str,
-    role: Role,
+    role: str,
     rule: AssigneeRule,
     attributes: Mapping[str, str],
     involved: Sequence[str],
@@ -62,8 +61,7 @@ def ineligibility(
         (not member.active, f"{person} is not active on the roster"),
         (
             role not in member.roles,
-            f"{person} does not hold the role {role.value} "
-            f"(holds: {', '.join(r.value for r in member.roles)})",
+            f"{person} does not hold the role {role} (holds: {', '.join(member.roles)})",
         ),
         (rule.not_involved and person in involved, f"{person} is involved in this incident"),
         (
@@ -75,7 +73,7 @@ def ineligibility(
             f"{person} is not with {rule.organisation}",
         ),
         (
-            rule.partner is not None and member.partner != rule.partner,
+            rule.partner is not None and roster.is_partner(member) != rule.partner,
             f"this task is for {'partners' if rule.partner else 'staff'} only",
         ),
     ]

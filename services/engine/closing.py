@@ -11,7 +11,7 @@ from nats.js.errors import NotFoundError
 from schemas import subjects
 from schemas.base import task_id_for, utc_now
 from schemas.commands import CloseIncident, ErrorCode, Reply
-from schemas.enums import Role
+from schemas.enums import RoleFamily
 from schemas.events import CancelCause, IncidentClosed, IncidentLogged
 from services.core.errors import Refused
 from services.core.eventstore import ConcurrencyConflict, Expect
@@ -26,8 +26,7 @@ log = get_logger(__name__)
 
 
 def require_command_staff(rt: Runtime, actor: str, doing: str) -> None:
-    member = rt.roster.member(actor)
-    if member is None or Role.COMMAND_STAFF not in member.roles:
+    if not rt.roster.in_family(actor, RoleFamily.COMMAND):
         raise Refused(
             ErrorCode.NOT_ASSIGNEE, f"only command staff {doing}; {actor} is not command staff"
         )

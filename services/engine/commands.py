@@ -48,9 +48,9 @@ async def _after_decline(rt: Runtime, task: TaskSnapshot) -> str:
     )
     following = next_in_rotation(people, task.declined_by[-1], exclude=set(task.declined_by))
     if following is not None:
-        return f"It goes to {following}, the next {task.role.value}."
+        return f"It goes to {following}, the next {task.role}."
     return (
-        f"Nobody else can take it: every eligible {task.role.value} has declined or none is "
+        f"Nobody else can take it: every eligible {task.role} has declined or none is "
         f"available. Command staff must assign it: pathways task assign {task.task_id} "
         "--to PERSON --as YOU"
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from schemas.base import split_task_id, utc_now
 from schemas.commands import AssignTask, ClaimTask, ErrorCode, GetTask, NoteTask, Reply
-from schemas.enums import Role
+from schemas.enums import RoleFamily
 from schemas.events import AnyTaskEvent, PlaybookTriggered
 from schemas.tasks import AssigneeRule, TaskSnapshot
 from services.core.errors import Refused
@@ -30,8 +30,8 @@ async def _why_not(rt: Runtime, task: TaskSnapshot, person: str) -> str | None:
 
 
 def _require_command_staff(rt: Runtime, person: str) -> None:
-    member = rt.roster.member(person)
-    if member is None or Role.COMMAND_STAFF not in member.roles:
+    # Command staff are whoever holds a role of the command family, whatever the roster calls it.
+    if not rt.roster.in_family(person, RoleFamily.COMMAND):
         raise Refused(
             ErrorCode.NOT_ASSIGNEE,
             f"only command staff assign tasks; {person} is not command staff",
@@ -65,13 +65,13 @@ async def note_task(rt: Runtime, command: NoteTask) -> Reply:
     allowed = member is not None and (
         command.actor == task.assignee
         or task.role in member.roles
-        or Role.COMMAND_STAFF in member.roles
+        or rt.roster.in_family(command.actor, RoleFamily.COMMAND)
     )
     if not allowed:
         raise Refused(
             ErrorCode.NOT_ASSIGNEE,
             f"{command.actor} may not add notes to {task.task_id}: only its assignee, holders of "
-            f"{task.role.value} and command staff may",
+            f"{task.role} and command staff may",
         )
 
     def decide(current: TaskSnapshot) -> AnyTaskEvent | None:

@@ -95,6 +95,12 @@ BAD = [
         ],  # fmt: skip
         "does not hold the role public_information",
     ),
+    Bad(
+        "roster show of a file that is no roster",
+        lambda t, i: ["roster", "show", "--roster", str(t / "a-file")],
+        "1 problem(s); see: pathways roster validate",
+        alone=True,
+    ),
 ]
 
 

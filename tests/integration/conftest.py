@@ -46,7 +46,7 @@ async def runtime(migrated: str) -> AsyncIterator[Runtime]:
     )
     configure_logging(LogFormat.CONSOLE, "warning")
     rt = load_runtime(settings)
-    rt.library.update(load_library(FIXTURES / "playbooks"))
+    rt.library.update(load_library(FIXTURES / "playbooks", rt.roster))
     stop = asyncio.Event()
     running = asyncio.create_task(serve(rt, list(SERVICES), stop))
 

@@ -12,7 +12,7 @@ from nats.js import JetStreamContext
 from schemas import subjects
 from schemas.base import incident_id_for, task_id_for
 from schemas.commands import ListQuery, Page
-from schemas.enums import Role, Severity, TaskStatus, Tier
+from schemas.enums import Severity, TaskStatus, Tier
 from schemas.events import AnyEvent, IncidentLogged, TaskAssigned, TaskCreated
 from schemas.tasks import TaskSnapshot
 from tests.integration.conftest import Caller
@@ -52,7 +52,7 @@ def a_task(incident_id: str, key: str, person: str, deadline: int) -> TaskSnapsh
         incident_id=incident_id,
         key=key,
         title="Paging task",
-        role=Role.COMMUNITY_LIAISON,
+        role="community_liaison",
         tier=Tier.COMMAND,
         required=True,
         status=TaskStatus.ASSIGNED,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from schemas.enums import Role, Severity, TaskStatus, Tier
+from schemas.enums import Severity, TaskStatus, Tier
 from schemas.events import IncidentLogged
 from schemas.notifications import Notice
 from schemas.tasks import TaskSnapshot
@@ -18,7 +18,7 @@ def a_task(**changes: object) -> TaskSnapshot:
         incident_id="INC-AAAAAAAA",
         key="family-contact",
         title="Family contact",
-        role=Role.VICTIM_ADVOCATE,
+        role="victim_advocate",
         tier=Tier.RESTRICTED,
         required=True,
         status=TaskStatus.ASSIGNED,

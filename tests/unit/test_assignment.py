@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import pytest
 
-from schemas.enums import Role
 from schemas.roster import Member, Roster
 from schemas.tasks import AssigneeRule
 from services.engine.assignment import eligible, ineligibility, rotate
@@ -13,14 +12,14 @@ ROSTER = Roster(
         Member(
             id="priya",
             name="Priya",
-            roles=(Role.VICTIM_ADVOCATE,),
+            roles=("victim_advocate",),
             organisation="PD",
             languages=("en", "hi"),
         ),
         Member(
             id="lena",
             name="Lena",
-            roles=(Role.VICTIM_ADVOCATE,),
+            roles=("victim_advocate",),
             organisation="Harbor",
             partner=True,
             languages=("en", "es"),
@@ -28,12 +27,12 @@ ROSTER = Roster(
         Member(
             id="sam",
             name="Sam",
-            roles=(Role.VICTIM_ADVOCATE,),
+            roles=("victim_advocate",),
             organisation="PD",
             languages=("en",),
             active=False,
         ),
-        Member(id="tom", name="Tom", roles=(Role.PEER_SUPPORT,), organisation="PD"),
+        Member(id="tom", name="Tom", roles=("peer_support",), organisation="PD"),
     ),
 )
 
@@ -41,7 +40,7 @@ ROSTER = Roster(
 def who(
     rule: AssigneeRule, attributes: dict[str, str] | None = None, involved: tuple[str, ...] = ()
 ) -> tuple[str, ...]:
-    return eligible(ROSTER, Role.VICTIM_ADVOCATE, rule, attributes or {}, involved)
+    return eligible(ROSTER, "victim_advocate", rule, attributes or {}, involved)
 
 
 def test_active_holders_of_the_role_in_roster_order() -> None:
@@ -104,10 +103,32 @@ def test_ineligibility_names_the_first_reason_someone_may_not_take_a_task(
         agency=ROSTER.agency,
         members=(
             *ROSTER.members,
-            Member(id="gone", name="Gone", roles=(Role.VICTIM_ADVOCATE,), organisation="PD",
+            Member(id="gone", name="Gone", roles=("victim_advocate",), organisation="PD",
                    active=False),
-            Member(id="dana", name="Dana", roles=(Role.COMMUNITY_LIAISON,), organisation="PD"),
+            Member(id="dana", name="Dana", roles=("community_liaison",), organisation="PD"),
         ),
     )  # fmt: skip
-    found = ineligibility(roster, person, Role.VICTIM_ADVOCATE, rule, attributes, involved)
+    found = ineligibility(roster, person, "victim_advocate", rule, attributes, involved)
     assert found == why
+
+
+def test_partner_rules_follow_the_members_organisation_when_the_roster_declares_them() -> None:
+    members = [("priya", "pd"), ("lena", "harbor")]
+    roster = Roster.model_validate(
+        {
+            "agency": "PD",
+            "organisations": [
+                {"id": "pd", "name": "PD"},
+                {"id": "harbor", "name": "Harbor", "partner": True},
+            ],
+            "members": [
+                {"id": who, "name": who, "roles": ["victim_advocate"], "organisation": where}
+                for who, where in members
+            ],
+        }
+    )
+    role = "victim_advocate"
+    assert eligible(roster, role, AssigneeRule(partner=True), {}, ()) == ("lena",)
+    assert eligible(roster, role, AssigneeRule(organisation="pd"), {}, ()) == ("priya",)
+    why = ineligibility(roster, "priya", role, AssigneeRule(partner=True), {}, ())
+    assert why == "this task is for partners only"

@@ -1,4 +1,5 @@
-"""Each file in tests/fixtures/broken declares, in `# expect:` lines, every error it must get."""
+"""Each file in tests/fixtures/broken declares, in `# expect:` lines, every error it must get,
+checked against a roster of the classic roles."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from pathlib import Path
 import pytest
 
 from schemas.playbook_validation import parse_playbook
+from schemas.roster import Roster
 from schemas.yaml_source import SourceInvalid
 from tests.support import FIXTURES
 
+CLASSIC = Roster(agency="Example PD", members=())
 BROKEN = sorted((FIXTURES / "broken").glob("*.yaml"))
 UNDECLARED = {
     "a-list.yaml": ["a-list.yaml:1:1: expected a mapping, found list"],
@@ -30,5 +33,5 @@ def expected(path: Path) -> list[str]:
 @pytest.mark.parametrize("path", BROKEN, ids=[p.name for p in BROKEN])
 def test_broken_playbook_gets_exactly_its_errors(path: Path) -> None:
     with pytest.raises(SourceInvalid) as invalid:
-        parse_playbook(path.read_bytes(), path.name)
+        parse_playbook(path.read_bytes(), path.name, CLASSIC)
     assert [str(e) for e in invalid.value.errors] == expected(path)

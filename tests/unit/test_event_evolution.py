@@ -158,3 +158,72 @@ async def test_a_command_on_state_this_version_cannot_read_is_refused_clearly() 
     reply = await answer(raw.model_dump_json().encode(), LogIncident, handler)  # type: ignore[arg-type]
     assert reply.error is not None and reply.error.code is ErrorCode.CONFLICT
     assert "newer version" in reply.error.message
+
+
+# Written before roles were the roster's own: `role` held one of five fixed values. The shape is
+# unchanged (a string), so these read as they are, with no upcaster.
+STORED_BEFORE_ROSTER_ROLES = """{
+  "schema_version": 1,
+  "type": "task.created",
+  "event_id": "INC-AAAAAAAA.community-leader-briefing.created",
+  "incident_id": "INC-AAAAAAAA",
+  "actor": "engine",
+  "at": "2026-03-02T08:00:00Z",
+  "task": {
+    "task_id": "INC-AAAAAAAA.community-leader-briefing",
+    "incident_id": "INC-AAAAAAAA",
+    "key": "community-leader-briefing",
+    "title": "Brief faith and community leaders",
+    "role": "community_liaison",
+    "phase": "immediate",
+    "instructions": "",
+    "tier": "command",
+    "required": true,
+    "depends_on": [],
+    "status": "assigned",
+    "assignee": "dana.reyes",
+    "declined_by": [],
+    "acknowledge_by": "2026-03-02T10:00:00Z",
+    "due_by": "2026-03-03T08:00:00Z",
+    "note": null,
+    "notes": [],
+    "follow_up_of": null,
+    "exercise": false
+  }
+}"""
+
+
+def test_a_task_event_stored_with_a_classic_role_still_reads() -> None:
+    event = read_event(STORED_BEFORE_ROSTER_ROLES)
+    assert event.type == "task.created"
+    assert event.task.role == "community_liaison"
+
+
+def test_a_run_stored_with_classic_roles_still_reads() -> None:
+    raw = json.loads(STORED_BEFORE_ROSTER_ROLES)
+    run = {
+        "type": "playbook.triggered",
+        "event_id": "INC-AAAAAAAA.playbook.triggered",
+        "incident_id": "INC-AAAAAAAA",
+        "actor": "engine",
+        "at": raw["at"],
+        "playbook_id": "officer-involved-shooting",
+        "playbook_title": "Officer-involved shooting",
+        "version": "0123456789ab",
+        "trigger": "automatic",
+        "incident_logged_at": raw["at"],
+        "tasks": [
+            {
+                "key": key,
+                "title": key,
+                "role": role,
+                "acknowledge_within": "PT1H",
+                "due_within": "P1D",
+                "assignee": {"partner": True, "language": None},
+            }
+            for key, role in (("activation", "command_staff"), ("debriefing", "peer_support"))
+        ],
+    }  # no schema_version: stored before versions existed
+    event = read_event(json.dumps(run))
+    assert event.type == "playbook.triggered"
+    assert [t.role for t in event.tasks] == ["command_staff", "peer_support"]

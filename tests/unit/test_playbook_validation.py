@@ -8,6 +8,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from schemas.playbook_validation import parse_playbook
+from schemas.roster import Roster
 from schemas.yaml_source import SourceInvalid
 
 VALID = b"""\
@@ -30,9 +31,13 @@ tasks:
 """
 
 
+# A roster that declares no roles of its own: the five classic ones.
+CLASSIC = Roster(agency="Example PD", members=())
+
+
 def problems(raw: bytes) -> list[str]:
     with pytest.raises(SourceInvalid) as invalid:
-        parse_playbook(raw, "broken.yaml")
+        parse_playbook(raw, "broken.yaml", CLASSIC)
     return [str(e) for e in invalid.value.errors]
 
 
@@ -43,14 +48,27 @@ def test_valid_playbook_parses_and_has_a_content_version() -> None:
     assert parse_playbook(VALID + b"# edited\n", "drill.yaml").version != pinned.version
 
 
-def test_unknown_role_names_file_line_and_field() -> None:
-    found = problems(VALID.replace(b"role: victim_advocate", b"role: chaplain"))
-    assert len(found) == 1
-    assert found[0].startswith("broken.yaml:13:5: tasks[1].role: Input should be")
+def test_a_role_the_roster_does_not_declare_names_file_line_field_and_the_closest() -> None:
+    found = problems(VALID.replace(b"role: victim_advocate", b"role: victim_advocat"))
+    assert found == [
+        "broken.yaml:13:5: tasks[1].role: unknown role 'victim_advocat' "
+        "(did you mean victim_advocate?)"
+    ]
+
+
+def test_without_a_roster_any_well_formed_role_id_passes() -> None:
+    pinned = parse_playbook(VALID.replace(b"role: victim_advocate", b"role: chaplain"), "x.yaml")
+    assert pinned.playbook.tasks[1].role == "chaplain"
+
+
+def test_a_role_id_that_is_not_an_id_is_refused_without_a_roster() -> None:
+    with pytest.raises(SourceInvalid) as invalid:
+        parse_playbook(VALID.replace(b"role: victim_advocate", b"role: Victim Advocate"), "x.yaml")
+    assert [e.field for e in invalid.value.errors] == ["tasks[1].role"]
 
 
 def test_every_error_in_a_file_is_reported_at_once() -> None:
-    raw = VALID.replace(b"role: peer_support", b"role: nobody").replace(b"PT2H", b"two hours")
+    raw = VALID.replace(b"role: peer_support", b"role: Nobody").replace(b"PT2H", b"two hours")
     found = problems(raw)
     assert len(found) == 2
     assert any("tasks[0].role" in p for p in found)
