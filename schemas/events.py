@@ -130,6 +130,33 @@ class TaskAssigned(TaskEvent):
     previous_assignee: PersonId | None = None
 
 
+DeadlineKind = Literal["acknowledge", "due"]
+EscalationAction = Literal["remind", "reassign", "notify_coordinator", "notify_command", "webhook"]
+
+
+class TaskReminded(TaskEvent):
+    """The task's due time is near and it is not complete: a reminder goes to its assignee."""
+
+    type: Literal["task.reminded"] = "task.reminded"
+    due_by: UtcDateTime
+
+
+class TaskEscalated(TaskEvent):
+    """A deadline passed (not acknowledged, or not completed) and one step of the task's
+    escalation chain ran. Appended once per step and assignment, whatever fires it how often.
+    For `reassign` the snapshot has the new assignee and `missed_by` the one who missed it;
+    `notify` lists whom the step tells (the assignee for `remind`, the role's coordinators,
+    the command staff); `webhook` steps carry the URL to call."""
+
+    type: Literal["task.escalated"] = "task.escalated"
+    deadline: DeadlineKind
+    step: int = Field(ge=1, description="Position in the chain, counting its repeats")
+    action: EscalationAction
+    notify: tuple[PersonId, ...] = ()
+    missed_by: PersonId | None = None
+    webhook_url: str | None = None
+
+
 class TaskNoted(TaskEvent):
     """Someone added a note to the task (the note is the snapshot's last)."""
 
@@ -194,6 +221,8 @@ AnyEvent = Annotated[
     | TaskSkipped
     | TaskReleased
     | TaskAssigned
+    | TaskReminded
+    | TaskEscalated
     | TaskNoted
     | TaskCancelled
     | TaskAcknowledged
@@ -215,6 +244,8 @@ AnyTaskEvent = (
     | TaskSkipped
     | TaskReleased
     | TaskAssigned
+    | TaskReminded
+    | TaskEscalated
     | TaskNoted
     | TaskCancelled
     | TaskAcknowledged

@@ -22,9 +22,11 @@ from schemas.events import (
     TaskCompleted,
     TaskCreated,
     TaskDeclined,
+    TaskEscalated,
     TaskEvent,
     TaskNoted,
     TaskReleased,
+    TaskReminded,
     TaskSkipped,
     TaskStarted,
 )
@@ -92,6 +94,13 @@ def describe(event: AnyEvent, skipped: frozenset[str] = frozenset()) -> str:
             return f"{event.actor} assigned {event.task.key} to {event.task.assignee}"
         case TaskAssigned():
             return f"Task {event.task.key} reassigned to {event.task.assignee}"
+        case TaskReminded():
+            return (
+                f"Reminder to {event.task.assignee}: {event.task.key} is due "
+                f"{event.due_by:%Y-%m-%d %H:%M} UTC"
+            )
+        case TaskEscalated():
+            return _escalation(event)
         case TaskNoted():
             return f"{event.actor} added a note to {event.task.key}"
         case TaskAcknowledged():
@@ -105,6 +114,21 @@ def describe(event: AnyEvent, skipped: frozenset[str] = frozenset()) -> str:
         case ResponseCompleted():
             return f"Response complete: all {event.completed_tasks} required tasks done"
     raise AssertionError(f"unhandled event {type(event).__name__}")
+
+
+def _escalation(event: TaskEscalated) -> str:
+    missed = "not acknowledged" if event.deadline == "acknowledge" else "not completed"
+    head = f"Escalation step {event.step} for {event.task.key} ({missed} in time)"
+    match event.action:
+        case "remind":
+            return f"{head}: reminded {', '.join(event.notify) or 'nobody'}"
+        case "reassign":
+            return f"{head}: reassigned from {event.missed_by} to {event.task.assignee or 'nobody'}"
+        case "notify_coordinator":
+            return f"{head}: told the role's coordinators {', '.join(event.notify) or '(none)'}"
+        case "notify_command":
+            return f"{head}: told command staff {', '.join(event.notify) or '(none)'}"
+    return f"{head}: called the escalation webhook"
 
 
 def _note(event: AnyEvent) -> str | None:

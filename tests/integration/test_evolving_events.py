@@ -91,8 +91,8 @@ async def test_a_newer_versions_events_are_read_and_the_unknown_ones_marked(
     )
     escalated_seq = await publish_raw(
         nc,
-        subjects.task_event(incident_id, "family-contact", "escalated"),
-        task_event_from_newer_version(escalated, "task.escalated"),
+        subjects.task_event(incident_id, "family-contact", "reassessed"),
+        task_event_from_newer_version(escalated, "task.reassessed"),
     )
     reopened = {**newer_logged, "type": "incident.reopened", "reason": SECRET}
     reopened_seq = await publish_raw(nc, f"pw.evt.{incident_id}.incident.reopened", reopened)
@@ -109,7 +109,7 @@ async def test_a_newer_versions_events_are_read_and_the_unknown_ones_marked(
     reply = await caller.ok(subjects.QRY_TIMELINE, GetTimeline(incident_id=incident_id))
     timeline = Timeline.model_validate(reply.data)
     unrecognised = {e.seq: e.type for e in timeline.entries if not e.recognised}
-    assert unrecognised == {escalated_seq: "task.escalated", reopened_seq: "incident.reopened"}
+    assert unrecognised == {escalated_seq: "task.reassessed", reopened_seq: "incident.reopened"}
     assert [e.type for e in timeline.entries][:2] == ["incident.logged", "playbook.triggered"]
     assert sum(e.type == "task.created" for e in timeline.entries) == 5
     assert SECRET not in reply.model_dump_json()

@@ -79,10 +79,10 @@ def test_events_stored_before_versions_existed_still_read() -> None:
 
 
 def test_an_unknown_type_is_reported_with_its_type_only() -> None:
-    raw = {**newer(declined()), "type": "task.escalated", "escalation_level": 2}
+    raw = {**newer(declined()), "type": "task.reassessed", "escalation_level": 2}
     with pytest.raises(UnknownEventType) as caught:
         read_event(json.dumps(raw))
-    assert caught.value.event_type == "task.escalated"
+    assert caught.value.event_type == "task.reassessed"
     # A task event of a kind we do not know still carries the task after it.
     snapshot = task_snapshot_of(caught.value)
     assert snapshot is not None and snapshot.task_id == "INC-AAAAAAAA.family-contact"
@@ -141,7 +141,7 @@ def test_upcasters_are_only_for_older_versions() -> None:
 
 
 def test_a_reaction_refuses_what_it_cannot_read_instead_of_skipping_it() -> None:
-    raw = {**newer(declined()), "type": "task.escalated"}
+    raw = {**newer(declined()), "type": "task.reassessed"}
     with pytest.raises(Unprocessable):
         read_as(TaskDeclined, json.dumps(raw).encode(), "test", seq=9)
     with pytest.raises(Unprocessable):  # readable, but not what this consumer handles
