@@ -9,6 +9,7 @@ from pydantic import Field, TypeAdapter
 
 from schemas.base import Contract, IncidentId, PersonId, Slug, UtcDateTime
 from schemas.enums import Severity
+from schemas.escalation import EscalationAction
 from schemas.playbook import AttributeSpec, Phase
 from schemas.tasks import TaskSnapshot, TaskTemplate
 
@@ -131,7 +132,6 @@ class TaskAssigned(TaskEvent):
 
 
 DeadlineKind = Literal["acknowledge", "due"]
-EscalationAction = Literal["remind", "reassign", "notify_coordinator", "notify_command", "webhook"]
 
 
 class TaskReminded(TaskEvent):
@@ -200,6 +200,17 @@ class FollowUpDue(Event):
     run: int = Field(
         default=1, ge=1, description="Which run of the incident (2 after one was cancelled)"
     )
+
+
+class DeadlineReached(Event):
+    """What a task's timer carries (in the timers stream, never in the events stream): the
+    moment for reminder or escalation step `number` of the task's `assignment` has come."""
+
+    type: Literal["deadline.reached"] = "deadline.reached"
+    task_key: Slug
+    kind: Literal["ack", "due", "remind"]
+    assignment: int = Field(ge=0)
+    number: int = Field(ge=1)
 
 
 class ResponseCompleted(Event):

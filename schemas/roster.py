@@ -23,6 +23,7 @@ from pydantic import (
 from schemas.base import Contract, PersonId, RoleId
 from schemas.channels import Channel, ChannelKind, invalid, is_email_address
 from schemas.enums import RoleFamily
+from schemas.escalation import DEFAULT_CHAIN, EscalationChain
 from schemas.roster_checks import roster_issues
 from schemas.suggest import closest, unknown
 from schemas.yaml_source import SourceInvalid, read_document, validate_document
@@ -71,6 +72,12 @@ class RoleDefinition(Contract):
         default=(),
         validation_alias=AliasChoices("family", "families"),
         description="One family, or a list when the role serves more than one",
+    )
+    coordinators: tuple[PersonId, ...] = Field(
+        default=(), description="Told when a task of the role escalates (default: command staff)"
+    )
+    escalation: EscalationChain | None = Field(
+        default=None, description="What happens when a task of the role misses a deadline"
     )
 
     @model_validator(mode="before")
@@ -173,6 +180,9 @@ class Roster(Contract):
     organisations: tuple[Organisation, ...] = ()
     teams: tuple[Team, ...] = ()
     members: tuple[Member, ...]
+    escalation: EscalationChain = Field(
+        default=DEFAULT_CHAIN, description="For roles that declare no chain of their own"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Roster:
@@ -225,6 +235,25 @@ class Roster(Contract):
 
     def in_family(self, person_id: str, family: RoleFamily) -> bool:
         return family in self.families_of(person_id)
+
+    def command_staff(self) -> tuple[str, ...]:
+        return tuple(
+            m.id for m in self.members if m.active and self.in_family(m.id, RoleFamily.COMMAND)
+        )
+
+    def coordinators_of(self, role_id: str) -> tuple[str, ...]:
+        """Who is told when a task of the role escalates: its active coordinators, or command
+        staff when it names none (or none is active)."""
+        role = self.role(role_id)
+        named = role.coordinators if role is not None else ()
+        active = tuple(p for p in named if (m := self.member(p)) is not None and m.active)
+        return active or self.command_staff()
+
+    def escalation_for(self, role_id: str) -> EscalationChain:
+        role = self.role(role_id)
+        if role is not None and role.escalation is not None:
+            return role.escalation
+        return self.escalation
 
     def is_partner(self, member: Member) -> bool:
         """From a partner organisation rather than the agency."""

@@ -27,6 +27,12 @@ def roster_issues(roster: Roster) -> list[Issue]:
     issues += _duplicates("teams", "team", [t.id for t in roster.teams])
     issues += _duplicates("members", "member", [m.id for m in roster.members])
     issues += list(_family_issues(roster))
+    members = [m.id for m in roster.members]
+    for index, role in enumerate(roster.roles):
+        for position, person in enumerate(role.coordinators):
+            if person not in members:
+                message = unknown("member", person, members)
+                issues.append((("roles", index, "coordinators", position), message))
     organisations = [o.id for o in roster.organisations]
     for index, team in enumerate(roster.teams):
         if team.organisation not in organisations:

@@ -65,6 +65,8 @@ ON_INCIDENT_CLOSED = "pw.evt.*.incident.closed"
 ON_PLAYBOOK_CANCELLED = "pw.evt.*.playbook.cancelled"
 ALL_CLOSED = "pw.evt.*.incident.closed"
 ON_FOLLOW_UP_TIMER = "pw.timer.*.followup.*"
+ON_TASK_EVENTS = "pw.evt.*.task.*.*"
+ON_DEADLINE_TIMER = "pw.timer.*.deadline.*.*"
 
 # Every playbook run and every completed response, across incidents (the reconciler's scan).
 ALL_RUNS = "pw.evt.*.playbook.*"
@@ -155,6 +157,20 @@ def follow_up_timer(incident_id: str, key: str) -> str:
 def incident_follow_up_timers(incident_id: str) -> str:
     """An incident's follow-ups in the timers stream, pending (pw.sched) or fired (pw.timer)."""
     return f"pw.*.{incident_id}.followup.*"
+
+
+def deadline_schedule(incident_id: str, key: str, token: str) -> str:
+    """One reminder or escalation step of a task: `token` is `<assignment>-<kind>-<number>`."""
+    return f"pw.sched.{incident_id}.deadline.{key}.{token}"
+
+
+def deadline_timer(incident_id: str, key: str, token: str) -> str:
+    return f"pw.timer.{incident_id}.deadline.{key}.{token}"
+
+
+def task_deadline_schedules(incident_id: str, key: str) -> str:
+    """Every pending reminder and escalation step of one task."""
+    return f"pw.sched.{incident_id}.deadline.{key}.*"
 
 
 def follow_up_due(incident_id: str, key: str) -> str:

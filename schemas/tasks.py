@@ -5,6 +5,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
+from schemas.escalation import EscalationChain
 from schemas.base import Contract, IncidentId, PersonId, RoleId, Slug, TaskId, UtcDateTime
 from schemas.enums import TaskStatus, Tier
 
@@ -64,6 +65,9 @@ class TaskTemplate(Contract):
     due_within: Duration = Field(description="ISO 8601 duration, from `relative_to`")
     assignee: AssigneeRule = AssigneeRule()
     follow_ups: FollowUp | None = None
+    escalation: EscalationChain | None = Field(
+        default=None, description="Instead of the role's chain from the roster"
+    )
 
 
 class TaskNote(Contract):
@@ -100,3 +104,15 @@ class TaskSnapshot(Contract):
     notes: tuple[TaskNote, ...] = Field(default=(), description="Notes added along the way")
     follow_up_of: Slug | None = None
     exercise: bool = False
+    # The clock of the current assignment: each new assignee (after a decline, an escalation, a
+    # hand-off) counts `assignment` up and gets the task's windows from when it reached them.
+    assignment: int = Field(default=0, ge=0, description="How many times it was handed to someone")
+    assigned_at: UtcDateTime | None = None
+    acknowledge_window: timedelta | None = Field(default=None, description="Scaled, per assignee")
+    due_window: timedelta | None = Field(default=None, description="Scaled, per assignee")
+    escalation_from: int = Field(
+        default=0, ge=0, description="Steps of the chain already run before this assignment"
+    )
+    escalated: tuple[str, ...] = Field(
+        default=(), description="Reminders and escalation steps already run, e.g. ack.2.3"
+    )

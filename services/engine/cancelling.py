@@ -109,6 +109,12 @@ async def wind_down_run(rt: Runtime, run: PlaybookTriggered, actor: str) -> int:
         subject.split(".")[4]
         for subject in await rt.store.subjects(subjects.incident_tasks(run.incident_id))
     }
+    for key in sorted(existing & keys):  # their reminders and escalation steps
+        with contextlib.suppress(NotFoundError):
+            await rt.js.purge_stream(
+                subjects.TIMERS_STREAM,
+                subject=subjects.task_deadline_schedules(run.incident_id, key),
+            )
     cancelled = 0
     for key in sorted(existing & keys):
         task_id = task_id_for(run.incident_id, key)

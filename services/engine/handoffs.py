@@ -11,6 +11,7 @@ from schemas.enums import TaskStatus
 from schemas.events import TaskAssigned, TaskNoted
 from schemas.tasks import TaskNote, TaskSnapshot
 from services.core.errors import Refused
+from services.engine import clock
 
 CLOSED = (TaskStatus.COMPLETED, TaskStatus.SKIPPED, TaskStatus.CANCELLED)
 
@@ -23,14 +24,14 @@ def _open(task: TaskSnapshot) -> None:
 
 
 def _handed(task: TaskSnapshot, to: str, by: str, event_id: str, now: datetime) -> TaskAssigned:
-    # A waiting task stays waiting; otherwise the new holder starts from "assigned".
-    status = TaskStatus.WAITING if task.status is TaskStatus.WAITING else TaskStatus.ASSIGNED
+    # A waiting task stays waiting; otherwise the new holder starts from "assigned", with a
+    # clock of their own.
     return TaskAssigned(
         event_id=event_id,
         incident_id=task.incident_id,
         actor=by,
         at=now,
-        task=task.model_copy(update={"status": status, "assignee": to}),
+        task=clock.handed_to(task, to, now),
         previous_assignee=task.assignee,
     )
 

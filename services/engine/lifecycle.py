@@ -30,6 +30,7 @@ from schemas.events import (
 )
 from schemas.tasks import TaskSnapshot
 from services.core.errors import Refused
+from services.engine import clock
 from services.engine.assignment import next_in_rotation
 
 _PROGRESS = {
@@ -153,6 +154,7 @@ def release(
                 "status": status,
                 "acknowledge_by": acknowledge_by or task.acknowledge_by,
                 "due_by": due_by or task.due_by,
+                "assigned_at": now if task.assignee else None,
             }
         ),
     )
@@ -174,14 +176,7 @@ def reassign(
         incident_id=task.incident_id,
         actor=actor,
         at=now,
-        task=task.model_copy(
-            update={
-                "status": TaskStatus.WAITING
-                if task.status is TaskStatus.WAITING
-                else TaskStatus.ASSIGNED,
-                "assignee": candidate,
-            }
-        ),
+        task=clock.handed_to(task, candidate, now),
         previous_assignee=after_whom,
     )
 

@@ -184,7 +184,11 @@ def instantiate(
 
 
 def _snapshot(
-    run: PlaybookTriggered, template: TaskTemplate, status: TaskStatus, assignee: str | None
+    run: PlaybookTriggered,
+    template: TaskTemplate,
+    status: TaskStatus,
+    assignee: str | None,
+    now: datetime,
 ) -> TaskSnapshot:
     acknowledge_by, due_by = deadlines(run, template)
     return TaskSnapshot(
@@ -204,6 +208,10 @@ def _snapshot(
         acknowledge_by=acknowledge_by,
         due_by=due_by,
         exercise=run.exercise,
+        assignment=1 if assignee else 0,
+        assigned_at=now if assignee and status is TaskStatus.ASSIGNED else None,
+        acknowledge_window=run.scaled(template.acknowledge_within),
+        due_window=run.scaled(template.due_within),
     )
 
 
@@ -214,7 +222,7 @@ def _created(
         status = TaskStatus.WAITING
     else:
         status = TaskStatus.ASSIGNED if assignee else TaskStatus.UNASSIGNED
-    snapshot = _snapshot(run, template, status, assignee)
+    snapshot = _snapshot(run, template, status, assignee, now)
     return TaskCreated(
         event_id=f"{snapshot.task_id}.created",
         incident_id=run.incident_id,
@@ -225,7 +233,7 @@ def _created(
 
 
 def _skipped(run: PlaybookTriggered, template: TaskTemplate, now: datetime) -> TaskSkipped:
-    snapshot = _snapshot(run, template, TaskStatus.SKIPPED, None)
+    snapshot = _snapshot(run, template, TaskStatus.SKIPPED, None, now)
     return TaskSkipped(
         event_id=f"{snapshot.task_id}.skipped",
         incident_id=run.incident_id,
@@ -304,6 +312,10 @@ def follow_up_task(
         due_by=due.due_at + run.scaled(follow.due_within),
         follow_up_of=template.key,
         exercise=run.exercise,
+        assignment=1 if assignee else 0,
+        assigned_at=now if assignee else None,
+        acknowledge_window=run.scaled(follow.acknowledge_within),
+        due_window=run.scaled(follow.due_within),
     )
     return TaskCreated(
         event_id=f"{snapshot.task_id}.created",

@@ -21,6 +21,7 @@ from schemas.commands import (
     TriggerPlaybook,
 )
 from schemas.events import (
+    DeadlineReached,
     FollowUpDue,
     IncidentClosed,
     IncidentLogged,
@@ -38,6 +39,7 @@ from services.engine import (
     cancelling,
     closing,
     commands,
+    escalating,
     queries,
     reactions,
     reconcile,
@@ -90,6 +92,13 @@ def build(rt: Runtime) -> NatsRouter:
     react(router, subjects.ON_PLAYBOOK_CANCELLED, "engine-on-playbook-cancelled",
           PlaybookCancelled, partial(cancelling.on_playbook_cancelled, rt), max_workers=4,
           ack_wait=wait)  # fmt: skip
+    # Every change to a task sets its reminders and escalation steps; each fires on one replica.
+    consume(router, subjects.ON_TASK_EVENTS, "engine-deadlines",
+            partial(escalating.on_task_event, rt), max_workers=8, batch_size=64,
+            ack_wait=wait)  # fmt: skip
+    react(router, subjects.ON_DEADLINE_TIMER, "engine-on-deadline", DeadlineReached,
+          partial(escalating.on_deadline, rt), max_workers=8, batch_size=64, ack_wait=wait,
+          stream=TIMERS_JSTREAM)  # fmt: skip
     consume(router, subjects.RECONCILE_TICK, "engine-reconcile", partial(reconcile.on_tick, rt),
             ack_wait=wait, stream=TIMERS_JSTREAM)  # fmt: skip
     return router

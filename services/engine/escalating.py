@@ -1,0 +1,136 @@
+"""Deadlines that fire: after every change to a task, its pending reminders and escalation
+steps are made to match its state (NATS scheduled messages on the timers stream, which survive
+restarts of every service and of NATS); when one fires, the step runs once — the task's
+expected-sequence check and its record of steps run make a second firing, another replica or a
+redelivery change nothing."""
+
+from __future__ import annotations
+
+import contextlib
+
+from nats.js.errors import NotFoundError
+
+from schemas import subjects
+from schemas.base import task_id_for, utc_now
+from schemas.escalation import EscalationChain
+from schemas.events import DeadlineReached, PlaybookTriggered
+from schemas.evolution import UnreadableEvent, read_event
+from schemas.tasks import TaskSnapshot
+from services.core.eventstore import ConcurrencyConflict
+from services.core.logging import get_logger
+from services.core.runtime import Runtime
+from services.engine import deadlines, runs
+from services.engine.assignment import eligible, next_in_rotation
+from services.engine.commands import ATTEMPTS
+from services.engine.runstate import is_over
+from services.engine.tasks import append_task_event, load_run, load_task
+
+log = get_logger(__name__)
+
+
+def chain_of(rt: Runtime, run: PlaybookTriggered, task: TaskSnapshot) -> EscalationChain:
+    """The playbook task's own chain, else its role's in the roster, else the roster's."""
+    template = runs.template_of(run, task.follow_up_of or task.key)
+    if template is not None and template.escalation is not None:
+        return template.escalation
+    return rt.roster.escalation_for(task.role)
+
+
+async def on_task_event(rt: Runtime, body: bytes, seq: int) -> None:
+    """Whatever happened to a task, bring its timers in line with where it stands now."""
+    try:
+        event = read_event(body)
+    except UnreadableEvent:
+        return  # a kind this version does not know; the next known event sets the timers
+    task = getattr(event, "task", None)
+    if not isinstance(task, TaskSnapshot):
+        return
+    await keep_timers(rt, task.incident_id, task.key)
+
+
+async def keep_timers(rt: Runtime, incident_id: str, key: str) -> None:
+    loaded = await load_task(rt.store, task_id_for(incident_id, key))
+    if loaded is None:
+        return
+    task = loaded.task
+    run = await load_run(rt, incident_id, task.run)
+    wanted: dict[str, deadlines.Timer] = {}
+    if run is not None and not await is_over(rt, run):
+        chain = chain_of(rt, run, task)
+        wanted = {t.token: t for t in deadlines.timers_for(task, chain, run.time_scale)}
+    pending = {
+        subject.rsplit(".", 1)[1]
+        for subject in await rt.store.subjects(
+            subjects.task_deadline_schedules(incident_id, key), stream=subjects.TIMERS_STREAM
+        )
+    }
+    for stale in sorted(pending - wanted.keys()):
+        with contextlib.suppress(NotFoundError):
+            await rt.js.purge_stream(
+                subjects.TIMERS_STREAM,
+                subject=subjects.deadline_schedule(incident_id, key, stale),
+            )
+    for token, timer in sorted(wanted.items()):
+        if token in pending:
+            continue
+        await rt.store.schedule(
+            subjects.deadline_schedule(incident_id, key, token),
+            subjects.deadline_timer(incident_id, key, token),
+            timer.at,
+            DeadlineReached(
+                event_id=f"{task.task_id}.deadline.{token}",
+                incident_id=incident_id,
+                actor="engine",
+                at=timer.at,
+                task_key=key,
+                kind=timer.kind,
+                assignment=timer.assignment,
+                number=timer.number,
+            ),
+        )
+
+
+async def on_deadline(rt: Runtime, fired: DeadlineReached) -> None:
+    """A reminder or escalation step came due: run it, once, if it still applies."""
+    task_id = task_id_for(fired.incident_id, fired.task_key)
+    for _ in range(ATTEMPTS):
+        loaded = await load_task(rt.store, task_id)
+        if loaded is None:
+            return
+        task = loaded.task
+        run = await load_run(rt, fired.incident_id, task.run)
+        if run is None or await is_over(rt, run):
+            return
+        event = deadlines.decide(
+            task, fired, chain_of(rt, run, task), _people(rt, run, task), utc_now()
+        )
+        if event is None:
+            return
+        try:
+            await append_task_event(rt.store, event, loaded.seq)
+        except ConcurrencyConflict:
+            continue  # the task moved: decide again on what it is now
+        log.info(
+            "task_escalated" if event.type == "task.escalated" else "task_reminded",
+            task_id=task_id,
+            kind=fired.kind,
+            step=fired.number,
+        )
+        return
+    raise RuntimeError(f"could not run deadline step {fired.kind} {fired.number} of {task_id}")
+
+
+def _people(rt: Runtime, run: PlaybookTriggered, task: TaskSnapshot) -> deadlines.People:
+    template = runs.template_of(run, task.follow_up_of or task.key)
+    candidates = (
+        eligible(rt.roster, task.role, template.assignee, run.attributes, run.involved)
+        if template is not None
+        else ()
+    )
+    skip = {*task.declined_by, *([task.assignee] if task.assignee else [])}
+    involved = set(run.involved)
+    return deadlines.People(
+        next_assignee=next_in_rotation(candidates, task.assignee, exclude=skip),
+        coordinators=tuple(p for p in rt.roster.coordinators_of(task.role) if p not in involved),
+        command_staff=tuple(p for p in rt.roster.command_staff() if p not in involved),
+    )
