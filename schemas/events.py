@@ -241,6 +241,7 @@ AnyEvent = Annotated[
     | TaskCompleted
     | TaskDeclined
     | FollowUpDue
+    | DeadlineReached
     | ResponseCompleted,
     Field(discriminator="type"),
 ]

@@ -5,9 +5,9 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from schemas.escalation import EscalationChain
 from schemas.base import Contract, IncidentId, PersonId, RoleId, Slug, TaskId, UtcDateTime
 from schemas.enums import TaskStatus, Tier
+from schemas.escalation import EscalationChain
 
 Duration = timedelta
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from schemas.enums import Tier
 from schemas.events import (
     AnyEvent,
+    DeadlineReached,
     FollowUpDue,
     IncidentClosed,
     IncidentLogged,
@@ -82,6 +83,8 @@ def describe(event: AnyEvent, skipped: frozenset[str] = frozenset()) -> str:
             )
         case TaskSkipped():
             return f"Task {event.task.key} skipped: {event.reason}"
+        case DeadlineReached():  # a timer's body; it lives in the timers stream only
+            return f"Deadline step {event.kind} {event.number} of {event.task_key} came"
         case FollowUpDue():
             return f"Follow-up {event.number} of {event.parent_key} came due"
         case TaskReleased():
