@@ -76,6 +76,20 @@ def _steps(
     ]
 
 
+def in_order(task: TaskSnapshot, fired: DeadlineReached) -> list[DeadlineReached]:
+    """The fired step, preceded by the earlier steps of its chain that have not run yet: after
+    an outage every past timer fires at once, and the steps must still run in their order (a
+    reassignment before it makes a later step of the old assignee's chain moot)."""
+    if fired.kind == "remind" or fired.assignment != task.assignment:
+        return [fired]
+    earlier = [
+        fired.model_copy(update={"number": number})
+        for number in range(task.escalation_from + 1, fired.number)
+        if done_key(fired.kind, fired.assignment, number) not in task.escalated
+    ]
+    return [*earlier, fired]
+
+
 @dataclass(frozen=True)
 class People:
     """Whom a step may involve, worked out by the caller from the roster and the run."""

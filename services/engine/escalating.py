@@ -91,8 +91,17 @@ async def keep_timers(rt: Runtime, incident_id: str, key: str) -> None:
 
 
 async def on_deadline(rt: Runtime, fired: DeadlineReached) -> None:
-    """A reminder or escalation step came due: run it, once, if it still applies."""
+    """A reminder or escalation step came due: run it — after any earlier step of its chain
+    that has not run yet — once, if it still applies."""
     task_id = task_id_for(fired.incident_id, fired.task_key)
+    loaded = await load_task(rt.store, task_id)
+    if loaded is None:
+        return
+    for step in deadlines.in_order(loaded.task, fired):
+        await _run_step(rt, task_id, step)
+
+
+async def _run_step(rt: Runtime, task_id: str, fired: DeadlineReached) -> None:
     for _ in range(ATTEMPTS):
         loaded = await load_task(rt.store, task_id)
         if loaded is None:

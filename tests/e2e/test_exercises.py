@@ -22,7 +22,9 @@ ROUNDS = 12
 
 
 async def work_every_open_task(cli: Cli, tasks: list[dict[str, Any]]) -> None:
-    """Each assignee completes their open tasks, a few people at a time."""
+    """Each assignee completes their open tasks, a few people at a time. At this time scale
+    acknowledgements are soon overdue and escalation hands tasks on: one that moved to someone
+    else since it was read is theirs to complete in the next round."""
     gate = asyncio.Semaphore(4)
 
     async def complete(task: dict[str, Any]) -> None:
@@ -30,7 +32,8 @@ async def work_every_open_task(cli: Cli, tasks: list[dict[str, Any]]) -> None:
             done = await cli.run_async(
                 "task", "complete", task["id"], "--as", task["assignee"], "--note", "Drill"
             )
-        assert done.returncode == 0, str(done)
+        moved = "is assigned to" in done.stderr and f"not to {task['assignee']}" in done.stderr
+        assert done.returncode == 0 or moved, str(done)
 
     await asyncio.gather(*(complete(t) for t in tasks if t["status"] in ACTIONABLE))
 

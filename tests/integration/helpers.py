@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from schemas import subjects
-from schemas.commands import ActOnTask, ListTasks, LogIncident, Reply, TaskVerb, TriggerPlaybook
+from schemas.commands import (
+    ActOnTask,
+    CloseIncident,
+    ListTasks,
+    LogIncident,
+    Reply,
+    TaskVerb,
+    TriggerPlaybook,
+)
 from schemas.enums import Severity
 from schemas.tasks import TaskSnapshot
 from tests.integration.conftest import Caller
@@ -91,3 +99,16 @@ async def act(
         ),
     )
     return reply.changed, TaskSnapshot.model_validate(reply.data)
+
+
+async def close(caller: Caller, incident_id: str) -> None:
+    """End an exercise whose time scale would keep its deadlines firing into later tests."""
+    await caller.ok(
+        subjects.CMD_INCIDENT_CLOSE,
+        CloseIncident(
+            request_id=request_id(),
+            actor="renee.alvarez",
+            incident_id=incident_id,
+            reason="Test over",
+        ),
+    )

@@ -14,7 +14,7 @@ from schemas.enums import Severity
 from schemas.events import TaskEscalated
 from services.core.runtime import Runtime
 from tests.integration.conftest import Caller
-from tests.integration.helpers import act, wait_for_tasks
+from tests.integration.helpers import act, close, wait_for_tasks
 from tests.support import eventually, request_id
 
 pytestmark = pytest.mark.integration
@@ -79,6 +79,7 @@ async def test_a_missed_acknowledgement_escalates_step_by_step_each_once(
     assert moved.assignment == 2 and steps[2].notify == (moved.assignee,)
     assert steps[3].missed_by == moved.assignee
     assert Counter(e.event_id for e in steps).most_common(1)[0][1] == 1
+    await close(caller, incident_id)
 
 
 async def test_an_acknowledgement_stops_acknowledge_escalation(
@@ -99,3 +100,4 @@ async def test_an_acknowledgement_stops_acknowledge_escalation(
     await asyncio.sleep(8)  # past where the whole acknowledge chain would have run
     found = await escalations(runtime, incident_id, "defusing")
     assert [e for e in found if e.deadline == "acknowledge"] == []
+    await close(caller, incident_id)

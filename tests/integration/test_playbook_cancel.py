@@ -18,6 +18,7 @@ from schemas.commands import (
 )
 from schemas.enums import IncidentStatus, Severity, TaskStatus
 from schemas.events import FollowUpDue, IncidentLogged, PlaybookCancelled
+from schemas.tasks import TaskSnapshot
 from schemas.views import IncidentSummary
 from services.core.errors import Refused
 from services.core.eventstore import Expect
@@ -70,9 +71,14 @@ async def test_a_cancelled_run_ends_and_another_playbook_completes_after_it(
         1,
         4,
     )
-    ended = await tasks_of(caller, incident_id)
+
+    async def all_ended() -> dict[str, TaskSnapshot] | None:
+        found = await tasks_of(caller, incident_id)  # the projection follows the stream
+        others = [t for k, t in found.items() if k != "defusing"]
+        return found if all(t.status is TaskStatus.CANCELLED for t in others) else None
+
+    ended = await eventually(all_ended)
     assert ended["defusing"].status is TaskStatus.COMPLETED
-    assert all(t.status is TaskStatus.CANCELLED for k, t in ended.items() if k != "defusing")
     again = await cancel(caller, incident_id)
     assert again.ok and not again.changed
 
@@ -171,8 +177,8 @@ async def test_the_reaction_winds_the_run_down_when_the_command_died_after_appen
 ) -> None:
     incident_id = await log_incident(caller, "drill-chain")
     await wait_for_tasks(caller, incident_id, 5)
-    last = await runtime.store.last(subjects.playbook_filter(incident_id))
-    assert last is not None
+    # In place, so nothing else is appended to the run before the cancel below.
+    last = await eventually(lambda: runtime.store.last(subjects.run_in_place(incident_id)))
     await runtime.store.append(
         subjects.playbook_cancelled(incident_id),
         PlaybookCancelled(

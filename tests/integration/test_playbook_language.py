@@ -15,7 +15,7 @@ from schemas.playbook_validation import parse_playbook
 from schemas.tasks import TaskSnapshot
 from services.core.runtime import Runtime
 from tests.integration.conftest import Caller
-from tests.integration.helpers import act, tasks_of, wait_for_status, wait_for_tasks
+from tests.integration.helpers import act, close, tasks_of, wait_for_status, wait_for_tasks
 from tests.support import FIXTURES, eventually, request_id
 
 pytestmark = pytest.mark.integration
@@ -99,10 +99,14 @@ async def test_exercise_scales_every_window_and_follow_ups_come_due(caller: Call
 
     found = await eventually(lambda: _follow_ups(caller, incident_id), timeout=20)
     first = found["notification-support-follow-up-1"]
-    assert first.assignee == support.assignee  # the same advocate keeps the relationship
+    # The advocate who has the task (escalation may have handed it on by now: at this scale
+    # its acknowledgement was overdue in a tenth of a second) keeps the relationship.
+    parent = (await tasks_of(caller, incident_id))["notification-support"]
+    assert first.assignee in (support.assignee, parent.assignee)
     assert first.follow_up_of == "notification-support"
     assert not first.required and first.exercise
     assert first.title == "Family check-in (follow-up 1 of 2)"
+    await close(caller, incident_id)
 
 
 async def _follow_ups(caller: Caller, incident_id: str) -> dict[str, TaskSnapshot] | None:

@@ -178,3 +178,19 @@ def test_whatever_order_and_how_often_timers_fire_each_step_runs_at_most_once(
             task = event.task
     assert len(ran) == len(set(ran))
     assert set(task.escalated) >= set(ran)
+
+
+def test_timers_that_fire_together_run_their_steps_in_order() -> None:
+    task = assigned()
+    ack = by_kind(deadlines.timers_for(task, DEFAULT_CHAIN, 1.0))["ack"]
+    ordered = deadlines.in_order(task, fired(ack[3]))
+    assert [f.number for f in ordered] == [1, 2, 3, 4]
+    now = T0 + timedelta(hours=3)
+    for step in ordered:
+        event = deadlines.decide(task, step, DEFAULT_CHAIN, PEOPLE, now)
+        if event is not None:
+            task = event.task
+    # The reassignment (step 3) made the old assignee's step 4 moot: it runs in the new chain.
+    assert (task.assignee, task.assignment) == ("sam.whitfield", 2)
+    assert task.escalated == ("ack.1.1", "ack.1.2", "ack.1.3")
+    assert deadlines.in_order(task, fired(ack[3])) == [fired(ack[3])]
