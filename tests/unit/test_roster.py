@@ -346,3 +346,36 @@ def test_the_annotated_roster_in_the_docs_validates() -> None:
     example = text.split("```yaml\n", 1)[1].split("```", 1)[0]
     roster = parse_roster(example.encode(), "docs/roster.md")
     assert roster.in_family("priya.nair", RoleFamily.VICTIM_ADVOCATE)
+
+
+def test_a_role_may_name_its_coordinators_and_its_own_escalation_chain() -> None:
+    text = ROSTER.replace(
+        "  - id: clinician\n    title: Clinician\n",
+        "  - id: clinician\n    title: Clinician\n    coordinators: [renee]\n"
+        "    escalation:\n      steps:\n        - action: remind\n"
+        "        - action: webhook\n          wait: PT5M\n"
+        "          url: https://oncall.example.org/hook\n      repeat: 2\n",
+    )
+    roster = parsed(text)
+    chain = roster.escalation_for("clinician")
+    assert [s.action for s in chain.steps] == ["remind", "webhook"] and chain.repeat == 2
+    assert chain.steps[1].wait == timedelta(minutes=5)
+    assert roster.coordinators_of("clinician") == ("renee",)
+    # Without coordinators or a chain: command staff, and the roster's default chain.
+    assert roster.coordinators_of("liaison") == ("renee",)
+    assert roster.escalation_for("liaison") == roster.escalation
+
+
+def test_coordinators_and_webhook_steps_are_checked() -> None:
+    unknown_coordinator = ROSTER.replace(
+        "  - id: chief\n    title: Chief\n",
+        "  - id: chief\n    title: Chief\n    coordinators: [rene]\n",
+    )
+    assert problems(unknown_coordinator) == [
+        "roster.yaml:12:20: roles[2].coordinators[0]: unknown member 'rene' (did you mean renee?)"
+    ]
+    no_url = ROSTER.replace(
+        "  - id: chief\n    title: Chief\n",
+        "  - id: chief\n    title: Chief\n    escalation:\n      steps:\n        - action: webhook\n",
+    )
+    assert any("a webhook step needs a url" in p for p in problems(no_url))
