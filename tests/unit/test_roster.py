@@ -376,6 +376,7 @@ def test_coordinators_and_webhook_steps_are_checked() -> None:
     ]
     no_url = ROSTER.replace(
         "  - id: chief\n    title: Chief\n",
-        "  - id: chief\n    title: Chief\n    escalation:\n      steps:\n        - action: webhook\n",
+        "  - id: chief\n    title: Chief\n"
+        "    escalation:\n      steps:\n        - action: webhook\n",
     )
     assert any("a webhook step needs a url" in p for p in problems(no_url))
