@@ -3,6 +3,8 @@ cancelled, nothing of it fires later, and another playbook runs (and completes) 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import pytest
 
 from schemas import subjects
@@ -142,7 +144,7 @@ async def test_a_cancelled_runs_follow_ups_never_fire(caller: Caller, runtime: R
             subjects.follow_up_schedule(incident_id, "*"), stream=subjects.TIMERS_STREAM
         )
 
-    assert len(await eventually(pending)) == 2
+    await eventually(lambda: _count_is(pending, 2))
     assert (await cancel(caller, incident_id)).ok
     assert await pending() == set()
 
@@ -170,6 +172,10 @@ async def test_a_cancelled_runs_follow_ups_never_fire(caller: Caller, runtime: R
 
     await eventually(handled)
     assert await runtime.store.subjects(subjects.incident_follow_ups_due(incident_id)) == set()
+
+
+async def _count_is(found: Callable[[], Awaitable[set[str]]], count: int) -> bool:
+    return len(await found()) == count
 
 
 async def test_the_reaction_winds_the_run_down_when_the_command_died_after_appending(
