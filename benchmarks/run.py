@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks import lists
+from benchmarks import deadlines, lists
 from benchmarks.bench import Bench
 from benchmarks.common import TASKS_PER_PLAYBOOK, say
 from benchmarks.drives import ACK_VERBS, LIFECYCLE_VERBS, Measured, in_process, separate_process
@@ -176,9 +176,13 @@ async def benchmark(options: Options, workdir: Path) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    if "--lists" in (sys.argv[1:] if argv is None else argv):
+    given = sys.argv[1:] if argv is None else argv
+    if "--lists" in given:
         # List queries at scale: a run of its own (benchmarks/lists.py).
         return lists.main(argv)
+    if "--deadlines" in given:
+        # 1,000 deadlines at one instant: a run of its own (benchmarks/deadlines.py).
+        return deadlines.main(argv)
     options = parse_options(argv, description=__doc__)
     os.environ["PATHWAYS_LOG_FORMAT"] = "json"
     os.environ["PATHWAYS_LOG_LEVEL"] = "warning"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -80,11 +80,14 @@ class Stack:
 
 
 @contextlib.asynccontextmanager
-async def running_stack(workdir: Path) -> AsyncIterator[Stack]:
-    """Start nats-server and the services, connect a client; stop them all on the way out."""
+async def running_stack(
+    workdir: Path, playbooks: Callable[[Path], Path] = write_playbooks
+) -> AsyncIterator[Stack]:
+    """Start nats-server and the services, connect a client; stop them all on the way out.
+    `playbooks` writes the run's playbooks under the work directory and returns where."""
     port = free_port()
     server = EmbeddedNats(workdir / "nats", port)
-    settings = bench_settings(server, port, workdir, write_playbooks(workdir))
+    settings = bench_settings(server, port, workdir, playbooks(workdir))
     configure_logging(settings.log_format, settings.log_level)
     rt = load_runtime(settings)
 

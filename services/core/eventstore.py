@@ -148,7 +148,8 @@ class EventStore:
         # subject, the latest), and a schedule restored within the dedup window must not be
         # dropped as a duplicate of the one it replaces.
         headers = {
-            "Nats-Schedule": f"@at {at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}",
+            # Milliseconds: a deadline fires when it is due, not up to a second early.
+            "Nats-Schedule": f"@at {at.astimezone(UTC).isoformat(timespec='milliseconds')[:-6]}Z",
             "Nats-Schedule-Target": target,
         }
         try:

@@ -23,7 +23,7 @@ from services.engine import deadlines, runs
 from services.engine.assignment import eligible, next_in_rotation
 from services.engine.commands import ATTEMPTS
 from services.engine.runstate import is_over
-from services.engine.tasks import append_task_event, load_run, load_task
+from services.engine.tasks import LoadedTask, append_task_event, load_run, load_task
 
 log = get_logger(__name__)
 
@@ -98,26 +98,32 @@ async def on_deadline(rt: Runtime, fired: DeadlineReached) -> None:
     if loaded is None:
         return
     for step in deadlines.in_order(loaded.task, fired):
-        await _run_step(rt, task_id, step)
-
-
-async def _run_step(rt: Runtime, task_id: str, fired: DeadlineReached) -> None:
-    for _ in range(ATTEMPTS):
-        loaded = await load_task(rt.store, task_id)
+        loaded = await _run_step(rt, task_id, step, loaded)
         if loaded is None:
             return
+
+
+async def _run_step(
+    rt: Runtime, task_id: str, fired: DeadlineReached, loaded: LoadedTask | None
+) -> LoadedTask | None:
+    """Run one step on the task as `loaded` (or as it is now, if it moved); the task after."""
+    for _ in range(ATTEMPTS):
+        loaded = loaded or await load_task(rt.store, task_id)
+        if loaded is None:
+            return None
         task = loaded.task
         run = await load_run(rt, fired.incident_id, task.run)
         if run is None or await is_over(rt, run):
-            return
+            return None
         event = deadlines.decide(
             task, fired, chain_of(rt, run, task), _people(rt, run, task), utc_now()
         )
         if event is None:
-            return
+            return loaded
         try:
-            await append_task_event(rt.store, event, loaded.seq)
+            seq = await append_task_event(rt.store, event, loaded.seq)
         except ConcurrencyConflict:
+            loaded = None
             continue  # the task moved: decide again on what it is now
         log.info(
             "task_escalated" if event.type == "task.escalated" else "task_reminded",
@@ -125,7 +131,7 @@ async def _run_step(rt: Runtime, task_id: str, fired: DeadlineReached) -> None:
             kind=fired.kind,
             step=fired.number,
         )
-        return
+        return LoadedTask(event.task, seq, event.at)
     raise RuntimeError(f"could not run deadline step {fired.kind} {fired.number} of {task_id}")
 
 

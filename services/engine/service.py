@@ -97,7 +97,7 @@ def build(rt: Runtime) -> NatsRouter:
             partial(escalating.on_task_event, rt), max_workers=8, batch_size=64,
             ack_wait=wait)  # fmt: skip
     react(router, subjects.ON_DEADLINE_TIMER, "engine-on-deadline", DeadlineReached,
-          partial(escalating.on_deadline, rt), max_workers=8, batch_size=64, ack_wait=wait,
+          partial(escalating.on_deadline, rt), max_workers=32, batch_size=128, ack_wait=wait,
           stream=TIMERS_JSTREAM)  # fmt: skip
     consume(router, subjects.RECONCILE_TICK, "engine-reconcile", partial(reconcile.on_tick, rt),
             ack_wait=wait, stream=TIMERS_JSTREAM)  # fmt: skip

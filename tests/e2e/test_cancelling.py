@@ -12,13 +12,13 @@ from tests.e2e.harness import Cli, log_incident, playbook_tasks, wait_for, wait_
 
 pytestmark = pytest.mark.e2e
 
-FIRST_FOLLOW_UP = 7 * 86400 * 0.00002  # seconds after logging: victim-family-contact's P7D
+FIRST_FOLLOW_UP = 7 * 86400 * 0.00005  # seconds after logging: victim-family-contact's P7D
 
 
 def test_a_mistaken_playbook_is_cancelled_and_another_triggered(cli: Cli) -> None:
-    # At 0.00002 a day passes in 1.7 s: the 7-day follow-up would come due 12 s after logging.
+    # At 0.00005 a day passes in 4.3 s: the 7-day follow-up would come due 30 s after logging.
     logged_at = time.monotonic()
-    incident_id = log_incident(cli, "Wrong playbook", "--exercise", "--time-scale", "0.00002")
+    incident_id = log_incident(cli, "Wrong playbook", "--exercise", "--time-scale", "0.00005")
     first = wait_for_tasks(cli, incident_id, len(playbook_tasks()))
 
     refused = cli("playbook", "cancel", incident_id, "--reason", "x", "--as", "dana.reyes")
