@@ -105,9 +105,9 @@ async def floor(stack: Stack, count: int) -> list[float]:
     return [(at - due.timestamp()) * 1000 for at in received.values()]
 
 
-async def escalations(stack: Stack, tasks: int) -> tuple[list[float], list[float]]:
+async def escalations(stack: Stack, tasks: int, lead: float) -> tuple[list[float], list[float]]:
     """Lateness (ms) of each task's escalation: to the subscriber, and to the event's own time."""
-    scale = LEAD / 3600
+    scale = lead / 3600
     arrived: dict[str, float] = {}
     stamped: dict[str, datetime] = {}
     deadline: list[datetime] = []
@@ -139,8 +139,8 @@ async def escalations(stack: Stack, tasks: int) -> tuple[list[float], list[float
     )
     if not reply.ok:
         raise RuntimeError(f"logging the incident failed: {reply.error}")
-    say(f"logged; {tasks} acknowledgements fall due in {LEAD:g} s")
-    await asyncio.wait_for(done.wait(), timeout=LEAD + 120)
+    say(f"logged; {tasks} acknowledgements fall due in {lead:g} s")
+    await asyncio.wait_for(done.wait(), timeout=lead + 120)
     await sub.unsubscribe()
     due = deadline[0]
     to_subscriber = [(at - due.timestamp()) * 1000 for at in arrived.values()]
@@ -148,17 +148,18 @@ async def escalations(stack: Stack, tasks: int) -> tuple[list[float], list[float
     return to_subscriber, to_event
 
 
-async def benchmark(tasks: int, workdir: Path) -> dict[str, Any]:
+async def benchmark(tasks: int, lead: float, workdir: Path) -> dict[str, Any]:
     load_before = load_average()
     async with running_stack(workdir, with_deadlines_playbook(tasks)) as stack:
         say(f"floor: {tasks} bare schedules due at one instant")
         bare = await stack.guarded(floor(stack, tasks))
         say(f"escalations: {tasks} tasks whose acknowledgement falls due at one instant")
-        to_subscriber, to_event = await stack.guarded(escalations(stack, tasks))
+        to_subscriber, to_event = await stack.guarded(escalations(stack, tasks, lead))
     escalated = distribution(to_subscriber)
     raw = distribution(bare)
     return {
         "tasks": tasks,
+        "lead_seconds": lead,
         "load_average_before": load_before,
         "floor_schedule_fire": raw,
         "escalation_event_received": escalated,
@@ -173,10 +174,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="benchmarks.run --deadlines", description=__doc__)
     parser.add_argument("--deadlines", action="store_true", help="this run (required)")
     parser.add_argument("--tasks", type=int, default=1000, help="tasks due at one instant")
+    parser.add_argument(
+        "--lead", type=float, default=LEAD, help="seconds from logging to the deadline"
+    )
     options = parser.parse_args(argv)
     os.environ["PATHWAYS_LOG_FORMAT"] = "json"
     os.environ["PATHWAYS_LOG_LEVEL"] = "warning"
     with tempfile.TemporaryDirectory(prefix="pathways-bench-") as tmp:
-        report = loop.run(benchmark(options.tasks, Path(tmp)))
+        report = loop.run(benchmark(options.tasks, options.lead, Path(tmp)))
     json.dump(report, sys.stdout, indent=2)
     sys.stdout.write("\n")

@@ -202,3 +202,31 @@ def test_quick_benchmark_prints_a_report_of_the_documented_shape() -> None:
     assert len(report["fanout"]["slowest"]) == 5
     assert report["config"]["quick"] is True
     assert report["publish_floor"]["publishes"] == report["config"]["publishes"]
+
+
+DEADLINES = {
+    "tasks": count,
+    "lead_seconds": positive,
+    "load_average_before": optional(non_negative),
+    "floor_schedule_fire": {**DISTRIBUTION, "min_ms": number},
+    "escalation_event_received": {**DISTRIBUTION, "min_ms": number},
+    "escalation_event_time": {**DISTRIBUTION, "min_ms": number},
+    "p99_ratio_to_floor": positive,
+    "target_p99_ms": positive,
+    "meets_target": flag,
+}
+
+
+def test_deadlines_benchmark_prints_a_report_of_the_documented_shape() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--deadlines", "--tasks", "30", "--lead", "10"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    assert not problems(DEADLINES, report), "\n".join(problems(DEADLINES, report))
+    assert report["escalation_event_received"]["samples"] == 30
