@@ -88,7 +88,9 @@ async def schedule_problems(
         subjects.follow_up_schedule(incident_id, runs.follow_up_key(d.parent_key, d.number))
         for d in runs.follow_ups_due(run, skipped)
     }
-    mine = {s for s in schedules if s.split(".")[2] == incident_id}
+    # Follow-ups only: a task's reminders and escalation steps follow its state, which the
+    # load changes as it goes; the escalation tests check those.
+    mine = {s for s in schedules if s.split(".")[2:4] == [incident_id, "followup"]}
     return [f"lost: schedule {s}" for s in sorted(expected - mine)] + [
         f"unexpected: schedule {s}" for s in sorted(mine - expected)
     ]
