@@ -13,7 +13,7 @@ from nats.js.errors import NotFoundError
 from schemas import subjects
 from schemas.base import task_id_for, utc_now
 from schemas.escalation import EscalationChain
-from schemas.events import DeadlineReached, PlaybookTriggered
+from schemas.events import DeadlineReached, PlaybookTriggered, TaskEscalated, TaskReminded
 from schemas.evolution import UnreadableEvent, read_event
 from schemas.tasks import TaskSnapshot
 from services.core.eventstore import ConcurrencyConflict
@@ -43,9 +43,17 @@ async def on_task_event(rt: Runtime, body: bytes, seq: int) -> None:
     except UnreadableEvent:
         return  # a kind this version does not know; the next known event sets the timers
     task = getattr(event, "task", None)
-    if not isinstance(task, TaskSnapshot):
+    if not isinstance(task, TaskSnapshot) or _leaves_timers_as_they_are(event):
         return
     await keep_timers(rt, task.incident_id, task.key)
+
+
+def _leaves_timers_as_they_are(event: object) -> bool:
+    """A reminder or a step that hands the task to nobody new changes no deadline: the timer
+    that ran it is spent and the others stand. (Many fire at once; this keeps them quick.)"""
+    if isinstance(event, TaskReminded):
+        return True
+    return isinstance(event, TaskEscalated) and event.action != "reassign"
 
 
 async def keep_timers(rt: Runtime, incident_id: str, key: str) -> None:
