@@ -17,3 +17,6 @@ class NotifierSettings(BaseSettings):
     public_url: HttpUrl | None = None
     # Seconds one send may take, per channel.
     send_timeout: float = Field(default=30.0, gt=0)
+    # The signing secret (whsec_…) for the webhook steps of escalation chains; unset: such a
+    # step fails at once, and the role's coordinators are told.
+    escalation_webhook_secret: SecretStr | None = None

@@ -1,0 +1,81 @@
+"""What the notifier's handlers share, wired once when the service is built."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from nats.js.kv import KeyValue
+
+from schemas import subjects
+from schemas.base import split_task_id
+from schemas.events import IncidentLogged, TaskEvent
+from schemas.tasks import TaskSnapshot
+from services.core.runtime import Runtime
+from services.notifier.channels.email import SmtpServer
+from services.notifier.secrets import read_secrets
+from services.notifier.settings import NotifierSettings
+
+# Incident types kept in memory; an incident's type never changes once logged.
+INCIDENT_TYPE_CACHE = 4096
+
+
+class NotifierSettingsInvalid(ValueError):
+    """A notifier setting that cannot be used; the message names it, never its value."""
+
+
+def smtp_server(settings: NotifierSettings) -> SmtpServer | None:
+    if settings.smtp_url is None:
+        return None
+    try:
+        return SmtpServer.from_url(settings.smtp_url.get_secret_value())
+    except ValueError as exc:
+        raise NotifierSettingsInvalid(f"PATHWAYS_SMTP_URL: {exc}") from None
+
+
+@dataclass
+class Notifier:
+    rt: Runtime
+    settings: NotifierSettings
+    secrets: Mapping[str, str]
+    smtp: SmtpServer | None
+    _incident_types: dict[str, str] = field(default_factory=dict)
+    _inbox: KeyValue | None = None
+
+    @classmethod
+    def from_runtime(cls, rt: Runtime, settings: NotifierSettings) -> Notifier:
+        return cls(rt, settings, read_secrets(rt.roster, settings), smtp_server(settings))
+
+    @property
+    def email_enabled(self) -> bool:
+        return self.smtp is not None
+
+    @property
+    def retry_delays(self) -> tuple[float, ...]:
+        return self.rt.settings.retry_delays
+
+    async def inbox(self) -> KeyValue:
+        if self._inbox is None:
+            self._inbox = await self.rt.js.key_value(subjects.INBOX_BUCKET)
+        return self._inbox
+
+    async def incident_type(self, incident_id: str) -> str:
+        """Read from the stream's incident.logged (always there before any task of it), once."""
+        known = self._incident_types.get(incident_id)
+        if known is not None:
+            return known
+        found = await self.rt.store.last_of(subjects.incident_logged(incident_id), IncidentLogged)
+        if found is None:
+            raise LookupError(f"no incident.logged for {incident_id} yet")
+        if len(self._incident_types) >= INCIDENT_TYPE_CACHE:
+            self._incident_types.clear()
+        self._incident_types[incident_id] = found.event.incident_type
+        return found.event.incident_type
+
+    async def task(self, task_id: str) -> TaskSnapshot | None:
+        """The task as it stands now: its last event carries all of it."""
+        incident_id, key = split_task_id(task_id)
+        found = await self.rt.store.last(subjects.task_filter(incident_id, key))
+        if found is None or not isinstance(found.event, TaskEvent):
+            return None
+        return found.event.task

@@ -1,0 +1,115 @@
+"""What the notifier does when events happen and when its pending sends come due. Each handler
+loads what it needs, asks the pure modules what to send, and hands that to dispatch."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import ValidationError
+
+from schemas.events import (
+    NoticeFailed,
+    TaskAssigned,
+    TaskCreated,
+    TaskEscalated,
+    TaskEvent,
+    TaskReleased,
+    TaskReminded,
+)
+from schemas.notifications import Channel, Notice, PendingSend
+from services.core.errors import Unprocessable
+from services.core.failpoints import failpoint
+from services.core.logging import get_logger
+from services.core.reactors import read_as
+from services.notifier.context import Notifier
+from services.notifier.dispatch import all_of, deliver, send_notice
+from services.notifier.notices import delivery_failed_notices, escalation_webhook, notices_for
+from services.notifier.policy import still_wanted
+from services.notifier.render import render
+from services.notifier.routes import Route, escalation_route, routes_of
+
+log = get_logger(__name__)
+
+TASK_EVENTS = "notifier"
+NOTICE_FAILED = "notifier-on-notice-failed"
+TIMERS = "notifier-on-timer"
+# The events that may tell someone something; the consumer sees every task event.
+NOTIFYING = (TaskCreated, TaskReleased, TaskAssigned, TaskReminded, TaskEscalated)
+# Where the crash tests stop a notifier: as it takes up an event that calls for notices.
+RECEIVED = "notifier.received"
+
+
+async def to_person(notifier: Notifier, notice: Notice, at: datetime) -> None:
+    member = notifier.rt.roster.member(notice.recipient_id)
+    if member is None:  # never: notices are only made for roster members
+        return
+    routes = routes_of(member, email=notifier.email_enabled)
+    await send_notice(notifier, notice, routes, member.quiet_hours, at)
+
+
+async def on_task_event(notifier: Notifier, body: bytes, seq: int) -> None:
+    event = read_as(TaskEvent, body, TASK_EVENTS, seq)
+    if not isinstance(event, NOTIFYING):
+        return
+    rt = notifier.rt
+    incident_type = await notifier.incident_type(event.incident_id)
+    notices = notices_for(event, rt.roster, notifier.settings, incident_type=incident_type)
+    webhook = (
+        escalation_webhook(event, rt.roster, notifier.settings, incident_type=incident_type)
+        if isinstance(event, TaskEscalated)
+        else None
+    )
+    if not notices and webhook is None:
+        return
+    failpoint(rt.settings, RECEIVED)
+    work = [to_person(notifier, notice, event.at) for notice in notices]
+    if webhook is not None and isinstance(event, TaskEscalated):
+        work.append(send_notice(notifier, webhook, [escalation_route(event.webhook_url)], None,
+                                event.at))  # fmt: skip
+    await all_of(work)
+
+
+async def on_notice_failed(notifier: Notifier, body: bytes, seq: int) -> None:
+    """Tell the coordinators of the task's role that someone could not be reached."""
+    failed = read_as(NoticeFailed, body, NOTICE_FAILED, seq)
+    task = await notifier.task(failed.task_id)
+    if task is None:
+        return
+    incident_type = await notifier.incident_type(failed.incident_id)
+    notices = delivery_failed_notices(
+        failed, task, notifier.rt.roster, notifier.settings, incident_type=incident_type
+    )
+    await all_of(to_person(notifier, notice, failed.at) for notice in notices)
+
+
+async def on_timer(notifier: Notifier, body: bytes, seq: int) -> None:
+    """A delayed channel or another try came due: send it if the task still needs it."""
+    try:
+        waiting = PendingSend.model_validate_json(body, extra="ignore")
+    except ValidationError:
+        raise Unprocessable(f"seq {seq}: not a pending send") from None
+    notice = waiting.notice
+    task = await notifier.task(notice.task_id)
+    if not still_wanted(notice, task):
+        log.info("notice_no_longer_needed", task_id=notice.task_id, kind=notice.kind.value,
+                 channel=waiting.channel_key)  # fmt: skip
+        return
+    route = route_of(notifier, waiting)
+    await deliver(notifier, notice, route, render(notice), attempt=waiting.attempt, at=waiting.at)
+
+
+def route_of(notifier: Notifier, waiting: PendingSend) -> Route:
+    """The channel a pending send is for: the one it carries, or the recipient's as the roster
+    has it now."""
+    key = waiting.channel_key
+    if waiting.target is not None:
+        return Route(key, waiting.target.kind, waiting.target)
+    member = notifier.rt.roster.member(waiting.notice.recipient_id)
+    routes = routes_of(member, email=notifier.email_enabled) if member else []
+    found = next((route for route in routes if route.key == key), None)
+    if found is not None:
+        return found
+    kind = key.split("-", 1)[0]
+    known = {channel.value for channel in Channel}
+    return Route(key, Channel(kind) if kind in known else Channel.INBOX, None,
+                 "the channel is no longer in the roster")  # fmt: skip
