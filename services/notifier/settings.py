@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from pydantic import Field, HttpUrl, SecretStr
+from typing import Any
+
+from pydantic import Field, HttpUrl, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -20,3 +22,9 @@ class NotifierSettings(BaseSettings):
     # The signing secret (whsec_…) for the webhook steps of escalation chains; unset: such a
     # step fails at once, and the role's coordinators are told.
     escalation_webhook_secret: SecretStr | None = None
+
+    @field_validator("smtp_url", "public_url", "escalation_webhook_secret", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        # docker compose passes `${VAR:-}` through as an empty string.
+        return None if isinstance(value, str) and not value.strip() else value
