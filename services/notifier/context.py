@@ -16,8 +16,17 @@ from services.notifier.channels.email import SmtpServer
 from services.notifier.secrets import read_secrets
 from services.notifier.settings import NotifierSettings
 
-# Incident types kept in memory; an incident's type never changes once logged.
-INCIDENT_TYPE_CACHE = 4096
+# Incidents kept in memory; what is read of one never changes once it is logged.
+INCIDENT_CACHE = 4096
+
+
+@dataclass(frozen=True)
+class IncidentFacts:
+    """What the notifier needs of an incident: its type (in messages) and, for an exercise,
+    how its windows are scaled (channel delays are scaled alike)."""
+
+    incident_type: str
+    time_scale: float = 1.0
 
 
 class NotifierSettingsInvalid(ValueError):
@@ -39,7 +48,7 @@ class Notifier:
     settings: NotifierSettings
     secrets: Mapping[str, str]
     smtp: SmtpServer | None
-    _incident_types: dict[str, str] = field(default_factory=dict)
+    _incidents: dict[str, IncidentFacts] = field(default_factory=dict)
     _inbox: KeyValue | None = None
 
     @classmethod
@@ -59,18 +68,19 @@ class Notifier:
             self._inbox = await self.rt.js.key_value(subjects.INBOX_BUCKET)
         return self._inbox
 
-    async def incident_type(self, incident_id: str) -> str:
+    async def incident(self, incident_id: str) -> IncidentFacts:
         """Read from the stream's incident.logged (always there before any task of it), once."""
-        known = self._incident_types.get(incident_id)
+        known = self._incidents.get(incident_id)
         if known is not None:
             return known
         found = await self.rt.store.last_of(subjects.incident_logged(incident_id), IncidentLogged)
         if found is None:
             raise LookupError(f"no incident.logged for {incident_id} yet")
-        if len(self._incident_types) >= INCIDENT_TYPE_CACHE:
-            self._incident_types.clear()
-        self._incident_types[incident_id] = found.event.incident_type
-        return found.event.incident_type
+        if len(self._incidents) >= INCIDENT_CACHE:
+            self._incidents.clear()
+        facts = IncidentFacts(found.event.incident_type, found.event.time_scale)
+        self._incidents[incident_id] = facts
+        return facts
 
     async def task(self, task_id: str) -> TaskSnapshot | None:
         """The task as it stands now: its last event carries all of it."""

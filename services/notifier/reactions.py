@@ -21,12 +21,12 @@ from services.core.errors import Unprocessable
 from services.core.failpoints import failpoint
 from services.core.logging import get_logger
 from services.core.reactors import read_as
-from services.notifier.context import Notifier
+from services.notifier.context import IncidentFacts, Notifier
 from services.notifier.dispatch import all_of, deliver, send_notice
 from services.notifier.notices import delivery_failed_notices, escalation_webhook, notices_for
 from services.notifier.policy import still_wanted
 from services.notifier.render import render
-from services.notifier.routes import Route, escalation_route, routes_of
+from services.notifier.routes import Route, escalation_route, routes_of, scaled
 
 log = get_logger(__name__)
 
@@ -39,11 +39,13 @@ NOTIFYING = (TaskCreated, TaskReleased, TaskAssigned, TaskReminded, TaskEscalate
 RECEIVED = "notifier.received"
 
 
-async def to_person(notifier: Notifier, notice: Notice, at: datetime) -> None:
+async def to_person(
+    notifier: Notifier, notice: Notice, at: datetime, incident: IncidentFacts
+) -> None:
     member = notifier.rt.roster.member(notice.recipient_id)
     if member is None:  # never: notices are only made for roster members
         return
-    routes = routes_of(member, email=notifier.email_enabled)
+    routes = scaled(routes_of(member, email=notifier.email_enabled), incident.time_scale)
     await send_notice(notifier, notice, routes, member.quiet_hours, at)
 
 
@@ -52,17 +54,18 @@ async def on_task_event(notifier: Notifier, body: bytes, seq: int) -> None:
     if not isinstance(event, NOTIFYING):
         return
     rt = notifier.rt
-    incident_type = await notifier.incident_type(event.incident_id)
-    notices = notices_for(event, rt.roster, notifier.settings, incident_type=incident_type)
+    incident = await notifier.incident(event.incident_id)
+    kind = incident.incident_type
+    notices = notices_for(event, rt.roster, notifier.settings, incident_type=kind)
     webhook = (
-        escalation_webhook(event, rt.roster, notifier.settings, incident_type=incident_type)
+        escalation_webhook(event, rt.roster, notifier.settings, incident_type=kind)
         if isinstance(event, TaskEscalated)
         else None
     )
     if not notices and webhook is None:
         return
     failpoint(rt.settings, RECEIVED)
-    work = [to_person(notifier, notice, event.at) for notice in notices]
+    work = [to_person(notifier, notice, event.at, incident) for notice in notices]
     if webhook is not None and isinstance(event, TaskEscalated):
         work.append(send_notice(notifier, webhook, [escalation_route(event.webhook_url)], None,
                                 event.at))  # fmt: skip
@@ -75,11 +78,11 @@ async def on_notice_failed(notifier: Notifier, body: bytes, seq: int) -> None:
     task = await notifier.task(failed.task_id)
     if task is None:
         return
-    incident_type = await notifier.incident_type(failed.incident_id)
+    incident = await notifier.incident(failed.incident_id)
     notices = delivery_failed_notices(
-        failed, task, notifier.rt.roster, notifier.settings, incident_type=incident_type
+        failed, task, notifier.rt.roster, notifier.settings, incident_type=incident.incident_type
     )
-    await all_of(to_person(notifier, notice, failed.at) for notice in notices)
+    await all_of(to_person(notifier, notice, failed.at, incident) for notice in notices)
 
 
 async def on_timer(notifier: Notifier, body: bytes, seq: int) -> None:

@@ -9,7 +9,7 @@ problem, so that trying it records a failure rather than nothing."""
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from pydantic import ValidationError
@@ -67,6 +67,18 @@ def routes_of(member: Member, *, email: bool = True) -> list[Route]:
             problem = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
             routes.append(Route(key, kind, None, f"unusable {kind.value} channel: {problem}"))
     return routes
+
+
+def scaled(routes: list[Route], time_scale: float) -> list[Route]:
+    """The routes with their delays scaled like every other window of an exercise."""
+    if time_scale == 1.0:
+        return routes
+    return [
+        replace(r, target=r.target.model_copy(update={"after": r.target.after * time_scale}))
+        if r.target is not None
+        else r
+        for r in routes
+    ]
 
 
 def escalation_route(url: str | None) -> Route:

@@ -14,7 +14,7 @@ from schemas.roster import Member
 from services.notifier.inbox_keys import inbox_entry, inbox_key, person_prefix
 from services.notifier.notices import RESTRICTED_TITLE
 from services.notifier.policy import max_attempts, next_try, still_wanted, timed
-from services.notifier.routes import ESCALATION_WEBHOOK_KEY, escalation_route, routes_of
+from services.notifier.routes import ESCALATION_WEBHOOK_KEY, escalation_route, routes_of, scaled
 from tests.unit.factories import T0, a_notice, a_task
 
 
@@ -135,3 +135,14 @@ def test_channels_of_the_notifier_and_the_roster_name_the_same_kinds() -> None:
     from schemas.channels import ChannelKind
 
     assert {c.value for c in Channel} == {k.value for k in ChannelKind}
+
+
+def test_an_exercise_scales_channel_delays_like_its_other_windows() -> None:
+    routes = routes_of(a_member([EMAIL, LATER_EMAIL]))
+    fast = scaled(routes, 0.001)
+    assert [r.target.after for r in fast if r.target] == [
+        timedelta(0),
+        timedelta(0),
+        timedelta(seconds=0.6),
+    ]
+    assert scaled(routes, 1.0) == routes
