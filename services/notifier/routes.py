@@ -1,10 +1,10 @@
 """Where a notice can go: a person's roster channels as notifier targets, each under a key that
 names it in subjects and events (`inbox`, `email`, `email-2`). Pure.
 
-Everyone has the in-app inbox, first, whether their roster entry lists it or not. Email is left
-out when no SMTP server is configured (`PATHWAYS_SMTP_URL`): it could never be sent. A channel
-the roster describes but that cannot be used (a webhook with no `secret_env`) stays, with the
-problem, so that trying it records a failure rather than nothing."""
+Everyone has the in-app inbox: where their roster entry lists it, or first when it does not.
+Email is left out when no SMTP server is configured (`PATHWAYS_SMTP_URL`): it could never be
+sent. A channel the roster describes but that cannot be used (a webhook with no `secret_env`)
+stays, with the problem, so that trying it records a failure rather than nothing."""
 
 from __future__ import annotations
 
@@ -24,7 +24,6 @@ ESCALATION_WEBHOOK_KEY = "escalation-webhook"
 # The name under which the escalation webhook's signing secret is looked up (services.notifier.
 # secrets reads it from NotifierSettings).
 ESCALATION_SECRET_REF = "PATHWAYS_ESCALATION_WEBHOOK_SECRET"
-INBOX_KEY = "inbox"
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,7 @@ def _target(channel: RosterChannel) -> Target:
 
 
 def routes_of(member: Member, *, email: bool = True) -> list[Route]:
-    """The member's channels in the order they want to be reached, the inbox first."""
+    """The member's channels in the order they want to be reached, the inbox among them."""
     channels = list(member.channels)
     if not any(c.kind.value == Channel.INBOX for c in channels):
         channels.insert(0, RosterChannel(kind=ChannelKind.INBOX))
