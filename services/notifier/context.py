@@ -14,7 +14,7 @@ from schemas.tasks import TaskSnapshot
 from services.core.runtime import Runtime
 from services.notifier.channels.email import SmtpServer
 from services.notifier.secrets import read_secrets
-from services.notifier.settings import NotifierSettings
+from services.notifier.settings import NotifierSettings, NotifierSettingsInvalid
 
 # Incidents kept in memory; what is read of one never changes once it is logged.
 INCIDENT_CACHE = 4096
@@ -27,10 +27,6 @@ class IncidentFacts:
 
     incident_type: str
     time_scale: float = 1.0
-
-
-class NotifierSettingsInvalid(ValueError):
-    """A notifier setting that cannot be used; the message names it, never its value."""
 
 
 def smtp_server(settings: NotifierSettings) -> SmtpServer | None:

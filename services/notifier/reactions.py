@@ -16,7 +16,7 @@ from schemas.events import (
     TaskReleased,
     TaskReminded,
 )
-from schemas.notifications import Channel, Notice, PendingSend
+from schemas.notifications import Notice, PendingSend
 from services.core.errors import Unprocessable
 from services.core.failpoints import failpoint
 from services.core.logging import get_logger
@@ -57,19 +57,15 @@ async def on_task_event(notifier: Notifier, body: bytes, seq: int) -> None:
     incident = await notifier.incident(event.incident_id)
     kind = incident.incident_type
     notices = notices_for(event, rt.roster, notifier.settings, incident_type=kind)
-    webhook = (
-        escalation_webhook(event, rt.roster, notifier.settings, incident_type=kind)
-        if isinstance(event, TaskEscalated)
-        else None
-    )
-    if not notices and webhook is None:
-        return
-    failpoint(rt.settings, RECEIVED)
     work = [to_person(notifier, notice, event.at, incident) for notice in notices]
-    if webhook is not None and isinstance(event, TaskEscalated):
-        work.append(send_notice(notifier, webhook, [escalation_route(event.webhook_url)], None,
-                                event.at))  # fmt: skip
-    await all_of(work)
+    if isinstance(event, TaskEscalated):
+        webhook = escalation_webhook(event, rt.roster, notifier.settings, incident_type=kind)
+        if webhook is not None:
+            route = escalation_route(event.webhook_url)
+            work.append(send_notice(notifier, webhook, [route], None, event.at))
+    if work:
+        failpoint(rt.settings, RECEIVED)
+        await all_of(work)
 
 
 async def on_notice_failed(notifier: Notifier, body: bytes, seq: int) -> None:
@@ -98,21 +94,19 @@ async def on_timer(notifier: Notifier, body: bytes, seq: int) -> None:
                  channel=waiting.channel_key)  # fmt: skip
         return
     route = route_of(notifier, waiting)
+    if route is None:
+        # The roster no longer lists the channel (or the person): they are not to be reached
+        # there any more, which is no failure.
+        log.info("notice_channel_gone", task_id=notice.task_id, channel=waiting.channel_key)
+        return
     await deliver(notifier, notice, route, render(notice), attempt=waiting.attempt, at=waiting.at)
 
 
-def route_of(notifier: Notifier, waiting: PendingSend) -> Route:
+def route_of(notifier: Notifier, waiting: PendingSend) -> Route | None:
     """The channel a pending send is for: the one it carries, or the recipient's as the roster
     has it now."""
-    key = waiting.channel_key
     if waiting.target is not None:
-        return Route(key, waiting.target.kind, waiting.target)
+        return Route(waiting.channel_key, waiting.target.kind, waiting.target)
     member = notifier.rt.roster.member(waiting.notice.recipient_id)
     routes = routes_of(member, email=notifier.email_enabled) if member else []
-    found = next((route for route in routes if route.key == key), None)
-    if found is not None:
-        return found
-    kind = key.split("-", 1)[0]
-    known = {channel.value for channel in Channel}
-    return Route(key, Channel(kind) if kind in known else Channel.INBOX, None,
-                 "the channel is no longer in the roster")  # fmt: skip
+    return next((route for route in routes if route.key == waiting.channel_key), None)

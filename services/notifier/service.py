@@ -1,6 +1,10 @@
 """The notifier: turns task events into notices, delivers them through each person's channels
 (the in-app inbox, email, signed webhooks, Apprise) and records what came of each as events;
-answers `pw.qry.inbox`."""
+answers `pw.qry.inbox`.
+
+Every CLI command imports the services' wiring (services.app), and only a process that runs the
+notifier needs its senders and their libraries (Apprise, httpx, aiosmtplib, Jinja2: a quarter of
+a second on each command). So `build` and `check_settings` import them when called."""
 
 from __future__ import annotations
 
@@ -16,16 +20,17 @@ from services.core.logging import get_logger
 from services.core.reactors import consume
 from services.core.rpc import serve
 from services.core.runtime import Runtime
-from services.notifier import reactions
-from services.notifier.context import Notifier, NotifierSettingsInvalid, smtp_server
-from services.notifier.inbox import list_inbox
-from services.notifier.settings import NotifierSettings
+from services.notifier.settings import NotifierSettings, NotifierSettingsInvalid
 
 QUEUE = "notifier"
 log = get_logger(__name__)
 
 
 def build(rt: Runtime) -> NatsRouter:
+    from services.notifier import reactions
+    from services.notifier.context import Notifier
+    from services.notifier.inbox import list_inbox
+
     notifier = Notifier.from_runtime(rt, NotifierSettings())
     if not notifier.email_enabled:
         log.info("email_not_configured", hint="set PATHWAYS_SMTP_URL to send email")
@@ -46,6 +51,8 @@ def build(rt: Runtime) -> NatsRouter:
 def check_settings() -> None:
     """Raise NotifierSettingsInvalid, in one line naming the variable (never its value), for a
     setting the notifier could not start with."""
+    from services.notifier.context import smtp_server
+
     try:
         settings = NotifierSettings()
     except ValidationError as exc:

@@ -6,6 +6,10 @@ from pydantic import Field, HttpUrl, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+class NotifierSettingsInvalid(ValueError):
+    """A notifier setting that cannot be used; the message names it, never its value."""
+
+
 class NotifierSettings(BaseSettings):
     """Read once at start-up from PATHWAYS_* environment variables."""
 
