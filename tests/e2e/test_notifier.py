@@ -238,3 +238,20 @@ async def test_a_notifier_killed_after_assignment_loses_nothing_and_sends_nothin
         await server.stop()
     for service in processes.started:
         assert not unexpected_tracebacks(service.log_text()), service.describe()
+
+
+def test_an_unusable_mail_server_url_stops_the_notifier_in_one_line(tmp_path: Path) -> None:
+    url = "ftp://mailer:s3cret@mail.pd.example.org"
+    env = process_env(PATHWAYS_SMTP_URL=url)
+    service = Service("notifier", ["run", "notifier", "--nats-url", "nats://127.0.0.1:1"], env,
+                      tmp_path)  # fmt: skip
+    try:
+        code = wait_for(service.process.poll, 30, "the notifier to stop")
+    finally:
+        service.stop()
+    assert code == 1
+    [line] = [line for line in service.log_text().splitlines() if line.strip()]
+    assert line == (
+        "error: cannot start: PATHWAYS_SMTP_URL: the SMTP URL must start with smtp:// or smtps://"
+    )
+    assert "s3cret" not in service.log_text()

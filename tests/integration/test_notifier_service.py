@@ -14,6 +14,7 @@ import pytest
 
 from schemas import subjects
 from schemas.base import task_id_for, utc_now
+from schemas.commands import ListInbox
 from schemas.enums import TaskStatus, Tier
 from schemas.events import RunInPlace, TaskAcknowledged, TaskEscalated, TaskReminded
 from schemas.roster import Member
@@ -301,3 +302,34 @@ async def test_an_smtp_server_that_is_down_is_retried_then_failed_and_told_to_co
         recorded = await down.outcomes(incident_id)
         channels = Counter(".".join(subject.rsplit(".", 2)[1:]) for subject in recorded)
         assert channels == {"inbox.sent": 3, "email.failed": 3}, recorded
+
+
+async def test_an_inbox_pages_newest_first_and_refuses_a_stranger(stack: NotifierStack) -> None:
+    incident_id = await stack.quiet_incident()
+    keys = [f"check-in-{n}" for n in range(5)]
+    for key in keys:
+        await stack.create_task(incident_id, key, assignee="kim.liu", role="public_information")
+    wanted = {task_id_for(incident_id, key) for key in keys}
+
+    async def all_in() -> bool:
+        return wanted <= {e["task_id"] for e in await stack.inbox("kim.liu")}
+
+    await eventually(all_in, timeout=15)
+    whole = await stack.inbox("kim.liu")
+    assert [e["at"] for e in whole] == sorted((e["at"] for e in whole), reverse=True)
+    paged: list[str] = []
+    cursor = None
+    while True:
+        reply = await stack.caller.ok(
+            subjects.QRY_INBOX, ListInbox(person="kim.liu", limit=2, cursor=cursor)
+        )
+        assert isinstance(reply.data, dict)
+        paged += [e["notice_id"] for e in reply.data["items"]]
+        cursor = reply.data.get("next_cursor")
+        if cursor is None:
+            break
+        assert reply.data["remaining"] == len(whole) - len(paged)
+    assert paged == [e["notice_id"] for e in whole]
+    refused = await stack.caller(subjects.QRY_INBOX, ListInbox(person="kim.lui"))
+    assert not refused.ok and refused.error is not None
+    assert "did you mean kim.liu" in refused.error.message
