@@ -137,6 +137,12 @@ class ListTasks(ListQuery):
     status: TaskStatus | None = None
 
 
+class ListInbox(ListQuery):
+    """A person's in-app notices, newest first."""
+
+    person: PersonId
+
+
 class GetTimeline(Query):
     incident_id: IncidentId
 

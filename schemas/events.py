@@ -7,9 +7,10 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import Field, TypeAdapter
 
-from schemas.base import Contract, IncidentId, PersonId, Slug, UtcDateTime
+from schemas.base import Contract, IncidentId, PersonId, Slug, TaskId, UtcDateTime
 from schemas.enums import Severity
 from schemas.escalation import EscalationAction
+from schemas.notifications import Channel, ChannelKey, NoticeId, NoticeKind
 from schemas.playbook import AttributeSpec, Phase
 from schemas.tasks import TaskSnapshot, TaskTemplate
 
@@ -222,6 +223,36 @@ class ResponseCompleted(Event):
     completed_tasks: int
 
 
+class NoticeEvent(Event):
+    """What came of sending one notice through one of its recipient's channels; at most one is
+    appended per notice and channel. It names where the message went only as far as is safe to
+    keep (a mail server without its password, a webhook's host and path), never an address."""
+
+    notice_id: NoticeId
+    kind: NoticeKind
+    recipient: PersonId = Field(
+        description="Who it was for (`escalation-webhook` for an escalation chain's webhook)"
+    )
+    task_id: TaskId
+    channel: Channel
+    channel_key: ChannelKey
+    target: str = Field(max_length=500, description="Where it went, safe to show")
+    attempt: int = Field(ge=1, description="The try that ended it")
+    restricted: bool = Field(default=False, description="About a restricted task")
+
+
+class NoticeSent(NoticeEvent):
+    type: Literal["notice.sent"] = "notice.sent"
+
+
+class NoticeFailed(NoticeEvent):
+    """A permanent failure, or the last try failed: the role's coordinators are told."""
+
+    type: Literal["notice.failed"] = "notice.failed"
+    error: str = Field(max_length=500)
+    permanent: bool = Field(description="No try could have helped (a refused address, no secret)")
+
+
 AnyEvent = Annotated[
     IncidentLogged
     | IncidentClosed
@@ -242,7 +273,9 @@ AnyEvent = Annotated[
     | TaskDeclined
     | FollowUpDue
     | DeadlineReached
-    | ResponseCompleted,
+    | ResponseCompleted
+    | NoticeSent
+    | NoticeFailed,
     Field(discriminator="type"),
 ]
 ANY_EVENT: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)

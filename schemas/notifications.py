@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from datetime import time, timedelta
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, HttpUrl, StringConstraints, field_validator, model_validator
 
 from schemas.base import Contract, IncidentId, PersonId, Slug, TaskId, UtcDateTime
+from schemas.channels import invalid
 
 # A notice id ends up as an email Message-ID, a webhook-id and a dedup key: event-id characters.
 NoticeId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")]
 # A language tag such as en, es or es-MX; only the primary subtag chooses the templates.
 LanguageTag = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$")]
 SecretRef = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")]
+# Which of a person's channels a delivery went through: its kind, then -2, -3 … for a second or
+# third channel of the same kind (`email`, `email-2`). A subject token and a part of event ids.
+ChannelKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,31}$")]
 
 
 class NoticeKind(StrEnum):
@@ -116,10 +120,31 @@ class Target(Contract):
 
 
 class QuietHours(Contract):
-    """Local times (in the person's zone) when non-urgent reminders wait; may span midnight."""
+    """Local times (in the person's zone) when non-urgent reminders wait; may span midnight.
+
+    In a roster, either `"22:00-07:00"` or `{start: "22:00", end: "07:00"}`. Times must be
+    quoted in the mapping: YAML reads an unquoted 22:00 as the number 1320, which would
+    otherwise pass for 00:22."""
 
     start: time
     end: time
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_range(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            start, sep, end = data.partition("-")
+            if not sep:
+                raise invalid("quiet_hours", "expected a range of local times such as 22:00-07:00")
+            return {"start": start.strip(), "end": end.strip()}
+        return data
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _a_written_time(cls, value: Any) -> Any:
+        if isinstance(value, int | float):
+            raise invalid("quiet_hours", 'expected a time such as "22:00", in quotes')
+        return value
 
     @model_validator(mode="after")
     def _not_empty(self) -> QuietHours:
@@ -149,3 +174,42 @@ class Delivery(Contract):
         if not self.ok and not self.error:
             raise ValueError("a failed delivery says why")
         return self
+
+
+class InboxEntry(Contract):
+    """One notice in a person's in-app inbox. A restricted task's entry, like its message,
+    leaves out the task's title, the incident type and any name; it keeps the task id, which
+    the person needs to act on the task inside Pathways."""
+
+    notice_id: NoticeId
+    kind: NoticeKind
+    at: UtcDateTime = Field(description="When what the notice is about happened")
+    recipient_id: PersonId
+    subject: str = Field(description="The message's subject line, in the recipient's language")
+    task_id: TaskId
+    incident_id: IncidentId
+    task_title: str | None = Field(default=None, description="None for a restricted task")
+    incident_type: Slug | None = Field(default=None, description="None for a restricted task")
+    acknowledge_by: UtcDateTime | None = None
+    due_by: UtcDateTime | None = None
+    restricted: bool = False
+    urgent: bool = False
+    exercise: bool = False
+    link: str | None = None
+    missed_by: PersonId | None = None
+    step: int | None = None
+
+
+class PendingSend(Contract):
+    """A send waiting in the timers stream: a channel listed with a delay (tried only if the task
+    still needs it then), or another try after a failure that may pass."""
+
+    notice: Notice
+    channel_key: ChannelKey
+    attempt: int = Field(ge=1, description="Which try this is; 1 is the first")
+    at: UtcDateTime = Field(description="When what the notice is about happened")
+    target: Target | None = Field(
+        default=None,
+        description="Only for a target the roster does not list (the escalation webhook); "
+        "otherwise the recipient's channel is looked up by its key when the send fires",
+    )

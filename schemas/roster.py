@@ -24,6 +24,7 @@ from schemas.base import Contract, PersonId, RoleId
 from schemas.channels import Channel, ChannelKind, invalid, is_email_address
 from schemas.enums import RoleFamily
 from schemas.escalation import DEFAULT_CHAIN, EscalationChain
+from schemas.notifications import QuietHours
 from schemas.roster_checks import roster_issues
 from schemas.suggest import closest, unknown
 from schemas.yaml_source import SourceInvalid, read_document, validate_document
@@ -146,6 +147,9 @@ class Member(Contract):
     time_zone: TimeZoneName | None = Field(default=None, description="Default: the roster's")
     channels: tuple[Channel, ...] = Field(
         default=(), description="In order; a member who lists none is reached in the inbox"
+    )
+    quiet_hours: QuietHours | None = Field(
+        default=None, description="e.g. 22:00-07:00, local: routine reminders wait until after"
     )
     active: bool = True
 

@@ -35,6 +35,9 @@ PLAYBOOKS_BUCKET = "pw_playbooks"
 # Keys only, ordered the way lists are read: incident.<newest-first time>.<incident> and
 # assignee.<person>.<newest-first time>.<incident>.<task key>. Maintained by the projector.
 INDEX_BUCKET = "pw_index"
+# Every person's in-app notices, <person>.<newest-first time>.<notice token>: written by the
+# notifier (services/notifier/inbox_keys.py spells the keys).
+INBOX_BUCKET = "pw_inbox"
 
 # Commands (request-reply, served by queue groups so replicas share the load).
 CMD_INCIDENT_LOG = "pw.cmd.incident.log"
@@ -54,6 +57,7 @@ QRY_TASK_GET = "pw.qry.task.get"
 QRY_TIMELINE = "pw.qry.timeline"
 QRY_PLAYBOOK_LIST = "pw.qry.playbook.list"
 QRY_PLAYBOOK_GET = "pw.qry.playbook.get"
+QRY_INBOX = "pw.qry.inbox"
 
 # Filters the engine reacts to.
 ON_INCIDENT_LOGGED = "pw.evt.*.incident.logged"
@@ -67,6 +71,12 @@ ALL_CLOSED = "pw.evt.*.incident.closed"
 ON_FOLLOW_UP_TIMER = "pw.timer.*.followup.*"
 ON_TASK_EVENTS = "pw.evt.*.task.*.*"
 ON_DEADLINE_TIMER = "pw.timer.*.deadline.*.*"
+
+# Filters the notifier reacts to: every task event (it picks those that tell someone something),
+# failed deliveries (the role's coordinators are told), and its own delayed sends and retries.
+ON_TASK_EVENTS = "pw.evt.*.task.*.*"
+ON_NOTICE_FAILED = "pw.evt.*.notice.*.*.failed"
+ON_NOTICE_TIMER = "pw.timer.*.notice.>"
 
 # Every playbook run and every completed response, across incidents (the reconciler's scan).
 ALL_RUNS = "pw.evt.*.playbook.*"
@@ -193,6 +203,35 @@ def response_filter(incident_id: str) -> str:
     return f"pw.evt.{incident_id}.response.>"
 
 
+def notice_token(notice_id: str) -> str:
+    """A notice id as one subject token: its dots spelled `=`, which no notice id holds."""
+    return notice_id.replace(".", "=")
+
+
+def notice_outcome(incident_id: str, notice_id: str, channel_key: str, outcome: str) -> str:
+    """Where what came of one notice on one channel is recorded: `sent` or `failed`."""
+    return f"pw.evt.{incident_id}.notice.{notice_token(notice_id)}.{channel_key}.{outcome}"
+
+
+def notice_outcomes(incident_id: str, notice_id: str, channel_key: str) -> str:
+    """Every outcome of one notice on one channel: at most one is ever appended."""
+    return notice_outcome(incident_id, notice_id, channel_key, "*")
+
+
+def incident_notices(incident_id: str) -> str:
+    return f"pw.evt.{incident_id}.notice.>"
+
+
+def notice_schedule(incident_id: str, notice_id: str, channel_key: str) -> str:
+    """A pending send (a delayed channel or another try), in the timers stream."""
+    return f"pw.sched.{incident_id}.notice.{notice_token(notice_id)}.{channel_key}"
+
+
+def notice_timer(incident_id: str, notice_id: str, channel_key: str) -> str:
+    """Where the server publishes a pending send when its time comes."""
+    return f"pw.timer.{incident_id}.notice.{notice_token(notice_id)}.{channel_key}"
+
+
 class StreamSpec(Contract):
     name: str
     subjects: tuple[str, ...]
@@ -234,4 +273,5 @@ BUCKETS = (
         name=PLAYBOOKS_BUCKET,
         description="Every playbook version an engine has loaded, by id and content hash",
     ),
+    BucketSpec(name=INBOX_BUCKET, description="Every person's in-app notices, newest first"),
 )

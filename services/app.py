@@ -21,6 +21,8 @@ from services.core.settings import Settings
 from services.engine.service import build as build_engine
 from services.engine.service import started as engine_started
 from services.intake.service import build as build_intake
+from services.notifier.service import build as build_notifier
+from services.notifier.service import check_settings as check_notifier_settings
 from services.projector.service import build as build_projector
 from services.timeline.service import build as build_timeline
 
@@ -31,7 +33,11 @@ SERVICES: dict[str, Callable[[Runtime], NatsRouter]] = {
     "engine": build_engine,
     "projector": build_projector,
     "timeline": build_timeline,
+    "notifier": build_notifier,
 }
+# Settings a service reads for itself, checked before anything starts: each raises ValueError
+# with one line naming the variable at fault.
+SETTINGS_CHECKS: dict[str, Callable[[], None]] = {"notifier": check_notifier_settings}
 # Work a service does once it is connected, in the background (a failure is logged, and the
 # service keeps serving).
 ON_START: dict[str, Callable[[Runtime], Awaitable[None]]] = {"engine": engine_started}
@@ -56,6 +62,13 @@ async def _connect_unless_stopped(
         return connecting.result()
     except Exception as exc:
         raise NatsUnreachable(url) from exc
+
+
+def check_settings(names: list[str]) -> None:
+    """Raise ValueError (one line) if a service among `names` could not start with its settings."""
+    for name in names:
+        if name in SETTINGS_CHECKS:
+            SETTINGS_CHECKS[name]()
 
 
 def load_runtime(settings: Settings) -> Runtime:

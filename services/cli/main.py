@@ -16,8 +16,17 @@ from schemas import subjects
 from schemas.commands import GetTimeline
 from schemas.views import Timeline
 from schemas.yaml_source import SourceInvalid
-from services.app import SERVICES, load_runtime, serve
-from services.cli import admin, incidents, playbooks, rebuilding, rosters, task_commands, tasks
+from services.app import SERVICES, check_settings, load_runtime, serve
+from services.cli import (
+    admin,
+    inbox,
+    incidents,
+    playbooks,
+    rebuilding,
+    rosters,
+    task_commands,
+    tasks,
+)
 from services.cli.client import errors, execute, fail, make, request
 from services.cli.migrating import run_migrate
 from services.cli.options import DEFAULT_URL, Json, NatsUrl, RosterFile
@@ -44,6 +53,7 @@ app.add_typer(admin.app, name="admin")
 # Imported for their commands, which join `pathways task` and `pathways admin`.
 _ = (task_commands, rebuilding)
 app.add_typer(admin.app, name="admin")
+app.command("inbox")(inbox.inbox)
 
 
 def _stop_on_signals() -> asyncio.Event:
@@ -154,6 +164,7 @@ def up(
     if embedded is not None:
         settings = settings.model_copy(update={"nats_url": embedded.url})
     configure_logging(settings.log_format, settings.log_level)
+    _check_services(list(SERVICES))
     rt = _load(settings)
     execute(_up(rt, embedded))
 
@@ -166,6 +177,13 @@ def _settings(**flags: object) -> Settings:
         problem = exc.errors(include_url=False)[0]
         name = ".".join(str(p) for p in problem["loc"])
         fail(f"invalid setting {name} (PATHWAYS_{name.upper()}): {problem['msg']}")
+
+
+def _check_services(names: list[str]) -> None:
+    try:
+        check_settings(names)
+    except ValueError as exc:
+        fail(f"cannot start: {exc}")
 
 
 def _load(settings: Settings) -> Runtime:
@@ -199,6 +217,7 @@ def run(
         log_level=log_level,
     )
     configure_logging(settings.log_format, settings.log_level)
+    _check_services([service])
     rt = _load(settings)
 
     async def main() -> None:

@@ -17,6 +17,7 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 from nats.js.errors import APIError, NotFoundError
 
+from schemas.base import Contract
 from schemas.events import AnyEvent, Event
 from schemas.evolution import UnreadableEvent, read_event
 from schemas.subjects import EVENTS_STREAM, TIMERS_STREAM
@@ -140,10 +141,11 @@ class EventStore:
         headers = {"Nats-Schedule": f"@every {seconds}s", "Nats-Schedule-Target": target}
         await self._js.publish(subject, b"{}", stream=TIMERS_STREAM, headers=headers)
 
-    async def schedule(self, subject: str, target: str, at: datetime, event: Event) -> None:
-        """Have the server publish `event` to `target` at `at`, both in the timers stream. The
-        schedule lives on the server, so it survives restarts of every service; one subject
-        holds one schedule, and publishing to it again replaces it."""
+    async def schedule(self, subject: str, target: str, at: datetime, event: Contract) -> None:
+        """Have the server publish `event` (an event, or another contract such as a pending
+        send) to `target` at `at`, both in the timers stream. The schedule lives on the server,
+        so it survives restarts of every service; one subject holds one schedule, and
+        publishing to it again replaces it."""
         # No message id: the schedule subject is the identity (the server keeps one schedule per
         # subject, the latest), and a schedule restored within the dedup window must not be
         # dropped as a duplicate of the one it replaces.

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from schemas.base import split_task_id
 from schemas.enums import Tier
 from schemas.events import (
     AnyEvent,
@@ -13,6 +14,9 @@ from schemas.events import (
     FollowUpDue,
     IncidentClosed,
     IncidentLogged,
+    NoticeEvent,
+    NoticeFailed,
+    NoticeSent,
     PlaybookCancelled,
     PlaybookTriggered,
     ResponseCompleted,
@@ -31,6 +35,7 @@ from schemas.events import (
     TaskSkipped,
     TaskStarted,
 )
+from schemas.notifications import Channel, NoticeKind
 from schemas.views import TimelineEntry
 
 WITHHELD = "[restricted: withheld from the timeline]"
@@ -116,6 +121,8 @@ def describe(event: AnyEvent, skipped: frozenset[str] = frozenset()) -> str:
             return f"{event.actor} declined {event.task.key}; it returns to the pool"
         case ResponseCompleted():
             return f"Response complete: all {event.completed_tasks} required tasks done"
+        case NoticeSent() | NoticeFailed():
+            return _notice(event)
     raise AssertionError(f"unhandled event {type(event).__name__}")
 
 
@@ -134,6 +141,47 @@ def _escalation(event: TaskEscalated) -> str:
     return f"{head}: called the escalation webhook"
 
 
+# The recipient an escalation chain's webhook step is recorded under (services.notifier).
+_ESCALATION_WEBHOOK = "escalation-webhook"
+_SENT = {
+    Channel.INBOX: "Notified {who} in the inbox",
+    Channel.EMAIL: "Emailed {who}",
+    Channel.WEBHOOK: "Called {who}'s webhook",
+    Channel.APPRISE: "Messaged {who} through Apprise",
+}
+_FAILED = {
+    Channel.INBOX: "Could not notify {who} in the inbox",
+    Channel.EMAIL: "Could not email {who}",
+    Channel.WEBHOOK: "Could not call {who}'s webhook",
+    Channel.APPRISE: "Could not message {who} through Apprise",
+}
+_ABOUT = {
+    NoticeKind.ASSIGNED: "",
+    NoticeKind.REMINDER: " (reminder)",
+    NoticeKind.ACKNOWLEDGE_OVERDUE: " (not acknowledged in time)",
+    NoticeKind.ESCALATED_TO_YOU: " (reassigned to them)",
+    NoticeKind.ESCALATION: " (escalation)",
+    NoticeKind.DELIVERY_FAILED: " (someone could not be reached)",
+}
+_ERROR_SHOWN = 200
+
+
+def _notice(event: NoticeEvent) -> str:
+    """One line per delivery, naming the person and the channel, never an address."""
+    key = split_task_id(event.task_id)[1]
+    if event.recipient == _ESCALATION_WEBHOOK:
+        done = "Called" if isinstance(event, NoticeSent) else "Could not call"
+        head = f"{done} the escalation webhook"
+    else:
+        forms = _SENT if isinstance(event, NoticeSent) else _FAILED
+        head = forms[event.channel].format(who=event.recipient)
+    line = f"{head} about {key}{_ABOUT[event.kind]}"
+    if isinstance(event, NoticeFailed):
+        tries = "" if event.attempt == 1 else f" after {event.attempt} tries"
+        line += f"{tries}: {event.error[:_ERROR_SHOWN]}"
+    return line
+
+
 def _note(event: AnyEvent) -> str | None:
     if isinstance(event, IncidentClosed | PlaybookCancelled):
         return event.reason
@@ -150,6 +198,9 @@ def entry(event: AnyEvent, seq: int, skipped: frozenset[str] = frozenset()) -> T
     tier = event.task.tier if isinstance(event, TaskEvent) else Tier.PUBLIC
     if isinstance(event, IncidentClosed | PlaybookCancelled):
         tier = Tier.COMMAND  # why a response ended is for command staff and reviewers
+    if isinstance(event, NoticeEvent):
+        # Who was reached how, and what failed: for command staff and reviewers.
+        tier = Tier.RESTRICTED if event.restricted else Tier.COMMAND
     if isinstance(event, TaskNoted) and event.task.notes:
         tier = event.task.notes[-1].tier
     note = _note(event)
@@ -160,11 +211,17 @@ def entry(event: AnyEvent, seq: int, skipped: frozenset[str] = frozenset()) -> T
         type=event.type,
         actor=event.actor,
         text=describe(event, skipped),
-        task_id=event.task.task_id if isinstance(event, TaskEvent) else None,
+        task_id=_task_of(event),
         tier=tier,
         note=WITHHELD if redacted else note,
         redacted=redacted,
     )
+
+
+def _task_of(event: AnyEvent) -> str | None:
+    if isinstance(event, TaskEvent):
+        return event.task.task_id
+    return event.task_id if isinstance(event, NoticeEvent) else None
 
 
 def unrecognised_entry(event_type: str | None, at: datetime, seq: int) -> TimelineEntry:

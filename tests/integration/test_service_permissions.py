@@ -17,7 +17,7 @@ import pytest
 from nats.aio.client import Client
 
 from schemas import subjects
-from schemas.commands import GetTimeline
+from schemas.commands import GetTimeline, ListInbox
 from schemas.subjects import EVENTS_STREAM, TIMERS_STREAM
 from services.app import load_runtime, serve
 from services.cli.migrating import run_migrate
@@ -36,8 +36,8 @@ pytestmark = pytest.mark.integration
 T = TypeVar("T")
 
 ACCOUNTS = ROOT / "deploy" / "nats" / "accounts.conf"
-USERS = ("intake", "engine", "projector", "timeline", "cli", "admin")
-SERVICES = ("intake", "engine", "projector", "timeline")
+USERS = ("intake", "engine", "projector", "timeline", "notifier", "cli", "admin")
+SERVICES = ("intake", "engine", "projector", "timeline", "notifier")
 
 
 def password(user: str) -> str:
@@ -190,8 +190,46 @@ async def test_every_service_runs_as_its_own_user_after_migrate(secured: Secured
             )
             assert timeline.data
             await eventually(lambda: follow_ups_scheduled(secured, incident_id), timeout=20)
+
+            async def in_an_inbox() -> bool:  # notifier: wrote the inbox, answered the query
+                reply = await answered(
+                    caller.ok(subjects.QRY_INBOX, ListInbox(person="james.thornton"))
+                )
+                return (
+                    reply is not None
+                    and isinstance(reply.data, dict)
+                    and any(item["incident_id"] == incident_id for item in reply.data["items"])
+                )
+
+            await eventually(in_an_inbox, timeout=20, interval=0.2)
         finally:
             await cli.close()
     finally:
         stop.set()
         await asyncio.gather(*running, return_exceptions=True)
+
+
+async def test_the_notifier_may_record_deliveries_but_no_other_event(secured: Secured) -> None:
+    await run_migrate(secured.url("admin"), 1)
+    notifier = await secured.connect("notifier")
+    try:
+        js = notifier.jetstream(timeout=1)
+        await js.publish("pw.evt.INC-PERMS002.notice.n.inbox.sent", b"{}")
+        await js.publish("pw.sched.INC-PERMS002.notice.n.email", b"{}")
+        for denied in (
+            "pw.evt.INC-PERMS002.task.family-contact.created",
+            "pw.evt.INC-PERMS002.incident.logged",
+            "pw.sched.INC-PERMS002.followup.family-contact-1",
+        ):
+            with pytest.raises(nats.errors.TimeoutError):  # denied: never answered
+                await js.publish(denied, b"{}")
+        with pytest.raises(nats.errors.TimeoutError):
+            await js.purge_stream(TIMERS_STREAM)
+    finally:
+        await notifier.close()
+    admin = await secured.connect("admin")
+    try:
+        info = await admin.jetstream().stream_info(EVENTS_STREAM)
+        assert info.state.messages == 1
+    finally:
+        await admin.close()

@@ -73,3 +73,10 @@ def test_a_delivery_is_either_delivered_or_says_why_not() -> None:
     for fields in ({"ok": True, "error": "x"}, {"ok": True, "permanent": True}, {"ok": False}):
         with pytest.raises(ValidationError):
             Delivery.model_validate(base | fields)
+
+
+def test_quiet_hours_read_as_a_range_or_quoted_times_never_as_yaml_numbers() -> None:
+    assert QuietHours.model_validate("22:00-07:00") == QuietHours(start=time(22), end=time(7))
+    for unusable in ({"start": 1320, "end": "07:00"}, "22:00", "late-early"):
+        with pytest.raises(ValidationError):
+            QuietHours.model_validate(unusable)
