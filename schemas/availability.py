@@ -19,7 +19,7 @@ from schemas.calendars import named_on_call, people_of
 from schemas.oncall import AssignmentPolicy, aware, overriding, shift_at, zone
 from schemas.roster import RoleDefinition, Roster
 
-# Away periods are kept while they last or are to come, and for this long after they ended.
+# Away periods are kept while they last or are to come; at most this many at once.
 MAX_AWAY_PERIODS = 2000
 
 
@@ -68,7 +68,9 @@ class OnCallEntry:
     until: datetime | None  # when this stint ends, when known
 
 
-def policy_of(role: RoleDefinition | None, schedule: RoleDefinition | None = None) -> str:
+def policy_of(
+    role: RoleDefinition | None, schedule: RoleDefinition | None = None
+) -> AssignmentPolicy:
     """The role's assignment policy: as declared, else on_call_first when there is an on-call
     schedule (in `schedule`, the role as the live roster has it, else in `role`), else rotation."""
     if role is not None and role.policy is not None:
@@ -116,7 +118,7 @@ class Duty:
 
     role: str
     at: datetime
-    policy: str
+    policy: AssignmentPolicy
     on_call: tuple[OnCallEntry, ...]  # on call and not away, active
     available: tuple[str, ...]  # active holders not away: those on call first, then in turn
     away: tuple[AwayPeriod, ...]  # holders away at `at`

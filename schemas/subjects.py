@@ -35,6 +35,10 @@ PLAYBOOKS_BUCKET = "pw_playbooks"
 # Keys only, ordered the way lists are read: incident.<newest-first time>.<incident> and
 # assignee.<person>.<newest-first time>.<incident>.<task key>. Maintained by the projector.
 INDEX_BUCKET = "pw_index"
+# The live roster (schemas/roster_versions.py): `current` names the version in force (its
+# history is who loaded what, when), `version.<hash>` holds each version loaded, `away` the
+# away periods. Written by the engine on `pathways roster load` and `roster away`.
+ROSTERS_BUCKET = "pw_rosters"
 
 # Commands (request-reply, served by queue groups so replicas share the load).
 CMD_INCIDENT_LOG = "pw.cmd.incident.log"
@@ -45,6 +49,8 @@ CMD_PLAYBOOK_CANCEL = "pw.cmd.playbook.cancel"
 CMD_TASK_ASSIGN = "pw.cmd.task.assign"
 CMD_TASK_CLAIM = "pw.cmd.task.claim"
 CMD_TASK_NOTE = "pw.cmd.task.note"
+CMD_ROSTER_LOAD = "pw.cmd.roster.load"
+CMD_ROSTER_AWAY = "pw.cmd.roster.away"
 
 # Queries (request-reply, read-only).
 QRY_INCIDENT_GET = "pw.qry.incident.get"
@@ -54,6 +60,7 @@ QRY_TASK_GET = "pw.qry.task.get"
 QRY_TIMELINE = "pw.qry.timeline"
 QRY_PLAYBOOK_LIST = "pw.qry.playbook.list"
 QRY_PLAYBOOK_GET = "pw.qry.playbook.get"
+QRY_ROSTER_GET = "pw.qry.roster.get"
 
 # Filters the engine reacts to.
 ON_INCIDENT_LOGGED = "pw.evt.*.incident.logged"
@@ -65,6 +72,11 @@ ON_INCIDENT_CLOSED = "pw.evt.*.incident.closed"
 ON_PLAYBOOK_CANCELLED = "pw.evt.*.playbook.cancelled"
 ALL_CLOSED = "pw.evt.*.incident.closed"
 ON_FOLLOW_UP_TIMER = "pw.timer.*.followup.*"
+
+# A new roster version put in force: the `current` key of the roster bucket, whose stream one
+# engine replica consumes to offer unassigned tasks again.
+ROSTERS_STREAM = f"KV_{ROSTERS_BUCKET}"
+ON_ROSTER_LOADED = f"$KV.{ROSTERS_BUCKET}.current"
 
 # Every playbook run and every completed response, across incidents (the reconciler's scan).
 ALL_RUNS = "pw.evt.*.playbook.*"
@@ -217,5 +229,11 @@ BUCKETS = (
     BucketSpec(
         name=PLAYBOOKS_BUCKET,
         description="Every playbook version an engine has loaded, by id and content hash",
+    ),
+    # 64 (the most a bucket keeps): the history of `current` is the record of roster loads.
+    BucketSpec(
+        name=ROSTERS_BUCKET,
+        description="The live roster: the version in force, every version loaded, away periods",
+        history=64,
     ),
 )

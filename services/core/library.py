@@ -105,3 +105,14 @@ def roles_without_holders(
             if not roster.holders(role):
                 missing.setdefault(role, []).append(pinned.playbook.id)
     return missing
+
+
+def undeclared_roles(library: Iterable[PinnedPlaybook], roster: Roster) -> dict[str, list[str]]:
+    """Each role a playbook gives tasks to that the roster does not declare, with the
+    playbooks that need it: a roster put in force must declare them all."""
+    missing: dict[str, list[str]] = {}
+    for pinned in sorted(library, key=lambda p: p.playbook.id):
+        for role in sorted({t.role for t in pinned.playbook.tasks}):
+            if roster.role(role) is None:
+                missing.setdefault(role, []).append(pinned.playbook.id)
+    return missing
