@@ -67,6 +67,9 @@ def _not_a_holder(roster: Roster, role_id: str, person: str) -> str | None:
     member = roster.member(person)
     if member is None:
         return unknown("member", person, [m.id for m in roster.members])
+    declared = {r.id for r in roster.roles}
+    if any(r not in declared for r in member.roles):
+        return None  # a mistyped role of theirs is reported on the member, once
     if role_id not in member.roles:
         return f"{person} does not hold the role {role_id}"
     return None

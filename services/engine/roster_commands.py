@@ -17,6 +17,7 @@ from schemas.enums import RoleFamily
 from schemas.roster import Roster, RosterInconsistent
 from schemas.roster_commands import GetRoster, LoadRoster, RecordAway
 from schemas.roster_versions import RosterVersion, canonical_json
+from services.core import bundled
 from services.core.errors import Refused
 from services.core.library import undeclared_roles
 from services.core.live_roster import roster_for
@@ -126,6 +127,7 @@ async def get_roster(rt: Runtime, query: GetRoster) -> Reply:
         {
             "version": current.version if current else rt.roster_version,
             "loaded": current.model_dump(mode="json") if current else None,
+            "file": str(bundled.roster_file(rt.settings.roster)),
             "roster": _roster_json(roster),
             "away": [p.model_dump(mode="json") for p in away],
         },
