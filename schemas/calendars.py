@@ -113,8 +113,10 @@ def _attendees(event: icalendar.Event) -> list[tuple[str, str]]:
 
 
 def _mentions(summary: str, person: Person) -> bool:
-    words = set(re.findall(r"[a-z0-9][a-z0-9._-]*", summary))
-    return person.id in words or person.name.lower() in summary
+    """The summary names the person: their id as a word, or their whole name."""
+    words = {w.strip("._-") for w in re.findall(r"[a-z0-9][a-z0-9._-]*", summary)}
+    name = re.escape(person.name.lower())
+    return person.id in words or re.search(rf"(?<!\w){name}(?!\w)", summary) is not None
 
 
 def named_on_call(text: str, people: tuple[Person, ...], at: datetime) -> list[Named]:

@@ -14,7 +14,7 @@ A local time a spring-forward change skips (02:30) is taken at the offset before
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from functools import cache
 from typing import Any
@@ -134,8 +134,9 @@ def zone(name: str) -> ZoneInfo:
 
 
 def aware(moment: datetime, where: tzinfo) -> datetime:
-    """A time as written in a roster: without an offset it is local time where it applies."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=where)
+    """A time as written in a roster (without an offset it is local time where it applies), in
+    UTC."""
+    return (moment if moment.tzinfo is not None else moment.replace(tzinfo=where)).astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,9 @@ class Shift:
 
 
 def hand_off_time(rotation: Rotation, day: date, where: tzinfo) -> datetime:
-    return datetime.combine(day, rotation.at, tzinfo=where)
+    # In UTC: Python compares and subtracts two times of one zone by their wall clocks, which
+    # is wrong across a daylight-saving change.
+    return datetime.combine(day, rotation.at, tzinfo=where).astimezone(UTC)
 
 
 def shift_at(rotation: Rotation, at: datetime, default_zone: str) -> Shift | None:

@@ -244,17 +244,20 @@ def parse_roster(raw: bytes, file: str, read_calendar: CalendarReader | None = N
     carries everything it needs wherever it is stored."""
     document = read_document(raw, file)
     unread = _inline_calendars(document, read_calendar) if read_calendar else []
+    errors: list[SourceError] = []
     try:
         roster = validate_document(document, Roster)
     except SourceInvalid as exc:
-        errors = [*unread, *exc.errors]
-        raise SourceInvalid(sorted(errors, key=lambda e: (e.line, e.column))) from None
+        errors = exc.errors
     except RosterInconsistent as exc:
         errors = [document.error(path, message) for path, message in exc.issues]
-        raise SourceInvalid(sorted([*unread, *errors], key=lambda e: (e.line, e.column))) from None
-    if unread:
-        raise SourceInvalid(unread)
-    return roster
+    else:
+        if not unread:
+            return roster
+    # A calendar that could not be read is reported once, as such.
+    unread_fields = {e.field for e in unread}
+    errors = [*unread, *(e for e in errors if e.field not in unread_fields)]
+    raise SourceInvalid(sorted(errors, key=lambda e: (e.line, e.column))) from None
 
 
 def _inline_calendars(document: Document, read: CalendarReader) -> list[SourceError]:

@@ -157,7 +157,10 @@ def roster_text(
         " (the classic five: the roster has no roles: section)" if roster.classic_roles else ""
     )
     roles_heading = "Roles" + classic
-    blocks += [Text(""), Text(roles_heading, style="bold"), _roles(roster, now, away)]
+    blocks += [Text(""), Text(roles_heading, style="bold"), _roles(roster)]
+    on_call = _on_call(roster, now, away)
+    if on_call is not None:
+        blocks += [Text(""), Text("On call now", style="bold"), on_call]
     if roster.organisations:
         blocks += [Text(""), Text("Organisations", style="bold"), _organisations(roster)]
     if roster.teams:
@@ -168,23 +171,30 @@ def roster_text(
     return blocks
 
 
-def _roles(roster: Roster, now: datetime, away: tuple[AwayPeriod, ...]) -> Listing:
+def _roles(roster: Roster) -> Listing:
     rows = [
         [
             role.id,
             ", ".join(f.value for f in role.families),
-            ", ".join(e.person for e in duty(roster, role.id, now, away).on_call) or "-",
             ", ".join(roster.holders(role.id)) or "nobody",
         ]
         for role in roster.roles
     ]
-    columns = [
-        Column("ROLE"),
-        Column("FAMILY", "family "),
-        Column("ON CALL", "on call "),
-        Column("HOLDERS"),
-    ]
-    return Listing(columns, rows)
+    return Listing([Column("ROLE"), Column("FAMILY", "family "), Column("HOLDERS")], rows)
+
+
+def _on_call(roster: Roster, now: datetime, away: tuple[AwayPeriod, ...]) -> Listing | None:
+    """Who is on call now for each role with a schedule (someone away is not)."""
+    rows = []
+    for role in roster.roles:
+        if role.on_call is None or not role.on_call.scheduled:
+            continue
+        found = duty(roster, role.id, now, away)
+        on = ", ".join(e.person for e in found.on_call) or "nobody"
+        rows.append([role.id, found.policy.value, on])
+    if not rows:
+        return None
+    return Listing([Column("ROLE"), Column("POLICY", "policy "), Column("ON CALL NOW")], rows)
 
 
 def _away(periods: tuple[AwayPeriod, ...]) -> Listing:
