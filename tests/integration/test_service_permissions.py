@@ -198,7 +198,7 @@ async def test_every_service_runs_as_its_own_user_after_migrate(secured: Secured
         await asyncio.gather(*running, return_exceptions=True)
 
 
-@pytest.mark.parametrize("user", ("intake", "projector", "timeline", "cli"))
+@pytest.mark.parametrize("user", ["intake", "projector", "timeline", "cli"])
 async def test_only_the_engine_writes_the_live_roster(secured: Secured, user: str) -> None:
     await run_migrate(secured.url("admin"), 1)
     writer = await secured.connect("engine")
