@@ -11,12 +11,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from typing import Any
-
-import icalendar
-import recurring_ical_events
+from typing import TYPE_CHECKING, Any
 
 from schemas.channels import ChannelKind
+
+if TYPE_CHECKING:
+    import icalendar
+
+# icalendar and recurring-ical-events take ~0.4 s to import: they are imported when a calendar
+# is first read, not by every command that reads a roster.
 
 CALENDAR_MARKER = "BEGIN:VCALENDAR"
 # A moment is asked about as a one-second window: an event covers it when it has begun and not
@@ -31,7 +34,16 @@ def is_inline(value: str) -> bool:
 
 @lru_cache(maxsize=64)
 def _parsed(text: str) -> icalendar.Calendar:
+    import icalendar
+
     return icalendar.Calendar.from_ical(text)
+
+
+def _expanded(calendar: icalendar.Calendar, start: datetime, end: datetime) -> list[Any]:
+    import recurring_ical_events
+
+    found: list[Any] = recurring_ical_events.of(calendar).between(start, end)
+    return found
 
 
 @lru_cache(maxsize=64)
@@ -41,7 +53,7 @@ def calendar_problem(text: str) -> str | None:
         calendar = _parsed(text)
     except (ValueError, KeyError, IndexError) as exc:
         return f"not an iCalendar file: {str(exc).splitlines()[0][:200]}"
-    if not isinstance(calendar, icalendar.Calendar):
+    if calendar.name != "VCALENDAR":
         return "not an iCalendar file: expected BEGIN:VCALENDAR"
     events = calendar.walk("VEVENT")
     if not events:
@@ -54,7 +66,7 @@ def calendar_problem(text: str) -> str | None:
     try:
         # Expanding a window checks what parsing leaves for later (dates, recurrence rules).
         moment = datetime(2000, 1, 1, tzinfo=UTC)
-        recurring_ical_events.of(calendar).between(moment, moment + timedelta(days=1))
+        _expanded(calendar, moment, moment + timedelta(days=1))
     except Exception as exc:  # the library raises many kinds for a broken calendar
         return f"cannot expand the calendar's events: {str(exc).splitlines()[0][:200]}"
     return None
@@ -124,7 +136,7 @@ def named_on_call(text: str, people: tuple[Person, ...], at: datetime) -> list[N
     `people`; none when the calendar cannot be read (it was checked when the roster loaded)."""
     if calendar_problem(text) is not None:
         return []
-    events = recurring_ical_events.of(_parsed(text)).between(at, at + _INSTANT)
+    events = _expanded(_parsed(text), at, at + _INSTANT)
     found: dict[str, datetime | None] = {}
     for event in events:
         summary = str(event.get("SUMMARY", "")).lower()
