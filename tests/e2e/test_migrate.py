@@ -45,10 +45,11 @@ async def test_migrate_creates_everything_once_then_reports_it_unchanged(bare: s
         "bucket pw_incidents: created",
         "bucket pw_index: created",
         "bucket pw_playbooks: created",
+        "bucket pw_rosters: created",
     ]
     again = await cli.run_async("migrate", "--replicas", "1")
     assert again.returncode == 0, str(again)
-    assert [line.rsplit(": ", 1)[1] for line in again.stdout.splitlines()] == ["unchanged"] * 7
+    assert [line.rsplit(": ", 1)[1] for line in again.stdout.splitlines()] == ["unchanged"] * 8
 
 
 async def test_migrate_with_a_bad_replica_count_is_one_line(bare: str) -> None:
