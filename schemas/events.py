@@ -61,6 +61,12 @@ class PlaybookTriggered(Event):
     run: int = Field(
         default=1, ge=1, description="Which run of the incident (2 after one was cancelled)"
     )
+    roster_version: str = Field(
+        default="",
+        max_length=64,
+        description="The roster version the run's assignments use (empty in older events: the "
+        "live roster)",
+    )
     incident_logged_at: UtcDateTime
     attributes: dict[str, str] = {}
     attribute_specs: dict[str, AttributeSpec] = {}

@@ -7,9 +7,7 @@ whether they are a partner."""
 
 from __future__ import annotations
 
-import re
-import zoneinfo
-from functools import cache
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from pydantic import (
@@ -21,42 +19,28 @@ from pydantic import (
 )
 
 from schemas.base import Contract, PersonId, RoleId
+from schemas.calendars import is_inline
 from schemas.channels import Channel, ChannelKind, invalid, is_email_address
 from schemas.enums import RoleFamily
 from schemas.escalation import DEFAULT_CHAIN, EscalationChain
 from schemas.notifications import QuietHours
+from schemas.oncall import AssignmentPolicy, OnCall
 from schemas.roster_checks import roster_issues
 from schemas.suggest import closest, unknown
-from schemas.yaml_source import SourceInvalid, read_document, validate_document
+from schemas.yaml_source import (
+    Document,
+    SourceError,
+    SourceInvalid,
+    read_document,
+    validate_document,
+)
+from schemas.zones import TimeZoneName
+
+__all__ = ["TimeZoneName"]  # kept importable from here, where it was first defined
 
 OrganisationId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
 TeamId = OrganisationId
 LanguageTag = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
-_ZONE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$")
-# Files in a zoneinfo directory that are not IANA zone names: they depend on the machine.
-_NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
-
-
-@cache
-def _zone_names() -> tuple[str, ...]:
-    return tuple(sorted(zoneinfo.available_timezones()))
-
-
-def _known_zone(name: str) -> str:
-    try:
-        if _ZONE_NAME.match(name) and name not in _NOT_ZONES:
-            zoneinfo.ZoneInfo(name)
-            return name
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
-        pass
-    close = closest(name, _zone_names())
-    hint = f" (did you mean {close}?)" if close else ""
-    raise invalid(
-        "time_zone", f"unknown time zone{hint}; expected an IANA name such as Europe/Paris"
-    )
-
-
-TimeZoneName = Annotated[str, StringConstraints(max_length=64), AfterValidator(_known_zone)]
 
 
 def _email_address(value: str) -> str:
@@ -80,6 +64,13 @@ class RoleDefinition(Contract):
     escalation: EscalationChain | None = Field(
         default=None, description="What happens when a task of the role misses a deadline"
     )
+    # Who gets the role's tasks: the holders on call first (the default with a schedule), the
+    # rotation (the default without), or whoever has the fewest open tasks.
+    policy: AssignmentPolicy | None = None
+    capacity: int | None = Field(
+        default=None, ge=1, le=1000, description="Most open tasks a holder is given (this role)"
+    )
+    on_call: OnCall | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -187,6 +178,12 @@ class Roster(Contract):
     escalation: EscalationChain = Field(
         default=DEFAULT_CHAIN, description="For roles that declare no chain of their own"
     )
+    capacity: int | None = Field(
+        default=None,
+        ge=1,
+        le=1000,
+        description="Most open tasks anyone is given, unless a role says",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Roster:
@@ -270,11 +267,48 @@ class Roster(Contract):
         return member.time_zone or self.time_zone
 
 
-def parse_roster(raw: bytes, file: str) -> Roster:
-    """Validate a roster file's content; raises SourceInvalid listing every problem found."""
+# Reads an on-call calendar named by a path in the roster (relative to the roster file).
+CalendarReader = Callable[[str], str]
+
+
+def parse_roster(raw: bytes, file: str, read_calendar: CalendarReader | None = None) -> Roster:
+    """Validate a roster file's content; raises SourceInvalid listing every problem found.
+    Calendars given as paths are read with `read_calendar` and kept inline, so the roster
+    carries everything it needs wherever it is stored."""
     document = read_document(raw, file)
+    unread = _inline_calendars(document, read_calendar) if read_calendar else []
+    errors: list[SourceError] = []
     try:
-        return validate_document(document, Roster)
+        roster = validate_document(document, Roster)
+    except SourceInvalid as exc:
+        errors = exc.errors
     except RosterInconsistent as exc:
         errors = [document.error(path, message) for path, message in exc.issues]
-        raise SourceInvalid(sorted(errors, key=lambda e: (e.line, e.column))) from None
+    else:
+        if not unread:
+            return roster
+    # A calendar that could not be read is reported once, as such.
+    unread_fields = {e.field for e in unread}
+    errors = [*unread, *(e for e in errors if e.field not in unread_fields)]
+    raise SourceInvalid(sorted(errors, key=lambda e: (e.line, e.column))) from None
+
+
+def _inline_calendars(document: Document, read: CalendarReader) -> list[SourceError]:
+    """Replace each role's `on_call.ical` path by the calendar's text; what cannot be read is
+    reported where the path is written."""
+    problems: list[SourceError] = []
+    roles = document.data.get("roles")
+    for index, role in enumerate(roles if isinstance(roles, list) else []):
+        on_call = role.get("on_call") if isinstance(role, dict) else None
+        if not isinstance(on_call, dict):
+            continue
+        ical = on_call.get("ical")
+        if not isinstance(ical, str) or is_inline(ical):
+            continue
+        try:
+            on_call["ical"] = read(ical)
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            where = ("roles", index, "on_call", "ical")
+            problems.append(document.error(where, f"cannot read the calendar {ical}: {reason}"))
+    return problems

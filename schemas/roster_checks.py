@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from schemas.channels import ChannelKind
 from schemas.enums import RoleFamily
+from schemas.oncall_checks import on_call_issues
 from schemas.suggest import unknown
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ def roster_issues(roster: Roster) -> list[Issue]:
             (("members", index, *path), f"member {member.id}: {message}")
             for path, message in _member_issues(roster, member)
         ]
+    issues += on_call_issues(roster)
     return issues
 
 

@@ -38,6 +38,10 @@ INDEX_BUCKET = "pw_index"
 # Every person's in-app notices, <person>.<newest-first time>.<notice token>: written by the
 # notifier (services/notifier/inbox_keys.py spells the keys).
 INBOX_BUCKET = "pw_inbox"
+# The live roster (schemas/roster_versions.py): `current` names the version in force (its
+# history is who loaded what, when), `version.<hash>` holds each version loaded, `away` the
+# away periods. Written by the engine on `pathways roster load` and `roster away`.
+ROSTERS_BUCKET = "pw_rosters"
 
 # Commands (request-reply, served by queue groups so replicas share the load).
 CMD_INCIDENT_LOG = "pw.cmd.incident.log"
@@ -48,6 +52,8 @@ CMD_PLAYBOOK_CANCEL = "pw.cmd.playbook.cancel"
 CMD_TASK_ASSIGN = "pw.cmd.task.assign"
 CMD_TASK_CLAIM = "pw.cmd.task.claim"
 CMD_TASK_NOTE = "pw.cmd.task.note"
+CMD_ROSTER_LOAD = "pw.cmd.roster.load"
+CMD_ROSTER_AWAY = "pw.cmd.roster.away"
 
 # Queries (request-reply, read-only).
 QRY_INCIDENT_GET = "pw.qry.incident.get"
@@ -58,6 +64,7 @@ QRY_TIMELINE = "pw.qry.timeline"
 QRY_PLAYBOOK_LIST = "pw.qry.playbook.list"
 QRY_PLAYBOOK_GET = "pw.qry.playbook.get"
 QRY_INBOX = "pw.qry.inbox"
+QRY_ROSTER_GET = "pw.qry.roster.get"
 
 # Filters the engine reacts to.
 ON_INCIDENT_LOGGED = "pw.evt.*.incident.logged"
@@ -77,6 +84,11 @@ ON_DEADLINE_TIMER = "pw.timer.*.deadline.*.*"
 ON_TASK_EVENTS = "pw.evt.*.task.*.*"
 ON_NOTICE_FAILED = "pw.evt.*.notice.*.*.failed"
 ON_NOTICE_TIMER = "pw.timer.*.notice.>"
+
+# A new roster version put in force: the `current` key of the roster bucket, whose stream one
+# engine replica consumes to offer unassigned tasks again.
+ROSTERS_STREAM = f"KV_{ROSTERS_BUCKET}"
+ON_ROSTER_LOADED = f"$KV.{ROSTERS_BUCKET}.current"
 
 # Every playbook run and every completed response, across incidents (the reconciler's scan).
 ALL_RUNS = "pw.evt.*.playbook.*"
@@ -274,4 +286,10 @@ BUCKETS = (
         description="Every playbook version an engine has loaded, by id and content hash",
     ),
     BucketSpec(name=INBOX_BUCKET, description="Every person's in-app notices, newest first"),
+    # 64 (the most a bucket keeps): the history of `current` is the record of roster loads.
+    BucketSpec(
+        name=ROSTERS_BUCKET,
+        description="The live roster: the version in force, every version loaded, away periods",
+        history=64,
+    ),
 )

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from faststream.nats import NatsBroker, NatsRouter
 from nats.aio.client import Client
 
-from services.core import bundled
+from services.core import bundled, live_roster
 from services.core.broker import NatsUnreachable, new_broker, without_credentials
 from services.core.library import load_sources, roles_without_holders
 from services.core.logging import get_logger
@@ -102,6 +102,8 @@ async def serve(
     await require_streams(js, rt.settings.nats_url)
     await start_reactors(js, routers, rt.settings)
     await rt.attach(client)
+    # The stored roster version in force, if any, before anything is decided with a roster.
+    await live_roster.adopt(rt, keep_file_version="engine" in names)
     await broker.start()
     # What is loaded by now lives as long as the process; keeping it out of the collector's
     # full passes removes pauses of tens of milliseconds under load.
@@ -112,6 +114,7 @@ async def serve(
         for name in names
         if name in ON_START
     ]
+    background.append(asyncio.create_task(live_roster.follow(rt)))
     for role, playbooks in roles_without_holders(rt.library.values(), rt.roster).items():
         log.warning("role_without_holders", role=role, playbooks=playbooks)
     if on_started is not None:
@@ -121,6 +124,8 @@ async def serve(
         services=names,
         playbooks=len(rt.library),
         example_roster=rt.roster.example,
+        roster_version=rt.roster_version,
+        roster_origin="stored" if rt.roster_loaded else "file",
     )
     try:
         await stop.wait()

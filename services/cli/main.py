@@ -87,9 +87,23 @@ def _banner(rt: Runtime) -> None:
     errors.print(f"Pathways is up on {rt.settings.nats_url}. Press Ctrl-C to stop.")
     playbooks = bundled.playbooks_dir(rt.settings.playbooks_dir)
     errors.print(f"Playbooks: {len(rt.library)} from {playbooks}", markup=False)
+    roster = bundled.roster_file(rt.settings.roster)
+    loaded = rt.roster_loaded
+    if loaded is not None:
+        when = loaded.loaded_at.strftime("%Y-%m-%d %H:%M UTC")
+        errors.print(
+            terminal_safe(
+                f"Roster: version {rt.roster_version} in force, loaded by {loaded.loaded_by} "
+                f"at {when} (pathways roster load); {roster} is not used."
+            ),
+            markup=False,
+        )
+    else:
+        errors.print(
+            terminal_safe(f"Roster: {roster} (version {rt.roster_version})."), markup=False
+        )
     if rt.roster.example:
-        roster = bundled.roster_file(rt.settings.roster)
-        errors.print(f"Using the EXAMPLE roster {roster} (fictional people).", markup=False)
+        errors.print("Using the EXAMPLE roster (fictional people).", markup=False)
     for role, books in roles_without_holders(rt.library.values(), rt.roster).items():
         errors.print(
             f"warning: nobody on the roster holds {role}; its tasks in {', '.join(books)} "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -10,21 +10,34 @@ from pydantic import TypeAdapter
 from rich.console import RenderableType
 from rich.text import Text
 
+from schemas.availability import AwayPeriod, duty, policy_of
+from schemas.base import utc_now
 from schemas.channels import Channel
 from schemas.roster import Member, Roster
+from schemas.roster_versions import roster_version
 from services.cli.listing import Column, Listing
+from services.cli.roster_source import ShownRoster
 from services.cli.safe import terminal_safe
 
 _DURATION = TypeAdapter(timedelta)
 
 
-def roster_json(roster: Roster, file: Path) -> dict[str, Any]:
+def roster_json(
+    roster: Roster, file: Path | str, shown: ShownRoster | None = None, now: datetime | None = None
+) -> dict[str, Any]:
+    now = now or utc_now()
+    away = shown.away if shown else ()
     return {
         "file": str(file),
+        "version": shown.version if shown else roster_version(roster),
+        "live": shown.live if shown else False,
+        "loaded_by": shown.loaded.loaded_by if shown and shown.loaded else None,
+        "loaded_at": shown.loaded.loaded_at.isoformat() if shown and shown.loaded else None,
         "agency": roster.agency,
         "example": roster.example,
         "time_zone": roster.time_zone,
         "classic_roles": roster.classic_roles,
+        "capacity": roster.capacity,
         "roles": [
             {
                 "id": role.id,
@@ -32,6 +45,9 @@ def roster_json(roster: Roster, file: Path) -> dict[str, Any]:
                 "description": role.description,
                 "families": [f.value for f in role.families],
                 "holders": list(roster.holders(role.id)),
+                "policy": policy_of(role).value,
+                "capacity": role.capacity,
+                "on_call": [e.person for e in duty(roster, role.id, now, away).on_call],
             }
             for role in roster.roles
         ],
@@ -56,6 +72,15 @@ def roster_json(roster: Roster, file: Path) -> dict[str, Any]:
             for team in roster.teams
         ],
         "members": [_member_json(roster, member) for member in roster.members],
+        "away": [
+            {
+                "id": p.person,
+                "from": p.starts.isoformat(),
+                "until": p.until.isoformat(),
+                "recorded_by": p.recorded_by,
+            }
+            for p in away
+        ],
     }
 
 
@@ -107,23 +132,42 @@ def _languages_cell(member: Member) -> str:
     return spoken
 
 
-def roster_text(roster: Roster, file: Path) -> list[RenderableType]:
+def _origin(shown: ShownRoster | None, roster: Roster) -> str:
+    if shown is None or not shown.live:
+        return f"version {shown.version if shown else roster_version(roster)} (a file)"
+    if shown.loaded is None:
+        return f"version {shown.version}, in force (read by the services from their file)"
+    when = shown.loaded.loaded_at.strftime("%Y-%m-%d %H:%M UTC")
+    return f"version {shown.version}, in force since {when}, loaded by {shown.loaded.loaded_by}"
+
+
+def roster_text(
+    roster: Roster, file: Path | str, shown: ShownRoster | None = None, now: datetime | None = None
+) -> list[RenderableType]:
     """Headings and tables; each table turns into cards when the terminal is too narrow."""
+    now = now or utc_now()
+    away = shown.away if shown else ()
     example = " — EXAMPLE roster (fictional people)" if roster.example else ""
     blocks: list[RenderableType] = [
         Text(terminal_safe(roster.agency) + example, style="bold"),
         Text(terminal_safe(f"{file} · time zone {roster.time_zone}")),
+        Text(terminal_safe(_origin(shown, roster))),
     ]
     classic = (
         " (the classic five: the roster has no roles: section)" if roster.classic_roles else ""
     )
     roles_heading = "Roles" + classic
     blocks += [Text(""), Text(roles_heading, style="bold"), _roles(roster)]
+    on_call = _on_call(roster, now, away)
+    if on_call is not None:
+        blocks += [Text(""), Text("On call now", style="bold"), on_call]
     if roster.organisations:
         blocks += [Text(""), Text("Organisations", style="bold"), _organisations(roster)]
     if roster.teams:
         blocks += [Text(""), Text("Teams", style="bold"), _teams(roster)]
     blocks += [Text(""), Text("Members", style="bold"), _members(roster)]
+    if away:
+        blocks += [Text(""), Text("Away", style="bold"), _away(away)]
     return blocks
 
 
@@ -137,6 +181,34 @@ def _roles(roster: Roster) -> Listing:
         for role in roster.roles
     ]
     return Listing([Column("ROLE"), Column("FAMILY", "family "), Column("HOLDERS")], rows)
+
+
+def _on_call(roster: Roster, now: datetime, away: tuple[AwayPeriod, ...]) -> Listing | None:
+    """Who is on call now for each role with a schedule (someone away is not)."""
+    rows = []
+    for role in roster.roles:
+        if role.on_call is None or not role.on_call.scheduled:
+            continue
+        found = duty(roster, role.id, now, away)
+        on = ", ".join(e.person for e in found.on_call) or "nobody"
+        rows.append([role.id, found.policy.value, on])
+    if not rows:
+        return None
+    return Listing([Column("ROLE"), Column("POLICY", "policy "), Column("ON CALL NOW")], rows)
+
+
+def _away(periods: tuple[AwayPeriod, ...]) -> Listing:
+    rows = [
+        [
+            p.person,
+            p.starts.strftime("%Y-%m-%d %H:%M UTC"),
+            p.until.strftime("%Y-%m-%d %H:%M UTC"),
+            f"recorded by {p.recorded_by}",
+        ]
+        for p in periods
+    ]
+    columns = [Column("PERSON"), Column("FROM", "from "), Column("UNTIL", "until "), Column("")]
+    return Listing(columns, rows)
 
 
 def _organisations(roster: Roster) -> Listing:

@@ -12,13 +12,15 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 from nats.js.kv import KeyValue
 
-from schemas.subjects import EVENTS, INCIDENTS_BUCKET, TASKS_BUCKET, TIMERS
+from schemas.subjects import EVENTS, INCIDENTS_BUCKET, ROSTERS_STREAM, TASKS_BUCKET, TIMERS
 from services.core.logging import BROKER_LOGGER
 
 # Subscribers bind to the streams `pathways migrate` declares; FastStream must not re-declare
 # them with its own idea of the configuration (nor may a service user change one).
 EVENTS_JSTREAM = JStream(EVENTS.name, declare=False)
 TIMERS_JSTREAM = JStream(TIMERS.name, declare=False)
+# The roster bucket's stream: the engine reacts to a new version put in force.
+ROSTERS_JSTREAM = JStream(ROSTERS_STREAM, declare=False)
 
 
 async def undecoded(message: NatsMessage) -> NatsMessage:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 
+from schemas.oncall import MAX_CALENDAR_CHARS
 from schemas.playbook import PinnedPlaybook
 from schemas.playbook_validation import parse_playbook
 from schemas.roster import Roster, parse_roster
@@ -58,7 +60,17 @@ def load_library(directory: Path, roster: Roster | None = None) -> dict[str, Pin
 
 
 def load_roster(path: Path) -> Roster:
-    return parse_roster(_read(path), str(path))
+    """A roster file, with the on-call calendars it names by path read in (relative to it)."""
+    return parse_roster(_read(path), str(path), partial(read_calendar, path.parent))
+
+
+def read_calendar(directory: Path, name: str) -> str:
+    found = directory / name
+    with found.open("rb") as calendar:
+        raw = calendar.read(MAX_CALENDAR_CHARS + 1)
+    if len(raw) > MAX_CALENDAR_CHARS:
+        raise ValueError(f"larger than {MAX_CALENDAR_CHARS:,} bytes")
+    return raw.decode("utf-8")
 
 
 def load_sources(playbooks: Path, roster_file: Path) -> tuple[dict[str, PinnedPlaybook], Roster]:
@@ -91,5 +103,16 @@ def roles_without_holders(
     for pinned in sorted(library, key=lambda p: p.playbook.id):
         for role in sorted({t.role for t in pinned.playbook.tasks}):
             if not roster.holders(role):
+                missing.setdefault(role, []).append(pinned.playbook.id)
+    return missing
+
+
+def undeclared_roles(library: Iterable[PinnedPlaybook], roster: Roster) -> dict[str, list[str]]:
+    """Each role a playbook gives tasks to that the roster does not declare, with the
+    playbooks that need it: a roster put in force must declare them all."""
+    missing: dict[str, list[str]] = {}
+    for pinned in sorted(library, key=lambda p: p.playbook.id):
+        for role in sorted({t.role for t in pinned.playbook.tasks}):
+            if roster.role(role) is None:
                 missing.setdefault(role, []).append(pinned.playbook.id)
     return missing

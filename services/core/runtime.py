@@ -13,13 +13,22 @@ from nats.js.kv import KeyValue
 from schemas.events import PlaybookTriggered
 from schemas.playbook import PinnedPlaybook
 from schemas.roster import Roster
-from schemas.subjects import INCIDENTS_BUCKET, INDEX_BUCKET, PLAYBOOKS_BUCKET, TASKS_BUCKET
+from schemas.roster_versions import RosterVersion, roster_version
+from schemas.subjects import (
+    INCIDENTS_BUCKET,
+    INDEX_BUCKET,
+    PLAYBOOKS_BUCKET,
+    ROSTERS_BUCKET,
+    TASKS_BUCKET,
+)
 from services.core.eventstore import EventStore
 from services.core.keyed_locks import KeyedLocks
 from services.core.migrate import require_streams
 from services.core.settings import Settings
 
 RUN_CACHE_SIZE = 4096
+# Roster versions that runs pinned, read from the roster bucket; a handful are ever in use.
+ROSTER_CACHE_SIZE = 32
 
 
 class NotAttached(RuntimeError):
@@ -41,6 +50,27 @@ class Runtime:
     max_payload: int = field(default=1024 * 1024, init=False)
     # Runs read from the stream, by incident and run number; a run never changes once triggered.
     runs: dict[tuple[str, int], PlaybookTriggered] = field(default_factory=dict, init=False)
+    # The roster in force is `roster`: the file's until a stored version is found, and then
+    # whatever `pathways roster load` puts in force (services.core.live_roster swaps it).
+    roster_version: str = field(default="", init=False)
+    roster_loaded: RosterVersion | None = field(default=None, init=False)  # None: the file
+    pinned_rosters: dict[str, Roster] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        self.roster_version = roster_version(self.roster)
+
+    def use_roster(self, roster: Roster, loaded: RosterVersion | None) -> None:
+        """Put a roster in force in this process (its version and roster change together)."""
+        self.roster = roster
+        self.roster_version = loaded.version if loaded else roster_version(roster)
+        self.roster_loaded = loaded
+        self.remember_roster(self.roster_version, roster)
+
+    def remember_roster(self, version: str, roster: Roster) -> Roster:
+        if len(self.pinned_rosters) >= ROSTER_CACHE_SIZE:
+            self.pinned_rosters.clear()
+        self.pinned_rosters[version] = roster
+        return roster
 
     def remember_run(self, run: PlaybookTriggered) -> PlaybookTriggered:
         if len(self.runs) >= RUN_CACHE_SIZE:
@@ -57,7 +87,13 @@ class Runtime:
         self._js = js
         self.max_payload = nc.max_payload
         self._store = EventStore(nc, self._js)
-        for name in (TASKS_BUCKET, INCIDENTS_BUCKET, PLAYBOOKS_BUCKET, INDEX_BUCKET):
+        for name in (
+            TASKS_BUCKET,
+            INCIDENTS_BUCKET,
+            PLAYBOOKS_BUCKET,
+            INDEX_BUCKET,
+            ROSTERS_BUCKET,
+        ):
             self._buckets[name] = await self._js.key_value(name)
         await self._keep_versions()
 
@@ -110,6 +146,10 @@ class Runtime:
     @property
     def playbooks(self) -> KeyValue:
         return self._buckets[PLAYBOOKS_BUCKET]
+
+    @property
+    def rosters(self) -> KeyValue:
+        return self._buckets[ROSTERS_BUCKET]
 
 
 def version_key(playbook_id: str, version: str) -> str:

@@ -17,7 +17,8 @@ from services.core.logging import get_logger
 from services.core.rpc import ok
 from services.core.runtime import Runtime
 from services.engine import lifecycle, runs
-from services.engine.assignment import eligible, next_in_rotation
+from services.engine.assignment import next_in_rotation
+from services.engine.rostering import offer_order
 from services.engine.runstate import latest, run_number
 from services.engine.tasks import append_task_event, load_run, require_task
 
@@ -41,11 +42,7 @@ async def _after_decline(rt: Runtime, task: TaskSnapshot) -> str:
     """Who the task goes to next, or that nobody is left — the truth, before the engine acts."""
     run = await load_run(rt, task.incident_id, task.run)
     template = runs.template_of(run, task.follow_up_of or task.key) if run else None
-    people = (
-        eligible(rt.roster, task.role, template.assignee, run.attributes, run.involved)
-        if run and template
-        else ()
-    )
+    people = await offer_order(rt, run, task, template) if run and template else []
     following = next_in_rotation(people, task.declined_by[-1], exclude=set(task.declined_by))
     if following is not None:
         return f"It goes to {following}, the next {task.role}."
@@ -111,7 +108,15 @@ async def start_run(
                 ErrorCode.CONFLICT, f"a playbook of {incident_id} was cancelled; a person decides"
             )
         number = 1 if last is None else run_number(last.event) + 1
-        event = runs.trigger(pinned, incident, how=how, actor=actor, now=utc_now(), run=number)
+        event = runs.trigger(
+            pinned,
+            incident,
+            how=how,
+            actor=actor,
+            now=utc_now(),
+            run=number,
+            roster_version=rt.roster_version,
+        )
         if number > 1:
             await _refuse_reused_keys(rt, event)
         try:

@@ -20,8 +20,9 @@ from services.core.eventstore import ConcurrencyConflict
 from services.core.logging import get_logger
 from services.core.runtime import Runtime
 from services.engine import deadlines, runs
-from services.engine.assignment import eligible, next_in_rotation
+from services.engine.assignment import next_in_rotation
 from services.engine.commands import ATTEMPTS
+from services.engine.rostering import offer_order
 from services.engine.runstate import is_over
 from services.engine.tasks import LoadedTask, append_task_event, load_run, load_task
 
@@ -124,7 +125,7 @@ async def _run_step(
         if run is None or await is_over(rt, run):
             return None
         event = deadlines.decide(
-            task, fired, chain_of(rt, run, task), _people(rt, run, task), utc_now()
+            task, fired, chain_of(rt, run, task), await _people(rt, run, task), utc_now()
         )
         if event is None:
             return loaded
@@ -143,13 +144,11 @@ async def _run_step(
     raise RuntimeError(f"could not run deadline step {fired.kind} {fired.number} of {task_id}")
 
 
-def _people(rt: Runtime, run: PlaybookTriggered, task: TaskSnapshot) -> deadlines.People:
+async def _people(rt: Runtime, run: PlaybookTriggered, task: TaskSnapshot) -> deadlines.People:
+    """Whom a step may involve: the next person the task would be offered to (the run's pinned
+    roster, availability now), and the coordinators and command staff of the roster in force."""
     template = runs.template_of(run, task.follow_up_of or task.key)
-    candidates = (
-        eligible(rt.roster, task.role, template.assignee, run.attributes, run.involved)
-        if template is not None
-        else ()
-    )
+    candidates = await offer_order(rt, run, task, template) if template is not None else []
     skip = {*task.declined_by, *([task.assignee] if task.assignee else [])}
     involved = set(run.involved)
     return deadlines.People(

@@ -22,6 +22,7 @@ from services.core.runtime import Runtime
 from services.engine import runs
 from services.engine.cancelling import wind_down_run
 from services.engine.closing import wind_down
+from services.engine.rostering import pinned_roster, run_availability
 from services.engine.runstate import is_closed, is_current, is_over, latest
 from services.engine.settling import settle, waiting_templates
 from services.engine.tasks import append_task_event
@@ -53,7 +54,9 @@ async def put_in_place(rt: Runtime, run: PlaybookTriggered) -> None:
 
 
 async def fan_out(rt: Runtime, run: PlaybookTriggered) -> None:
-    events = runs.instantiate(run, rt.roster, utc_now())
+    roster = await pinned_roster(rt, run)
+    availability = await run_availability(rt, roster, run)
+    events = runs.instantiate(run, roster, utc_now(), availability)
     for start in range(0, len(events), FAN_OUT_BATCH):
         await _create_all(rt.store, events[start : start + FAN_OUT_BATCH])
     # Checked after creating: a close or cancel appended before this point is seen here, and

@@ -20,11 +20,11 @@ from services.core.eventstore import ConcurrencyConflict, Expect
 from services.core.logging import get_logger
 from services.core.runtime import Runtime
 from services.engine import lifecycle, runs
-from services.engine.assignment import eligible
 from services.engine.cancelling import wind_down_run
 from services.engine.closing import wind_down
 from services.engine.commands import ATTEMPTS, start_run
 from services.engine.fanout import put_in_place
+from services.engine.rostering import follow_up_context, offer_order
 from services.engine.runstate import is_closed, is_current, is_over
 from services.engine.settling import settle
 from services.engine.tasks import append_task_event, load_run, load_task
@@ -65,9 +65,7 @@ async def on_task_declined(rt: Runtime, event: TaskDeclined) -> None:
         loaded = await load_task(rt.store, event.task.task_id)
         if loaded is None or run is None or template is None:
             return
-        people = eligible(
-            rt.roster, loaded.task.role, template.assignee, run.attributes, run.involved
-        )
+        people = await offer_order(rt, run, loaded.task, template)
         assigned = lifecycle.reassign(loaded.task, people, utc_now())
         if assigned is None:
             if loaded.task.status is TaskStatus.UNASSIGNED:
@@ -102,7 +100,10 @@ async def on_follow_up_due(rt: Runtime, due: FollowUpDue) -> None:
     if run is None:
         return
     parent = await load_task(rt.store, task_id_for(due.incident_id, due.parent_key))
-    created = runs.follow_up_task(run, due, parent.task if parent else None, rt.roster, utc_now())
+    roster, available = await follow_up_context(rt, run, due.parent_key)
+    created = runs.follow_up_task(
+        run, due, parent.task if parent else None, roster, utc_now(), available
+    )
     if created is None or await is_over(rt, run):
         return
     try:

@@ -23,6 +23,7 @@ from schemas.playbook import AttributeSpec, AttributeType, PinnedPlaybook, parse
 from schemas.roster import Roster
 from schemas.tasks import Anchor, TaskSnapshot, TaskTemplate
 from services.engine.assignment import eligible, rotate
+from services.engine.choosing import Availability, ranked
 
 SATISFIED = (TaskStatus.COMPLETED, TaskStatus.SKIPPED)
 
@@ -86,6 +87,7 @@ def trigger(
     actor: str,
     now: datetime,
     run: int = 1,
+    roster_version: str = "",
 ) -> PlaybookTriggered:
     book = pinned.playbook
     return PlaybookTriggered(
@@ -98,6 +100,7 @@ def trigger(
         version=pinned.version,
         trigger=how,
         run=run,
+        roster_version=roster_version,
         incident_logged_at=incident.at,
         attributes={
             **incident.attributes,
@@ -150,19 +153,30 @@ def deadlines(
     return start + run.scaled(template.acknowledge_within), start + run.scaled(template.due_within)
 
 
-def assignees(run: PlaybookTriggered, roster: Roster) -> dict[str, str | None]:
+def assignees(
+    run: PlaybookTriggered, roster: Roster, availability: Availability | None = None
+) -> dict[str, str | None]:
     """Who gets each task: a rotation through the eligible holders of its role, seeded by the
     incident, so the same run always yields the same assignments (a replayed fan-out repeats
-    itself exactly)."""
+    itself exactly). With `availability`, the role's policy orders them and nobody away or at
+    capacity is chosen (services.engine.choosing)."""
     chosen: dict[str, str | None] = {}
     ordinals: dict[str, int] = {}
+    given: dict[str, int] = {}
     for template in run.tasks:
         people = eligible(roster, template.role, template.assignee, run.attributes, run.involved)
         ordinal = ordinals.get(template.role, 0)
         ordinals[template.role] = ordinal + 1
-        chosen[template.key] = rotate(
-            people, seed=_seed(run.incident_id, template.role), ordinal=ordinal
+        seed = _seed(run.incident_id, template.role)
+        if availability is None:
+            chosen[template.key] = rotate(people, seed=seed, ordinal=ordinal)
+            continue
+        order = ranked(
+            roster, template.role, people, availability, seed=seed, ordinal=ordinal, given=given
         )
+        chosen[template.key] = order[0] if order else None
+        if order and applies(run, template):  # a skipped task is nobody's load
+            given[order[0]] = given.get(order[0], 0) + 1
     return chosen
 
 
@@ -171,9 +185,9 @@ def _seed(incident_id: str, role: str) -> int:
 
 
 def instantiate(
-    run: PlaybookTriggered, roster: Roster, now: datetime
+    run: PlaybookTriggered, roster: Roster, now: datetime, availability: Availability | None = None
 ) -> list[TaskCreated | TaskSkipped]:
-    chosen = assignees(run, roster)
+    chosen = assignees(run, roster, availability)
     events: list[TaskCreated | TaskSkipped] = []
     for template in run.tasks:
         if applies(run, template):
@@ -281,19 +295,27 @@ def follow_up_task(
     parent: TaskSnapshot | None,
     roster: Roster,
     now: datetime,
+    availability: Availability | None = None,
 ) -> TaskCreated | None:
     """The task for a follow-up that came due. The person who did the original task keeps the
-    relationship when they still can; otherwise the role's rotation picks someone."""
+    relationship when they still can (and, with `availability`, are available); otherwise the
+    role's rotation (or policy) picks someone."""
     template = template_of(run, due.parent_key)
     if template is None or template.follow_ups is None:
         return None
     follow = template.follow_ups
     people = eligible(roster, template.role, template.assignee, run.attributes, run.involved)
-    assignee = (
-        parent.assignee
-        if parent and parent.assignee in people
-        else rotate(people, seed=_seed(run.incident_id, template.role), ordinal=due.number)
-    )
+    seed = _seed(run.incident_id, template.role)
+    if availability is None:
+        assignee = (
+            parent.assignee
+            if parent and parent.assignee in people
+            else rotate(people, seed=seed, ordinal=due.number)
+        )
+    else:
+        order = ranked(roster, template.role, people, availability, seed=seed, ordinal=due.number)
+        keeps = parent is not None and parent.assignee in order
+        assignee = parent.assignee if parent and keeps else (order[0] if order else None)
     key = follow_up_key(template.key, due.number)
     snapshot = TaskSnapshot(
         task_id=task_id_for(run.incident_id, key),

@@ -30,7 +30,8 @@ from schemas.events import (
     TaskCompleted,
     TaskDeclined,
 )
-from services.core.broker import TIMERS_JSTREAM
+from schemas.roster_commands import GetRoster, LoadRoster, RecordAway
+from services.core.broker import ROSTERS_JSTREAM, TIMERS_JSTREAM
 from services.core.logging import get_logger
 from services.core.reactors import consume, react
 from services.core.rpc import serve
@@ -43,6 +44,8 @@ from services.engine import (
     queries,
     reactions,
     reconcile,
+    roster_changes,
+    roster_commands,
     task_commands,
 )
 
@@ -71,6 +74,12 @@ def build(rt: Runtime) -> NatsRouter:
           partial(queries.list_playbooks, rt), queue=QUEUE)  # fmt: skip
     serve(router, subjects.QRY_PLAYBOOK_GET, GetPlaybook,
           partial(queries.get_playbook, rt), queue=QUEUE)  # fmt: skip
+    serve(router, subjects.CMD_ROSTER_LOAD, LoadRoster,
+          partial(roster_commands.load_roster, rt), queue=QUEUE)  # fmt: skip
+    serve(router, subjects.CMD_ROSTER_AWAY, RecordAway,
+          partial(roster_commands.record_away, rt), queue=QUEUE)  # fmt: skip
+    serve(router, subjects.QRY_ROSTER_GET, GetRoster,
+          partial(roster_commands.get_roster, rt), queue=QUEUE)  # fmt: skip
 
     # Durable consumers, shared by every engine replica: (filter, consumer name, handler).
     wait = rt.settings.ack_wait_seconds
@@ -101,6 +110,9 @@ def build(rt: Runtime) -> NatsRouter:
           stream=TIMERS_JSTREAM)  # fmt: skip
     consume(router, subjects.RECONCILE_TICK, "engine-reconcile", partial(reconcile.on_tick, rt),
             ack_wait=wait, stream=TIMERS_JSTREAM)  # fmt: skip
+    consume(router, subjects.ON_ROSTER_LOADED, "engine-on-roster-loaded",
+            partial(roster_changes.on_roster_loaded, rt), ack_wait=wait,
+            stream=ROSTERS_JSTREAM)  # fmt: skip
     return router
 
 

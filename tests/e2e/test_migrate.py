@@ -46,6 +46,7 @@ async def test_migrate_creates_everything_once_then_reports_it_unchanged(bare: s
         "bucket pw_index: created",
         "bucket pw_playbooks: created",
         "bucket pw_inbox: created",
+        "bucket pw_rosters: created",
     ]
     again = await cli.run_async("migrate", "--replicas", "1")
     assert again.returncode == 0, str(again)

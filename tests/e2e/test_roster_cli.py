@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.harness import ROSTER, Cli
+from tests.support import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -24,7 +25,8 @@ members:
 
 @pytest.fixture(scope="module")
 def cli() -> Cli:
-    return Cli(None)
+    # Nothing listens there: commands that would ask a server show the roster file instead.
+    return Cli(f"nats://127.0.0.1:{free_port()}")
 
 
 def test_a_roster_with_one_mistake_is_one_line_naming_where_and_a_non_zero_exit(
@@ -78,11 +80,15 @@ def test_roster_show_json_has_roles_with_families_and_holders(cli: Cli, tmp_path
     assert [c["kind"] for c in legacy["members"][0]["channels"]] == ["inbox", "email"]
 
 
-def test_roster_show_uses_the_roster_pathways_up_would(cli: Cli) -> None:
+def test_roster_show_without_a_server_shows_the_roster_pathways_up_would(cli: Cli) -> None:
     shown = cli.json("roster", "show")
-    assert Path(shown["file"]).resolve() == ROSTER.resolve()
-    text = cli.ok("roster", "show").stdout
-    assert "partner_clinician" in text and "Organisations" in text
+    assert Path(shown["file"]).resolve() == ROSTER.resolve() and shown["live"] is False
+    result = cli.ok("roster", "show")
+    assert "partner_clinician" in result.stdout and "Organisations" in result.stdout
+    [note] = result.error_lines
+    assert note.startswith("note: cannot reach NATS at ") and note.endswith(
+        "showing the roster file rosters/example.yaml instead"
+    )
 
 
 def test_playbooks_needing_roles_an_old_roster_lacks_are_refused_with_their_line(

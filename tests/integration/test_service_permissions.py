@@ -18,7 +18,8 @@ from nats.aio.client import Client
 
 from schemas import subjects
 from schemas.commands import GetTimeline, ListInbox
-from schemas.subjects import EVENTS_STREAM, TIMERS_STREAM
+from schemas.roster_versions import AWAY_KEY
+from schemas.subjects import EVENTS_STREAM, ROSTERS_BUCKET, TIMERS_STREAM
 from services.app import load_runtime, serve
 from services.cli.migrating import run_migrate
 from services.core.broker import NatsUnreachable, connect
@@ -233,3 +234,24 @@ async def test_the_notifier_may_record_deliveries_but_no_other_event(secured: Se
         assert info.state.messages == 1
     finally:
         await admin.close()
+
+
+@pytest.mark.parametrize("user", ["intake", "projector", "timeline", "notifier", "cli"])
+async def test_only_the_engine_writes_the_live_roster(secured: Secured, user: str) -> None:
+    await run_migrate(secured.url("admin"), 1)
+    writer = await secured.connect("engine")
+    other = await secured.connect(user)
+    try:
+        subject = f"$KV.{ROSTERS_BUCKET}.{AWAY_KEY}"
+        await writer.jetstream(timeout=2).publish(subject, b'{"periods": []}')  # acknowledged
+        with pytest.raises(nats.errors.TimeoutError):  # denied: never stored, never answered
+            await other.jetstream(timeout=1).publish(subject, b'{"periods": []}')
+        admin = await secured.connect("admin")
+        try:
+            info = await admin.jetstream().stream_info(f"KV_{ROSTERS_BUCKET}")
+            assert info.state.messages == 1
+        finally:
+            await admin.close()
+    finally:
+        await writer.close()
+        await other.close()

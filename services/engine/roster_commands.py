@@ -1,0 +1,140 @@
+"""Handlers of the live roster: put a version in force, record someone away, read the roster in
+force. The roster bucket is the engine's to write (deploy/nats/accounts.conf); the command line
+and the web console send these requests like any other."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from schemas.availability import AwayPeriod, AwayRecords, still_relevant
+from schemas.base import utc_now
+from schemas.commands import ErrorCode, Reply
+from schemas.enums import RoleFamily
+from schemas.roster import Roster, RosterInconsistent
+from schemas.roster_commands import GetRoster, LoadRoster, RecordAway
+from schemas.roster_versions import RosterVersion, canonical_json
+from services.core import bundled
+from services.core.errors import Refused
+from services.core.library import undeclared_roles
+from services.core.live_roster import roster_for
+from services.core.logging import get_logger
+from services.core.roster_store import (
+    AwayChangedTooFast,
+    change_away,
+    put_current,
+    read_away,
+    read_current,
+    store_version,
+)
+from services.core.rpc import ok
+from services.core.runtime import Runtime
+
+log = get_logger(__name__)
+
+
+def _validated(raw: dict[str, Any]) -> Roster:
+    try:
+        return Roster.model_validate(raw)
+    except RosterInconsistent as exc:
+        problems = [f"{'.'.join(map(str, path))}: {message}" for path, message in exc.issues]
+    except ValidationError as exc:
+        problems = [
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False)
+        ]
+    shown = "; ".join(problems[:5]) + ("; ..." if len(problems) > 5 else "")
+    raise Refused(ErrorCode.INVALID_REQUEST, f"roster refused: {shown}")
+
+
+async def load_roster(rt: Runtime, command: LoadRoster) -> Reply:
+    roster = _validated(command.roster)
+    before = await read_current(rt.rosters)
+    in_force = await roster_for(rt, before.version) if before else rt.roster
+    if not any(r.in_family(command.actor, RoleFamily.COMMAND) for r in (in_force, roster)):
+        raise Refused(
+            ErrorCode.NOT_ASSIGNEE,
+            f"only command staff load a roster; {command.actor} is not command staff in the "
+            "roster in force nor in this one",
+        )
+    missing = undeclared_roles(rt.library.values(), roster)
+    if missing:
+        needed = "; ".join(f"{role} ({', '.join(books)})" for role, books in missing.items())
+        raise Refused(
+            ErrorCode.INVALID_REQUEST,
+            f"roster refused: the playbooks give tasks to roles it does not declare: {needed}",
+        )
+    version = await store_version(rt.rosters, roster)
+    summary = {"version": version, "previous": before.version if before else rt.roster_version}
+    if before is not None and before.version == version:
+        return ok(summary, changed=False)
+    record = RosterVersion(
+        version=version, loaded_by=command.actor, loaded_at=utc_now(), source=command.source
+    )
+    await put_current(rt.rosters, record)
+    log.info("roster_loaded", version=version, previous=summary["previous"])
+    return ok(summary)
+
+
+def _with_period(records: AwayRecords, period: AwayPeriod, now: datetime) -> AwayRecords | None:
+    kept = still_relevant(records.periods, now)
+    same = (period.person, period.starts, period.until)
+    if any((p.person, p.starts, p.until) == same for p in kept):
+        return None  # recorded already: a retry
+    return AwayRecords(periods=(*kept, period))
+
+
+async def record_away(rt: Runtime, command: RecordAway) -> Reply:
+    roster = rt.roster
+    problem = roster.unknown_person(command.person)
+    if problem is not None:
+        raise Refused(ErrorCode.INVALID_REQUEST, problem)
+    own = command.actor == command.person
+    if not own and not roster.in_family(command.actor, RoleFamily.COMMAND):
+        raise Refused(
+            ErrorCode.NOT_ASSIGNEE,
+            f"{command.actor} may not record {command.person} away: only they themselves and "
+            "command staff may",
+        )
+    now = utc_now()
+    if command.until <= now:
+        raise Refused(ErrorCode.INVALID_REQUEST, "--until has passed already; nothing to record")
+    period = AwayPeriod(
+        person=command.person,
+        starts=command.starts,
+        until=command.until,
+        recorded_by=command.actor,
+        recorded_at=now,
+    )
+    try:
+        _, changed = await change_away(rt.rosters, lambda r: _with_period(r, period, now))
+    except AwayChangedTooFast as exc:
+        raise Refused(ErrorCode.CONFLICT, str(exc)) from None
+    if changed:
+        log.info("roster_away_recorded", starts=period.starts, until=period.until)
+    return ok(period, changed=changed)
+
+
+async def get_roster(rt: Runtime, query: GetRoster) -> Reply:
+    """Read from the bucket rather than this process's copy, which trails a load by the time
+    the watch takes to deliver it."""
+    current = await read_current(rt.rosters)
+    roster = await roster_for(rt, current.version) if current else rt.roster
+    away = still_relevant((await read_away(rt.rosters)).periods, utc_now())
+    return ok(
+        {
+            "version": current.version if current else rt.roster_version,
+            "loaded": current.model_dump(mode="json") if current else None,
+            "file": str(bundled.roster_file(rt.settings.roster)),
+            "roster": _roster_json(roster),
+            "away": [p.model_dump(mode="json") for p in away],
+        },
+        changed=False,
+    )
+
+
+def _roster_json(roster: Roster) -> dict[str, Any]:
+    shown: dict[str, Any] = json.loads(canonical_json(roster))
+    return shown
