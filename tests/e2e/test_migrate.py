@@ -50,7 +50,7 @@ async def test_migrate_creates_everything_once_then_reports_it_unchanged(bare: s
     ]
     again = await cli.run_async("migrate", "--replicas", "1")
     assert again.returncode == 0, str(again)
-    assert [line.rsplit(": ", 1)[1] for line in again.stdout.splitlines()] == ["unchanged"] * 8
+    assert [line.rsplit(": ", 1)[1] for line in again.stdout.splitlines()] == ["unchanged"] * 9
 
 
 async def test_migrate_with_a_bad_replica_count_is_one_line(bare: str) -> None:
