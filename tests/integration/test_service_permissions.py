@@ -192,10 +192,12 @@ async def test_every_service_runs_as_its_own_user_after_migrate(secured: Secured
             assert timeline.data
             await eventually(lambda: follow_ups_scheduled(secured, incident_id), timeout=20)
 
+            tasks = await tasks_of(caller, incident_id)
+            assignee = next(t.assignee for t in tasks.values() if t.status == "assigned")
+            assert assignee is not None
+
             async def in_an_inbox() -> bool:  # notifier: wrote the inbox, answered the query
-                reply = await answered(
-                    caller.ok(subjects.QRY_INBOX, ListInbox(person="james.thornton"))
-                )
+                reply = await answered(caller.ok(subjects.QRY_INBOX, ListInbox(person=assignee)))
                 return (
                     reply is not None
                     and isinstance(reply.data, dict)
