@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from schemas.enums import RoleFamily, TaskStatus, Tier
 from schemas.events import (
@@ -66,6 +67,22 @@ def task_link(settings: NotifierSettings, task_id: str) -> str | None:
     return f"{str(settings.public_url).rstrip('/')}/tasks/{task_id}"
 
 
+def _about(task: TaskSnapshot, settings: NotifierSettings, incident_type: str) -> dict[str, Any]:
+    """What any notice may say of its task: a restricted one keeps even its title back."""
+    restricted = task.tier is Tier.RESTRICTED
+    return {
+        "task_id": task.task_id,
+        "task_title": RESTRICTED_TITLE if restricted else task.title,
+        "incident_id": task.incident_id,
+        "incident_type": incident_type,
+        "acknowledge_by": task.acknowledge_by,
+        "due_by": task.due_by,
+        "restricted": restricted,
+        "link": task_link(settings, task.task_id),
+        "exercise": task.exercise,
+    }
+
+
 def notice(
     task: TaskSnapshot,
     kind: NoticeKind,
@@ -87,16 +104,8 @@ def notice(
         recipient_name=member.name,
         language=member.preferred_language,
         time_zone=roster.time_zone_of(member),
-        task_id=task.task_id,
-        task_title=RESTRICTED_TITLE if restricted else task.title,
-        incident_id=task.incident_id,
-        incident_type=incident_type,
-        acknowledge_by=task.acknowledge_by,
-        due_by=task.due_by,
-        restricted=restricted,
+        **_about(task, settings, incident_type),
         urgent=urgent,
-        link=task_link(settings, task.task_id),
-        exercise=task.exercise,
         missed_by=None if restricted else missed_by,
         step=step,
     )
@@ -198,16 +207,8 @@ def escalation_webhook(
         recipient_id=ESCALATION_WEBHOOK,
         recipient_name=ESCALATION_WEBHOOK_NAME,
         time_zone=roster.time_zone,
-        task_id=task.task_id,
-        task_title=RESTRICTED_TITLE if restricted else task.title,
-        incident_id=task.incident_id,
-        incident_type=incident_type,
-        acknowledge_by=task.acknowledge_by,
-        due_by=task.due_by,
-        restricted=restricted,
+        **_about(task, settings, incident_type),
         urgent=True,
-        link=task_link(settings, task.task_id),
-        exercise=task.exercise,
         missed_by=None if restricted else (event.missed_by or task.assignee),
         step=event.step,
     )
