@@ -8,6 +8,7 @@ whether they are a partner."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import (
@@ -23,6 +24,7 @@ from schemas.calendars import is_inline
 from schemas.channels import Channel, ChannelKind, invalid, is_email_address
 from schemas.enums import RoleFamily
 from schemas.escalation import DEFAULT_CHAIN, EscalationChain
+from schemas.memo import IdentityMemo
 from schemas.notifications import QuietHours
 from schemas.oncall import AssignmentPolicy, OnCall
 from schemas.roster_checks import roster_issues
@@ -198,10 +200,10 @@ class Roster(Contract):
         return "roles" not in self.model_fields_set
 
     def member(self, person_id: str) -> Member | None:
-        return next((m for m in self.members if m.id == person_id), None)
+        return _index(self).members.get(person_id)
 
     def role(self, role_id: str) -> RoleDefinition | None:
-        return next((r for r in self.roles if r.id == role_id), None)
+        return _index(self).roles.get(role_id)
 
     def organisation(self, organisation_id: str) -> Organisation | None:
         return next((o for o in self.organisations if o.id == organisation_id), None)
@@ -225,22 +227,17 @@ class Roster(Contract):
         return problem
 
     def holders(self, role_id: str) -> tuple[str, ...]:
-        return tuple(m.id for m in self.members if m.active and role_id in m.roles)
+        return _index(self).holders.get(role_id, ())
 
     def families_of(self, person_id: str) -> frozenset[RoleFamily]:
         """The families of every role the person holds; none for someone not on the roster."""
-        member = self.member(person_id)
-        if member is None:
-            return frozenset()
-        return frozenset(f for r in self.roles if r.id in member.roles for f in r.families)
+        return _index(self).families.get(person_id, frozenset())
 
     def in_family(self, person_id: str, family: RoleFamily) -> bool:
         return family in self.families_of(person_id)
 
     def command_staff(self) -> tuple[str, ...]:
-        return tuple(
-            m.id for m in self.members if m.active and self.in_family(m.id, RoleFamily.COMMAND)
-        )
+        return _index(self).command_staff
 
     def coordinators_of(self, role_id: str) -> tuple[str, ...]:
         """Who is told when a task of the role escalates: its active coordinators, or command
@@ -312,3 +309,37 @@ def _inline_calendars(document: Document, read: CalendarReader) -> list[SourceEr
             where = ("roles", index, "on_call", "ical")
             problems.append(document.error(where, f"cannot read the calendar {ical}: {reason}"))
     return problems
+
+
+@dataclass(frozen=True)
+class _RosterIndex:
+    members: dict[str, Member]
+    roles: dict[str, RoleDefinition]
+    holders: dict[str, tuple[str, ...]]  # active members only, in roster order
+    families: dict[str, frozenset[RoleFamily]]
+    command_staff: tuple[str, ...]
+
+
+def _build_index(roster: Roster) -> _RosterIndex:
+    roles = {r.id: r for r in roster.roles}
+    families = {
+        m.id: frozenset(f for r in m.roles if r in roles for f in roles[r].families)
+        for m in roster.members
+    }
+    holders: dict[str, list[str]] = {}
+    for m in roster.members:
+        if m.active:
+            for role_id in dict.fromkeys(m.roles):
+                holders.setdefault(role_id, []).append(m.id)
+    return _RosterIndex(
+        members={m.id: m for m in reversed(roster.members)},  # the first of a repeated id
+        roles={r.id: r for r in reversed(roster.roles)},
+        holders={role: tuple(people) for role, people in holders.items()},
+        families=families,
+        command_staff=tuple(
+            m.id for m in roster.members if m.active and RoleFamily.COMMAND in families[m.id]
+        ),
+    )
+
+
+_index: IdentityMemo[Roster, _RosterIndex] = IdentityMemo(_build_index, size=16)

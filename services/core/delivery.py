@@ -75,21 +75,33 @@ class Reactor:
 
 @contextlib.asynccontextmanager
 async def in_progress(message: NatsMessage, ack_wait: float) -> AsyncIterator[None]:
-    """Tell the server the message is still being handled, three times per ack wait."""
+    """Tell the server the message is still being handled, three times per ack wait.
+
+    Almost every handler finishes long before the first beat, so the beating task is only
+    started when that first beat is due: a timer handle costs far less than a task for each of
+    a thousand messages arriving at once."""
+    loop = asyncio.get_running_loop()
+    beating: asyncio.Task[None] | None = None
 
     async def beat() -> None:
         while True:
-            await asyncio.sleep(ack_wait / 3)
             with contextlib.suppress(Exception):
                 await message.in_progress()
+            await asyncio.sleep(ack_wait / 3)
 
-    beating = asyncio.create_task(beat())
+    def start_beating() -> None:
+        nonlocal beating
+        beating = loop.create_task(beat())
+
+    first_beat = loop.call_later(ack_wait / 3, start_beating)
     try:
         yield
     finally:
-        beating.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await beating
+        first_beat.cancel()
+        if beating is not None:
+            beating.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beating
 
 
 def log_exception(error: BaseException) -> BaseException | bool:

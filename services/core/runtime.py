@@ -25,6 +25,7 @@ from services.core.eventstore import EventStore
 from services.core.keyed_locks import KeyedLocks
 from services.core.migrate import require_streams
 from services.core.settings import Settings
+from services.core.singleflight import SingleFlight
 
 RUN_CACHE_SIZE = 4096
 # Roster versions that runs pinned, read from the roster bucket; a handful are ever in use.
@@ -55,6 +56,8 @@ class Runtime:
     roster_version: str = field(default="", init=False)
     roster_loaded: RosterVersion | None = field(default=None, init=False)  # None: the file
     pinned_rosters: dict[str, Roster] = field(default_factory=dict, init=False)
+    # Incident-level checks many handlers make at once (closed? current run?), by subject.
+    shared_reads: SingleFlight[str, object] = field(default_factory=SingleFlight, init=False)
 
     def __post_init__(self) -> None:
         self.roster_version = roster_version(self.roster)

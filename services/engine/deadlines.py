@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from schemas.enums import TaskStatus
-from schemas.escalation import EscalationChain, flattened
+from schemas.escalation import EscalationAction, EscalationChain, flattened
 from schemas.events import DeadlineReached, TaskEscalated, TaskReminded
 from schemas.tasks import TaskSnapshot
 from services.engine import clock
@@ -90,13 +90,23 @@ def in_order(task: TaskSnapshot, fired: DeadlineReached) -> list[DeadlineReached
     return [*earlier, fired]
 
 
+def action_of(fired: DeadlineReached, chain: EscalationChain) -> EscalationAction | None:
+    """The chain step a fired escalation timer stands for; None for a reminder, or a step the
+    chain no longer has."""
+    if fired.kind == "remind":
+        return None
+    steps = flattened(chain)
+    return steps[fired.number - 1].step.action if fired.number <= len(steps) else None
+
+
 @dataclass(frozen=True)
 class People:
-    """Whom a step may involve, worked out by the caller from the roster and the run."""
+    """Whom a step may involve, worked out by the caller from the roster and the run — only
+    what the step's action needs (see `action_of`); the rest stays empty."""
 
-    next_assignee: str | None  # the next eligible person, for `reassign`
-    coordinators: tuple[str, ...]
-    command_staff: tuple[str, ...]
+    next_assignee: str | None = None  # the next eligible person, for `reassign`
+    coordinators: tuple[str, ...] = ()
+    command_staff: tuple[str, ...] = ()
 
 
 def decide(

@@ -12,7 +12,7 @@ from nats.js.errors import NotFoundError
 
 from schemas import subjects
 from schemas.base import task_id_for, utc_now
-from schemas.escalation import EscalationChain
+from schemas.escalation import EscalationAction, EscalationChain
 from schemas.events import DeadlineReached, PlaybookTriggered, TaskEscalated, TaskReminded
 from schemas.evolution import UnreadableEvent, read_event
 from schemas.tasks import TaskSnapshot
@@ -23,7 +23,7 @@ from services.engine import deadlines, runs
 from services.engine.assignment import next_in_rotation
 from services.engine.commands import ATTEMPTS
 from services.engine.rostering import offer_order
-from services.engine.runstate import is_over
+from services.engine.runstate import is_over_shared
 from services.engine.tasks import LoadedTask, append_task_event, load_run, load_task
 
 log = get_logger(__name__)
@@ -64,7 +64,7 @@ async def keep_timers(rt: Runtime, incident_id: str, key: str) -> None:
     task = loaded.task
     run = await load_run(rt, incident_id, task.run)
     wanted: dict[str, deadlines.Timer] = {}
-    if run is not None and not await is_over(rt, run):
+    if run is not None and not await is_over_shared(rt, run):
         chain = chain_of(rt, run, task)
         wanted = {t.token: t for t in deadlines.timers_for(task, chain, run.time_scale)}
     pending = {
@@ -122,11 +122,11 @@ async def _run_step(
             return None
         task = loaded.task
         run = await load_run(rt, fired.incident_id, task.run)
-        if run is None or await is_over(rt, run):
+        if run is None or await is_over_shared(rt, run):
             return None
-        event = deadlines.decide(
-            task, fired, chain_of(rt, run, task), await _people(rt, run, task), utc_now()
-        )
+        chain = chain_of(rt, run, task)
+        people = await _people(rt, run, task, deadlines.action_of(fired, chain))
+        event = deadlines.decide(task, fired, chain, people, utc_now())
         if event is None:
             return loaded
         try:
@@ -144,15 +144,31 @@ async def _run_step(
     raise RuntimeError(f"could not run deadline step {fired.kind} {fired.number} of {task_id}")
 
 
-async def _people(rt: Runtime, run: PlaybookTriggered, task: TaskSnapshot) -> deadlines.People:
-    """Whom a step may involve: the next person the task would be offered to (the run's pinned
-    roster, availability now), and the coordinators and command staff of the roster in force."""
-    template = runs.template_of(run, task.follow_up_of or task.key)
-    candidates = await offer_order(rt, run, task, template) if template is not None else []
-    skip = {*task.declined_by, *([task.assignee] if task.assignee else [])}
+async def _people(
+    rt: Runtime, run: PlaybookTriggered, task: TaskSnapshot, action: EscalationAction | None
+) -> deadlines.People:
+    """Whom the step may involve: for `reassign`, the next person the task would be offered to
+    (the run's pinned roster, availability now); for the notifying steps, the coordinators or
+    command staff of the roster in force. Only what the step needs is read: a thousand
+    reminders falling due together must not each work out an offer order."""
     involved = set(run.involved)
-    return deadlines.People(
-        next_assignee=next_in_rotation(candidates, task.assignee, exclude=skip),
-        coordinators=tuple(p for p in rt.roster.coordinators_of(task.role) if p not in involved),
-        command_staff=tuple(p for p in rt.roster.command_staff() if p not in involved),
-    )
+    match action:
+        case "reassign":
+            template = runs.template_of(run, task.follow_up_of or task.key)
+            if template is None:
+                return deadlines.People()
+            candidates = await offer_order(rt, run, task, template)
+            skip = {*task.declined_by, *([task.assignee] if task.assignee else [])}
+            return deadlines.People(
+                next_assignee=next_in_rotation(candidates, task.assignee, exclude=skip)
+            )
+        case "notify_coordinator":
+            coordinators = rt.roster.coordinators_of(task.role)
+            return deadlines.People(
+                coordinators=tuple(p for p in coordinators if p not in involved)
+            )
+        case "notify_command":
+            staff = rt.roster.command_staff()
+            return deadlines.People(command_staff=tuple(p for p in staff if p not in involved))
+        case _:
+            return deadlines.People()

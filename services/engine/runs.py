@@ -19,6 +19,7 @@ from schemas.events import (
     TaskCreated,
     TaskSkipped,
 )
+from schemas.memo import IdentityMemo
 from schemas.playbook import AttributeSpec, AttributeType, PinnedPlaybook, parse_boolean
 from schemas.roster import Roster
 from schemas.tasks import Anchor, TaskSnapshot, TaskTemplate
@@ -259,7 +260,14 @@ def _skipped(run: PlaybookTriggered, template: TaskTemplate, now: datetime) -> T
 
 
 def template_of(run: PlaybookTriggered, key: str) -> TaskTemplate | None:
-    return next((t for t in run.tasks if t.key == key), None)
+    return _templates(run).get(key)
+
+
+def _by_key(run: PlaybookTriggered) -> dict[str, TaskTemplate]:
+    return {t.key: t for t in reversed(run.tasks)}  # the first, were a key repeated
+
+
+_templates: IdentityMemo[PlaybookTriggered, dict[str, TaskTemplate]] = IdentityMemo(_by_key)
 
 
 def follow_ups_due(run: PlaybookTriggered, skipped: set[str]) -> list[FollowUpDue]:

@@ -5,6 +5,8 @@ A run that is no longer current creates, schedules and completes nothing more.""
 
 from __future__ import annotations
 
+from typing import cast
+
 from schemas import subjects
 from schemas.events import AnyEvent, PlaybookCancelled, PlaybookTriggered, RunInPlace
 from services.core.eventstore import Stored
@@ -42,3 +44,20 @@ async def is_current(rt: Runtime, run: PlaybookTriggered) -> bool:
 async def is_over(rt: Runtime, run: PlaybookTriggered) -> bool:
     """Nothing more of the run is to happen: its incident closed, or the run was cancelled."""
     return await is_closed(rt, run.incident_id) or not await is_current(rt, run)
+
+
+async def is_over_shared(rt: Runtime, run: PlaybookTriggered) -> bool:
+    """`is_over`, for the deadline timers of a run, of which many fire together: concurrent
+    asks share their reads (services.core.singleflight). A read started a moment earlier is
+    good enough there: a step is written only onto the task as it is (expected sequence), a
+    closed or cancelled run's tasks are closed or cancelled, and a step that lands just before
+    that is wound down with its task."""
+    closed = await _shared_last(rt, subjects.incident_closed(run.incident_id))
+    if closed is not None:
+        return True
+    return not is_live(await _shared_last(rt, subjects.playbook_filter(run.incident_id)), run.run)
+
+
+async def _shared_last(rt: Runtime, subject: str) -> Stored[AnyEvent] | None:
+    found = await rt.shared_reads.run(subject, lambda: rt.store.last(subject))
+    return cast("Stored[AnyEvent] | None", found)

@@ -194,3 +194,12 @@ def test_timers_that_fire_together_run_their_steps_in_order() -> None:
     assert (task.assignee, task.assignment) == ("sam.whitfield", 2)
     assert task.escalated == ("ack.1.1", "ack.1.2", "ack.1.3")
     assert deadlines.in_order(task, fired(ack[3])) == [fired(ack[3])]
+
+
+def test_each_timer_names_the_step_it_stands_for_so_only_its_people_are_looked_up() -> None:
+    timers = by_kind(deadlines.timers_for(assigned(), DEFAULT_CHAIN, 1.0))
+    actions = [deadlines.action_of(fired(t), DEFAULT_CHAIN) for t in timers["ack"]]
+    assert actions == ["remind", "notify_coordinator", "reassign", "notify_command"]
+    assert deadlines.action_of(fired(timers["remind"][0]), DEFAULT_CHAIN) is None
+    shortened = EscalationChain(steps=(EscalationStep(action="remind"),))
+    assert deadlines.action_of(fired(timers["ack"][3]), shortened) is None
