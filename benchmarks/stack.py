@@ -26,13 +26,15 @@ from services.core.settings import LogFormat, Settings
 T = TypeVar("T")
 
 
-def bench_settings(server: EmbeddedNats, port: int, workdir: Path, playbooks: Path) -> Settings:
+def bench_settings(
+    server: EmbeddedNats, port: int, workdir: Path, playbooks: Path, roster: Path = ROSTER
+) -> Settings:
     return Settings(
         nats_url=server.url,
         data_dir=workdir / "nats",
         nats_port=port,
         playbooks_dir=playbooks,
-        roster=ROSTER,
+        roster=roster,
         log_format=LogFormat.JSON,
         log_level="warning",
     )
@@ -81,13 +83,13 @@ class Stack:
 
 @contextlib.asynccontextmanager
 async def running_stack(
-    workdir: Path, playbooks: Callable[[Path], Path] = write_playbooks
+    workdir: Path, playbooks: Callable[[Path], Path] = write_playbooks, roster: Path = ROSTER
 ) -> AsyncIterator[Stack]:
     """Start nats-server and the services, connect a client; stop them all on the way out.
     `playbooks` writes the run's playbooks under the work directory and returns where."""
     port = free_port()
     server = EmbeddedNats(workdir / "nats", port)
-    settings = bench_settings(server, port, workdir, playbooks(workdir))
+    settings = bench_settings(server, port, workdir, playbooks(workdir), roster)
     configure_logging(settings.log_format, settings.log_level)
     rt = load_runtime(settings)
 
