@@ -13,6 +13,7 @@ from schemas.events import IncidentLogged, TaskEvent
 from schemas.tasks import TaskSnapshot
 from services.core.runtime import Runtime
 from services.notifier.channels.email import SmtpServer
+from services.notifier.channels.smtp_pool import SmtpConnections
 from services.notifier.secrets import read_secrets
 from services.notifier.settings import NotifierSettings, NotifierSettingsInvalid
 
@@ -44,12 +45,16 @@ class Notifier:
     settings: NotifierSettings
     secrets: Mapping[str, str]
     smtp: SmtpServer | None
+    # Kept open and reused (services.notifier.channels.smtp_pool); left to close at exit.
+    mail: SmtpConnections | None = None
     _incidents: dict[str, IncidentFacts] = field(default_factory=dict)
     _inbox: KeyValue | None = None
 
     @classmethod
     def from_runtime(cls, rt: Runtime, settings: NotifierSettings) -> Notifier:
-        return cls(rt, settings, read_secrets(rt.roster, settings), smtp_server(settings))
+        smtp = smtp_server(settings)
+        mail = SmtpConnections(smtp) if smtp is not None else None
+        return cls(rt, settings, read_secrets(rt.roster, settings), smtp, mail)
 
     @property
     def email_enabled(self) -> bool:

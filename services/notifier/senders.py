@@ -63,7 +63,7 @@ async def send(
                 return _failed(notice, Channel.EMAIL, "smtp", "no SMTP server is set", True)
             return await send_email(
                 notice, rendered, server=notifier.smtp, mail_from=notifier.settings.mail_from,
-                to=target.address, timeout=timeout,
+                to=target.address, timeout=timeout, connections=notifier.mail,
             )  # fmt: skip
         case Channel.WEBHOOK:
             return await _webhook(notifier, notice, target, timeout)

@@ -5,20 +5,25 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import email
 import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
+from typing import Any
 
 import httpx
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from services.notifier.channels.apprise_channel import send_apprise
 from services.notifier.channels.email import SmtpServer, message_id, send_email
+from services.notifier.channels.smtp_pool import SmtpConnections
 from services.notifier.channels.webhook import send_webhook, signed_request
 from services.notifier.render import render
 from tests.integration.receivers import Credentials, HttpSink, Request, SmtpSink, start_smtp
@@ -329,3 +334,137 @@ async def test_an_apprise_url_it_cannot_read_is_a_permanent_failure() -> None:
     delivery = await send_apprise(notice, render(notice), url="nosuchservice://hunter2/x")
     assert (delivery.ok, delivery.permanent) == (False, True)
     assert "hunter2" not in delivery.target
+
+
+class CountingSink(SmtpSink):
+    """Also counts the connections made to it (one EHLO each)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.connections = 0
+
+    async def handle_EHLO(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        hostname: str,
+        responses: list[str],
+    ) -> list[str]:
+        self.connections += 1
+        session.host_name = hostname
+        return responses
+
+
+@contextlib.contextmanager
+def counting_smtp(**smtp_parameters: Any) -> Iterator[tuple[CountingSink, SmtpServer]]:
+    sink = CountingSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port(), **smtp_parameters)
+    controller.start()
+    try:
+        yield sink, SmtpServer(host="127.0.0.1", port=controller.port)
+    finally:
+        controller.stop()
+
+
+async def test_kept_connections_carry_many_messages_each_arriving_once() -> None:
+    with counting_smtp() as (sink, server):
+        pool = SmtpConnections(server, size=2)
+        notices = [
+            a_notice(notice_id=f"INC-AAAAAAAA.n{n}", task_title=f"Task {n}") for n in range(20)
+        ]
+        deliveries = await asyncio.gather(
+            *(
+                send_email(
+                    n,
+                    render(n),
+                    server=server,
+                    mail_from=MAIL_FROM,
+                    to="priya@example.org",
+                    connections=pool,
+                )  # fmt: skip
+                for n in notices
+            )
+        )
+        await pool.close()
+    assert all(d.ok for d in deliveries), [d.error for d in deliveries if not d.ok]
+    ids = sorted(str(parsed(r.content)["Message-ID"]) for r in sink.received)
+    assert ids == sorted(message_id(n, "pd.example.org") for n in notices)
+    assert sink.connections == pool.opened <= 2
+
+
+async def test_a_connection_the_server_closed_while_idle_costs_no_failed_try() -> None:
+    # aiosmtpd closes a connection idle for `timeout` seconds, as mail servers do.
+    with counting_smtp(timeout=0.3) as (sink, server):
+        pool = SmtpConnections(server, size=1)
+        first, second = a_notice(notice_id="INC-AAAAAAAA.n1"), a_notice(notice_id="INC-AAAAAAAA.n2")
+        one = await send_email(first, render(first), server=server, mail_from=MAIL_FROM,
+                               to="priya@example.org", connections=pool)  # fmt: skip
+        await asyncio.sleep(1.0)  # past the server's idle timeout, not the pool's
+        two = await send_email(second, render(second), server=server, mail_from=MAIL_FROM,
+                               to="priya@example.org", connections=pool)  # fmt: skip
+        await pool.close()
+    assert one.ok and two.ok, (one.error, two.error)
+    assert len(sink.received) == 2
+    assert pool.opened == 2
+
+
+async def test_a_refused_recipient_fails_its_message_and_the_connection_carries_the_next() -> None:
+    with counting_smtp() as (sink, server):
+        pool = SmtpConnections(server, size=1)
+        refused, fine = a_notice(notice_id="INC-AAAAAAAA.n1"), a_notice(notice_id="INC-AAAAAAAA.n2")
+        no = await send_email(refused, render(refused), server=server, mail_from=MAIL_FROM,
+                              to="nobody@example.org", connections=pool)  # fmt: skip
+        yes = await send_email(fine, render(fine), server=server, mail_from=MAIL_FROM,
+                               to="priya@example.org", connections=pool)  # fmt: skip
+        await pool.close()
+    assert (no.ok, no.permanent, yes.ok) == (False, True, True)
+    assert len(sink.received) == 1
+    assert pool.opened == sink.connections == 1
+
+
+async def test_kept_connections_to_a_closed_port_fail_as_worth_another_try() -> None:
+    pool = SmtpConnections(SmtpServer(host="127.0.0.1", port=free_port()), size=1)
+    notice = a_notice()
+    delivery = await send_email(notice, render(notice), server=pool.server, mail_from=MAIL_FROM,
+                                to="priya@example.org", connections=pool)  # fmt: skip
+    assert (delivery.ok, delivery.permanent) == (False, False)
+
+
+class ClosingOnceSink(CountingSink):
+    """Says it is closing (421) to the second MAIL it is given, as a server shutting down or
+    timing out a quiet client does, and drops that connection."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.mails = 0
+
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        self.mails += 1
+        if self.mails == 2:
+            server.transport.close()  # type: ignore[union-attr]
+            return "421 4.3.2 closing the connection"
+        envelope.mail_from = address
+        return "250 OK"
+
+
+async def test_a_kept_connection_the_server_is_closing_sends_its_message_on_a_new_one() -> None:
+    sink = ClosingOnceSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    server = SmtpServer(host="127.0.0.1", port=controller.port)
+    pool = SmtpConnections(server, size=1)
+    try:
+        sent = []
+        for n in (1, 2):
+            notice = a_notice(notice_id=f"INC-AAAAAAAA.n{n}")
+            sent.append(await send_email(notice, render(notice), server=server, mail_from=MAIL_FROM,
+                                         to="priya@example.org", connections=pool))  # fmt: skip
+        await pool.close()
+    finally:
+        controller.stop()
+    assert [d.ok for d in sent] == [True, True], [d.error for d in sent]
+    assert len(sink.received) == 2
+    assert pool.opened == 2

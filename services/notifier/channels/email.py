@@ -23,6 +23,7 @@ import aiosmtplib
 
 from schemas.base import utc_now
 from schemas.notifications import Channel, Delivery, Notice
+from services.notifier.channels.smtp_pool import SmtpConnections
 from services.notifier.redact import HIDDEN, scrub
 from services.notifier.render import RenderedMessage, language_for, single_line
 
@@ -137,8 +138,10 @@ async def send_email(
     to: str | None,
     now: datetime | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    connections: SmtpConnections | None = None,
 ) -> Delivery:
-    """Send one message. `to` is the member's address (None: they have none)."""
+    """Send one message. `to` is the member's address (None: they have none). Over one of
+    `connections` when given (the notifier's, kept open), else over a connection of its own."""
     target = server.describe()
 
     def failed(error: str, permanent: bool) -> Delivery:
@@ -158,16 +161,19 @@ async def send_email(
     except ValueError as error:
         return failed(f"cannot address the message: {error}", permanent=True)
     try:
-        await aiosmtplib.send(
-            message,
-            hostname=server.host,
-            port=server.port,
-            username=server.username,
-            password=server.password,
-            use_tls=server.implicit_tls,
-            start_tls=server.starttls,
-            timeout=timeout,
-        )
+        if connections is not None:
+            await connections.send(message, timeout)
+        else:
+            await aiosmtplib.send(
+                message,
+                hostname=server.host,
+                port=server.port,
+                username=server.username,
+                password=server.password,
+                use_tls=server.implicit_tls,
+                start_tls=server.starttls,
+                timeout=timeout,
+            )
     except (aiosmtplib.SMTPException, OSError) as error:
         text, permanent = classify(error)
         return failed(text, permanent)
