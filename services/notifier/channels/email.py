@@ -12,6 +12,7 @@ recipient, so a message sent twice (a retry after a lost reply) is recognisably 
 from __future__ import annotations
 
 import email.utils
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.errors import MessageError
@@ -117,7 +118,10 @@ def build_message(
     return msg
 
 
+@functools.lru_cache(maxsize=4096)
 def _address(value: str, what: str) -> str:
+    """The bare address in `value`. The email package takes a millisecond to parse one, and
+    the same few addresses are asked about again and again (the sender for every message)."""
     if any(char in value for char in "\r\n\0"):
         raise ValueError(f"the {what} address holds a line break")
     _, addr = email.utils.parseaddr(value)
