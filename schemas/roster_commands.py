@@ -31,5 +31,11 @@ class RecordAway(Command):
         return self
 
 
+class EndAway(Command):
+    """`person` is back: the away period they are in now ends (later ones stay)."""
+
+    person: PersonId
+
+
 class GetRoster(Query):
     """The roster in force, its version, and the away periods not over yet."""

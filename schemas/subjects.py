@@ -40,7 +40,7 @@ INDEX_BUCKET = "pw_index"
 INBOX_BUCKET = "pw_inbox"
 # The live roster (schemas/roster_versions.py): `current` names the version in force (its
 # history is who loaded what, when), `version.<hash>` holds each version loaded, `away` the
-# away periods. Written by the engine on `pathways roster load` and `roster away`.
+# away periods. Written by the engine on `pathways roster load`, `roster away` and `back`.
 ROSTERS_BUCKET = "pw_rosters"
 
 # Commands (request-reply, served by queue groups so replicas share the load).
@@ -54,6 +54,7 @@ CMD_TASK_CLAIM = "pw.cmd.task.claim"
 CMD_TASK_NOTE = "pw.cmd.task.note"
 CMD_ROSTER_LOAD = "pw.cmd.roster.load"
 CMD_ROSTER_AWAY = "pw.cmd.roster.away"
+CMD_ROSTER_BACK = "pw.cmd.roster.back"
 
 # Queries (request-reply, read-only).
 QRY_INCIDENT_GET = "pw.qry.incident.get"
@@ -89,6 +90,7 @@ ON_NOTICE_TIMER = "pw.timer.*.notice.>"
 # engine replica consumes to offer unassigned tasks again.
 ROSTERS_STREAM = f"KV_{ROSTERS_BUCKET}"
 ON_ROSTER_LOADED = f"$KV.{ROSTERS_BUCKET}.current"
+ON_AWAY_CHANGED = f"$KV.{ROSTERS_BUCKET}.away"
 
 # Every playbook run and every completed response, across incidents (the reconciler's scan).
 ALL_RUNS = "pw.evt.*.playbook.*"

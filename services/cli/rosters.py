@@ -1,4 +1,4 @@
-"""pathways roster validate | load | show | who | away"""
+"""pathways roster validate | load | show | who | away | back"""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from schemas.availability import duty
 from schemas.base import utc_now
 from schemas.oncall import zone
 from schemas.roster import Roster
-from schemas.roster_commands import LoadRoster, RecordAway
+from schemas.roster_commands import EndAway, LoadRoster, RecordAway
 from schemas.roster_versions import canonical_json
 from schemas.yaml_source import SourceInvalid
 from services.cli.client import errors, execute, fail, make, new_request_id, request
@@ -196,6 +196,28 @@ def away(
     span = f"from {local(command.starts, where)} until {local(command.until, where)}"
     said = "is recorded away" if reply.changed else "was already recorded away"
     out.print(terminal_safe(f"{person} {said} {span}."), markup=False)
+
+
+@app.command("back")
+def back(
+    person: Annotated[str, typer.Argument(metavar="PERSON", help="Who is back")],
+    actor: RequiredActor,
+    request_id: RequestIdOpt = None,
+    as_json: Json = False,
+    nats_url: NatsUrl = DEFAULT_URL,
+) -> None:
+    """End the away period someone is in now: they are offered tasks again at once (later
+    away periods stay)."""
+    shown = execute(from_server(nats_url))
+    if shown.roster.member(person) is None:
+        fail(shown.roster.unknown_person(person) or f"no roster member {person}")
+    command = make(EndAway, request_id=request_id or new_request_id(), actor=actor, person=person)
+    reply = execute(request(nats_url, subjects.CMD_ROSTER_BACK, command))
+    if as_json:
+        print_json({"id": person, "changed": reply.changed})
+        return
+    said = "is recorded back" if reply.changed else "was not recorded away now; nothing changed"
+    out.print(terminal_safe(f"{person} {said}."), markup=False)
 
 
 def _when(text: str, where: tzinfo, flag: str) -> datetime:

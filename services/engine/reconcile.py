@@ -14,7 +14,7 @@ from schemas.base import utc_now
 from schemas.events import PlaybookCancelled, PlaybookTriggered, ResponseCompleted
 from services.core.logging import get_logger
 from services.core.runtime import Runtime
-from services.engine import runs
+from services.engine import roster_changes, runs
 from services.engine.fanout import put_in_place, schedule_follow_ups
 from services.engine.runstate import latest, run_number
 from services.engine.settling import settle, waiting_templates
@@ -28,6 +28,7 @@ class Sweep:
     unfinished: int = 0  # runs not yet in place, finished now
     active: int = 0  # runs in place whose response is not complete, settled again
     follow_ups_restored: int = 0
+    offered: int = 0  # unassigned tasks given to someone who can take them now
 
 
 async def _runs_by_state(rt: Runtime) -> tuple[list[str], list[str]]:
@@ -90,11 +91,13 @@ async def sweep(rt: Runtime) -> Sweep:
             await settle(rt, run, waiting_templates(run))
             result.follow_ups_restored += await _restore_follow_ups(rt, run)
         result.active += 1
+    result.offered = await roster_changes.offer_all_again(rt, None, "reconciled")
     log.info(
         "reconciled",
         unfinished=result.unfinished,
         active=result.active,
         follow_ups_restored=result.follow_ups_restored,
+        offered=result.offered,
     )
     return result
 

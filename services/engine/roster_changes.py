@@ -1,8 +1,14 @@
-"""When a roster version is put in force, tasks nobody could take are offered again under it:
-a role may have a holder now. One engine replica does it per version (a durable consumer on the
-roster bucket's `current` key); offering is the same step as after a decline
-(services.engine.lifecycle.reassign), appended with the task's expected sequence, so a
-redelivery or a race with a claim changes nothing twice."""
+"""Tasks nobody could take are offered again when that may have changed:
+
+- a roster version is put in force (under it: a role may have a holder now);
+- someone is recorded away or back (under each run's pinned roster: who is available changed);
+- every reconciler sweep (services.engine.reconcile), for what changes without an event: an
+  away period or an on-call shift ending, a task completed below someone's capacity.
+
+One engine replica reacts to each change (durable consumers on the roster bucket's keys);
+offering is the same step as after a decline (services.engine.lifecycle.reassign), appended
+with the task's expected sequence, so a redelivery or a race with a claim changes nothing
+twice."""
 
 from __future__ import annotations
 
@@ -38,10 +44,22 @@ async def on_roster_loaded(rt: Runtime, body: bytes, seq: int) -> None:
     if current is None or current.version != loaded.version:
         return  # another version followed it: that one's turn will come
     roster = await roster_for(rt, loaded.version)
+    await offer_all_again(rt, roster, f"roster {loaded.version} loaded")
+
+
+async def on_away_changed(rt: Runtime, body: bytes, seq: int) -> None:
+    await offer_all_again(rt, None, "away periods changed")
+
+
+async def offer_all_again(rt: Runtime, roster: Roster | None, why: str) -> int:
+    """Offer every unassigned task again: under `roster`, or (None) its run's pinned roster.
+    How many were given to someone."""
     offered = 0
     for task_id in await unassigned_tasks(rt):
-        offered += await offer_again(rt, task_id, roster)
-    log.info("unassigned_offered", version=loaded.version, assigned=offered)
+        offered += await offer_again(rt, task_id, roster, why)
+    if offered:
+        log.info("unassigned_offered", why=why, assigned=offered)
+    return offered
 
 
 async def unassigned_tasks(rt: Runtime) -> list[str]:
@@ -50,8 +68,9 @@ async def unassigned_tasks(rt: Runtime) -> list[str]:
     return [indexes.task_of_assignee_key(key)[1] for key in found]
 
 
-async def offer_again(rt: Runtime, task_id: str, roster: Roster) -> int:
-    """Give an unassigned task to whoever `roster` now allows, if anyone; 1 if it was given."""
+async def offer_again(rt: Runtime, task_id: str, roster: Roster | None, why: str) -> int:
+    """Give an unassigned task to whoever `roster` (None: its run's) allows now, if anyone;
+    1 if it was given."""
     for _ in range(ATTEMPTS):
         loaded = await load_task(rt.store, task_id)
         if loaded is None or loaded.task.status is not TaskStatus.UNASSIGNED:
@@ -69,6 +88,6 @@ async def offer_again(rt: Runtime, task_id: str, roster: Roster) -> int:
             await append_task_event(rt.store, assigned, loaded.seq)
         except ConcurrencyConflict:
             continue
-        log.info("task_reassigned", task_id=task_id, cause="roster_loaded")
+        log.info("task_reassigned", task_id=task_id, cause=why)
         return 1
     raise RuntimeError(f"could not offer {task_id} again")

@@ -15,7 +15,7 @@ from schemas.base import utc_now
 from schemas.commands import ErrorCode, Reply
 from schemas.enums import RoleFamily
 from schemas.roster import Roster, RosterInconsistent
-from schemas.roster_commands import GetRoster, LoadRoster, RecordAway
+from schemas.roster_commands import EndAway, GetRoster, LoadRoster, RecordAway
 from schemas.roster_versions import RosterVersion, canonical_json
 from services.core import bundled
 from services.core.errors import Refused
@@ -91,13 +91,7 @@ async def record_away(rt: Runtime, command: RecordAway) -> Reply:
     problem = roster.unknown_person(command.person)
     if problem is not None:
         raise Refused(ErrorCode.INVALID_REQUEST, problem)
-    own = command.actor == command.person
-    if not own and not roster.in_family(command.actor, RoleFamily.COMMAND):
-        raise Refused(
-            ErrorCode.NOT_ASSIGNEE,
-            f"{command.actor} may not record {command.person} away: only they themselves and "
-            "command staff may",
-        )
+    _may_record(roster, command.actor, command.person, "away")
     now = utc_now()
     if command.until <= now:
         raise Refused(ErrorCode.INVALID_REQUEST, "--until has passed already; nothing to record")
@@ -115,6 +109,38 @@ async def record_away(rt: Runtime, command: RecordAway) -> Reply:
     if changed:
         log.info("roster_away_recorded", starts=period.starts, until=period.until)
     return ok(period, changed=changed)
+
+
+async def end_away(rt: Runtime, command: EndAway) -> Reply:
+    """`pathways roster back`: the away period the person is in now ends now."""
+    roster = rt.roster
+    problem = roster.unknown_person(command.person)
+    if problem is not None:
+        raise Refused(ErrorCode.INVALID_REQUEST, problem)
+    _may_record(roster, command.actor, command.person, "back")
+    now = utc_now()
+
+    def without_current(records: AwayRecords) -> AwayRecords | None:
+        kept = still_relevant(records.periods, now)
+        left = tuple(p for p in kept if not (p.person == command.person and p.covers(now)))
+        return None if len(left) == len(kept) else AwayRecords(periods=left)
+
+    try:
+        _, changed = await change_away(rt.rosters, without_current)
+    except AwayChangedTooFast as exc:
+        raise Refused(ErrorCode.CONFLICT, str(exc)) from None
+    if changed:
+        log.info("roster_away_ended")
+    return ok({"id": command.person, "back_at": now.isoformat()}, changed=changed)
+
+
+def _may_record(roster: Roster, actor: str, person: str, what: str) -> None:
+    """Only the person themselves and command staff record someone away or back."""
+    if actor != person and not roster.in_family(actor, RoleFamily.COMMAND):
+        raise Refused(
+            ErrorCode.NOT_ASSIGNEE,
+            f"{actor} may not record {person} {what}: only they themselves and command staff may",
+        )
 
 
 async def get_roster(rt: Runtime, query: GetRoster) -> Reply:

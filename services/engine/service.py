@@ -30,7 +30,7 @@ from schemas.events import (
     TaskCompleted,
     TaskDeclined,
 )
-from schemas.roster_commands import GetRoster, LoadRoster, RecordAway
+from schemas.roster_commands import EndAway, GetRoster, LoadRoster, RecordAway
 from services.core.broker import ROSTERS_JSTREAM, TIMERS_JSTREAM
 from services.core.logging import get_logger
 from services.core.reactors import consume, react
@@ -78,6 +78,8 @@ def build(rt: Runtime) -> NatsRouter:
           partial(roster_commands.load_roster, rt), queue=QUEUE)  # fmt: skip
     serve(router, subjects.CMD_ROSTER_AWAY, RecordAway,
           partial(roster_commands.record_away, rt), queue=QUEUE)  # fmt: skip
+    serve(router, subjects.CMD_ROSTER_BACK, EndAway,
+          partial(roster_commands.end_away, rt), queue=QUEUE)  # fmt: skip
     serve(router, subjects.QRY_ROSTER_GET, GetRoster,
           partial(roster_commands.get_roster, rt), queue=QUEUE)  # fmt: skip
 
@@ -112,6 +114,9 @@ def build(rt: Runtime) -> NatsRouter:
             ack_wait=wait, stream=TIMERS_JSTREAM)  # fmt: skip
     consume(router, subjects.ON_ROSTER_LOADED, "engine-on-roster-loaded",
             partial(roster_changes.on_roster_loaded, rt), ack_wait=wait,
+            stream=ROSTERS_JSTREAM)  # fmt: skip
+    consume(router, subjects.ON_AWAY_CHANGED, "engine-on-away-changed",
+            partial(roster_changes.on_away_changed, rt), ack_wait=wait,
             stream=ROSTERS_JSTREAM)  # fmt: skip
     return router
 

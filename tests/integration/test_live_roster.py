@@ -22,7 +22,7 @@ from schemas.base import task_id_for, utc_now
 from schemas.enums import TaskStatus
 from schemas.events import FollowUpDue
 from schemas.roster import Roster
-from schemas.roster_commands import LoadRoster, RecordAway
+from schemas.roster_commands import EndAway, LoadRoster, RecordAway
 from schemas.roster_versions import canonical_json, roster_version
 from schemas.subjects import INDEX_BUCKET
 from services.app import load_runtime, serve
@@ -33,7 +33,7 @@ from services.core.library import load_roster, read_playbook
 from services.core.migrate import migrate
 from services.core.runtime import Runtime
 from services.core.settings import Settings
-from services.engine import reactions, runs
+from services.engine import reactions, reconcile, runs
 from services.engine.choosing import Availability
 from services.engine.tasks import load_run, load_task
 from tests.integration.conftest import Caller, _answering
@@ -305,3 +305,75 @@ async def test_a_run_keeps_its_pinned_roster_for_follow_ups_after_another_is_loa
     other = runs.follow_up_task(run, due, parent, second, utc_now())
     assert other is not None and other.task.assignee != parent.assignee
     assert re.fullmatch(r"[0-9a-f]{12}", first)
+
+
+async def test_a_task_nobody_could_take_while_they_were_away_is_assigned_when_one_is_back(
+    live: Live,
+) -> None:
+    await put_in_force(live, load_roster(EXAMPLE))
+    holders = live.engines[0].roster.holders("public_information")
+    now = utc_now()
+    for person in holders:
+        away = RecordAway(
+            request_id=request_id(),
+            actor="renee.alvarez",
+            person=person,
+            starts=now - timedelta(minutes=1),
+            until=now + timedelta(hours=1),
+        )
+        assert (await live.caller.ok(subjects.CMD_ROSTER_AWAY, away)).changed
+    try:
+        incident_id = await log_incident(live.caller, "officer-involved-shooting")
+        tasks = await wait_for_tasks(live.caller, incident_id, OIS_TASKS)
+        statement = tasks["public-initial-statement"]
+        assert (statement.status, statement.assignee) == (TaskStatus.UNASSIGNED, None)
+
+        back = EndAway(request_id=request_id(), actor=holders[0], person=holders[0])
+        assert (await live.caller.ok(subjects.CMD_ROSTER_BACK, back)).changed
+        assert not (await live.caller.ok(subjects.CMD_ROSTER_BACK, back)).changed
+
+        async def assigned() -> str | None:
+            loaded = await load_task(live.engines[0].store, statement.task_id)
+            return loaded.task.assignee if loaded else None
+
+        assert await eventually(assigned, timeout=15) == holders[0]
+    finally:
+        for person in holders:
+            back = EndAway(request_id=request_id(), actor="renee.alvarez", person=person)
+            await live.caller.ok(subjects.CMD_ROSTER_BACK, back)
+
+
+async def test_only_the_person_or_command_staff_may_record_someone_back(live: Live) -> None:
+    back = EndAway(request_id=request_id(), actor="dana.reyes", person="kim.liu")
+    reply = await live.caller(subjects.CMD_ROSTER_BACK, back)
+    assert not reply.ok and reply.error is not None
+    assert "may not record kim.liu back" in reply.error.message
+
+
+async def test_the_reconciler_offers_a_task_again_once_an_away_period_has_ended(
+    live: Live,
+) -> None:
+    await put_in_force(live, load_roster(EXAMPLE))
+    holders = live.engines[0].roster.holders("public_information")
+    now = utc_now()
+    ends = now + timedelta(seconds=3)
+    for person in holders:
+        away = RecordAway(
+            request_id=request_id(),
+            actor="renee.alvarez",
+            person=person,
+            starts=now - timedelta(minutes=1),
+            until=ends,
+        )
+        assert (await live.caller.ok(subjects.CMD_ROSTER_AWAY, away)).changed
+    incident_id = await log_incident(live.caller, "officer-involved-shooting")
+    tasks = await wait_for_tasks(live.caller, incident_id, OIS_TASKS)
+    statement = tasks["public-initial-statement"]
+    assert statement.status is TaskStatus.UNASSIGNED
+    await asyncio.sleep(max(0.0, (ends - utc_now()).total_seconds()) + 0.2)
+
+    swept = await reconcile.sweep(live.engines[0])
+
+    loaded = await load_task(live.engines[0].store, statement.task_id)
+    assert loaded is not None and loaded.task.assignee in holders
+    assert swept.offered >= 1
