@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from schemas.enums import RoleFamily, TaskStatus, Tier
+from schemas.enums import TaskStatus, Tier
 from schemas.events import (
     AnyEvent,
     NoticeFailed,
@@ -52,13 +52,10 @@ def notice_id_for(event_id: str, recipient: str) -> str:
 
 
 def coordinators_of(roster: Roster, role: str) -> tuple[str, ...]:
-    """Who is told when someone could not be reached about a task of `role`. The roster does
-    not name coordinators per role yet, so they are command staff: the active holders of a role
-    in the `command` family. (`role` is taken so that per-role coordinators can slot in here.)"""
-    del role
-    return tuple(
-        m.id for m in roster.members if m.active and roster.in_family(m.id, RoleFamily.COMMAND)
-    )
+    """Who is told when someone could not be reached about a task of `role`: the coordinators
+    the roster names for the role (those still active), else command staff — the same people a
+    `notify_coordinator` escalation step tells."""
+    return roster.coordinators_of(role)
 
 
 def task_link(settings: NotifierSettings, task_id: str) -> str | None:

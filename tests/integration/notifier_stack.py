@@ -8,7 +8,7 @@ import asyncio
 import base64
 import contextlib
 import email
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
@@ -67,11 +67,16 @@ def verifying() -> HttpSink:
     return HttpSink(respond).start()
 
 
-def local_roster(directory: Path, hooks: HttpSink) -> Path:
+def local_roster(
+    directory: Path, hooks: HttpSink, coordinators: Mapping[str, Sequence[str]] | None = None
+) -> Path:
     """The example roster, with the partner's webhook pointed at the local receiver, Lena's
     email coming a second after her other channels and Marcus's three seconds after, and no
-    Apprise (it would leave the machine)."""
+    Apprise (it would leave the machine); `coordinators` names a role's coordinators."""
     roster = yaml.safe_load((ROOT / "rosters" / "example.yaml").read_text())
+    for role in roster["roles"]:
+        if coordinators and role["id"] in coordinators:
+            role["coordinators"] = list(coordinators[role["id"]])
     for member in roster["members"]:
         member["channels"] = [c for c in member["channels"] if c["kind"] != "apprise"]
         for channel in member["channels"]:
@@ -174,7 +179,10 @@ def a_note(text: str) -> TaskNote:
 
 @contextlib.asynccontextmanager
 async def notifier_stack(
-    directory: Path, mail: SmtpSink, smtp_url: str
+    directory: Path,
+    mail: SmtpSink,
+    smtp_url: str,
+    coordinators: Mapping[str, Sequence[str]] | None = None,
 ) -> AsyncIterator[NotifierStack]:
     """Every service in this process on a new nats-server, the notifier reading its settings
     from the environment as it does in production."""
@@ -187,8 +195,8 @@ async def notifier_stack(
     try:
         await migrate(nc.jetstream())
         settings = Settings(nats_url=server.url, playbooks_dir=ROOT / "playbooks",
-                            roster=local_roster(directory, hooks), ack_wait_seconds=2,
-                            retry_delays=RETRY_DELAYS)  # fmt: skip
+                            roster=local_roster(directory, hooks, coordinators),
+                            ack_wait_seconds=2, retry_delays=RETRY_DELAYS)  # fmt: skip
         rt = load_runtime(settings)
         with pytest.MonkeyPatch.context() as env:
             env.setenv("PATHWAYS_SMTP_URL", smtp_url)

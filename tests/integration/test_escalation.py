@@ -1,17 +1,20 @@
 """Deadlines that fire, on a real nats-server: a missed acknowledgement escalates step by step,
-each step once; an acknowledgement stops it."""
+each step once; an acknowledgement stops it, even one a moment before the deadline."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 
 from schemas import subjects
+from schemas.base import utc_now
 from schemas.commands import LogIncident, TaskVerb
 from schemas.enums import Severity
-from schemas.events import TaskEscalated
+from schemas.escalation import DEFAULT_CHAIN, flattened
+from schemas.events import TaskAcknowledged, TaskEscalated
 from services.core.runtime import Runtime
 from tests.integration.conftest import Caller
 from tests.integration.helpers import act, close, wait_for_tasks
@@ -22,9 +25,18 @@ pytestmark = pytest.mark.integration
 # drill-chain's defusing: acknowledge within 30 minutes; at this scale 3.6 s, and the default
 # chain's 15-minute waits 1.8 s.
 SCALE = 0.002
+# For the acknowledgement just before the deadline, a little more room to get there first on a
+# busy machine: the deadline 5.4 s after logging, the steps 2.7 s apart.
+ROOMIER = 0.003
+# The default chain (the example roster's peer support names none): its last step comes 45
+# minutes after the deadline, 8.1 s at that scale.
+STEPS = flattened(DEFAULT_CHAIN)
+LAST_STEP = STEPS[-1].after_deadline * ROOMIER
+# How long before its deadline the task is acknowledged.
+JUST_BEFORE = timedelta(seconds=0.4)
 
 
-async def exercise(caller: Caller) -> str:
+async def exercise(caller: Caller, scale: float = SCALE) -> str:
     reply = await caller.ok(
         subjects.CMD_INCIDENT_LOG,
         LogIncident(
@@ -34,7 +46,7 @@ async def exercise(caller: Caller) -> str:
             title="Escalation drill",
             severity=Severity.HIGH,
             exercise=True,
-            time_scale=SCALE,
+            time_scale=scale,
         ),
     )
     assert isinstance(reply.data, dict)
@@ -101,3 +113,69 @@ async def test_an_acknowledgement_stops_acknowledge_escalation(
     found = await escalations(runtime, incident_id, "defusing")
     assert [e for e in found if e.deadline == "acknowledge"] == []
     await close(caller, incident_id)
+
+
+async def acknowledge_schedules(runtime: Runtime, incident_id: str, key: str) -> list[str]:
+    pending = await runtime.store.subjects(
+        subjects.task_deadline_schedules(incident_id, key), stream=subjects.TIMERS_STREAM
+    )
+    return [s for s in pending if "-ack-" in s]
+
+
+async def deadlines_idle(runtime: Runtime) -> bool:
+    """Every deadline timer that fired has been handled."""
+    info = await runtime.js.consumer_info(subjects.TIMERS_STREAM, "engine-on-deadline")
+    return not info.num_pending and not info.num_ack_pending
+
+
+async def test_an_acknowledgement_just_before_the_deadline_stops_every_step(
+    caller: Caller, runtime: Runtime
+) -> None:
+    # Two drills at once: one acknowledged a moment before its deadline, one left alone to
+    # show that steps do come within the same wait (the steps of its first assignee: the
+    # reassignment starts a clock of its own).
+    acknowledged_id, control_id = await asyncio.gather(
+        exercise(caller, ROOMIER), exercise(caller, ROOMIER)
+    )
+    task = (await wait_for_tasks(caller, acknowledged_id, 5))["defusing"]
+    await wait_for_tasks(caller, control_id, 5)
+    deadline = task.acknowledge_by
+    assert deadline is not None
+    assert runtime.roster.escalation_for(task.role) == DEFAULT_CHAIN
+    steps = len(STEPS)
+
+    async def all_steps_scheduled() -> bool:
+        return len(await acknowledge_schedules(runtime, acknowledged_id, "defusing")) == steps
+
+    await eventually(all_steps_scheduled, timeout=10)
+    wait = (deadline - JUST_BEFORE - utc_now()).total_seconds()
+    assert wait > 0, f"the tasks came {-wait:.1f}s too late to acknowledge before the deadline"
+    await asyncio.sleep(wait)  # not a check: the moment to act
+    changed, _ = await act(caller, task, TaskVerb.ACKNOWLEDGE)
+    assert changed
+    [acknowledged] = [
+        s.event
+        for s in await runtime.store.read(subjects.task_filter(acknowledged_id, "defusing"))
+        if isinstance(s.event, TaskAcknowledged)
+    ]
+    before = (deadline - acknowledged.at).total_seconds()
+    assert 0 < before < 1, f"acknowledged {before:.2f}s before the deadline: not just before it"
+
+    async def control_steps() -> list[TaskEscalated] | None:
+        found = await escalations(runtime, control_id, "defusing")
+        acknowledge = [e for e in found if e.deadline == "acknowledge"]
+        return acknowledge if len(acknowledge) >= 3 else None
+
+    control = await eventually(control_steps, timeout=30, interval=0.2)
+    assert [e.action for e in control[:3]] == ["remind", "notify_coordinator", "reassign"]
+    await close(caller, control_id)
+
+    async def past_the_last_step() -> bool:
+        return utc_now() > deadline + LAST_STEP + timedelta(seconds=1)
+
+    await eventually(past_the_last_step, timeout=LAST_STEP.total_seconds() + 30, interval=0.1)
+    await eventually(lambda: deadlines_idle(runtime), timeout=10, interval=0.1)
+    found = await escalations(runtime, acknowledged_id, "defusing")
+    assert [e for e in found if e.deadline == "acknowledge"] == []
+    assert await acknowledge_schedules(runtime, acknowledged_id, "defusing") == []
+    await close(caller, acknowledged_id)

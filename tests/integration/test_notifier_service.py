@@ -14,9 +14,10 @@ import pytest
 
 from schemas import subjects
 from schemas.base import task_id_for, utc_now
-from schemas.commands import ListInbox
+from schemas.commands import GetTimeline, ListInbox
 from schemas.enums import TaskStatus, Tier
-from schemas.events import RunInPlace, TaskAcknowledged, TaskEscalated, TaskReminded
+from schemas.events import NoticeEvent, RunInPlace, TaskAcknowledged, TaskEscalated, TaskReminded
+from schemas.notifications import NoticeKind
 from schemas.roster import Member
 from services.core.readers import read_messages
 from services.notifier.channels.email import message_id
@@ -302,6 +303,54 @@ async def test_an_smtp_server_that_is_down_is_retried_then_failed_and_told_to_co
         recorded = await down.outcomes(incident_id)
         channels = Counter(".".join(subject.rsplit(".", 2)[1:]) for subject in recorded)
         assert channels == {"inbox.sent": 3, "email.failed": 3}, recorded
+
+
+async def test_a_failed_delivery_is_told_to_the_coordinators_the_role_names_not_command_staff(
+    tmp_path: Path,
+) -> None:
+    closed = f"smtp://127.0.0.1:{free_port()}"  # nothing listens there
+    coordinators = {"victim_advocate": ["sam.whitfield"]}
+    async with notifier_stack(tmp_path, SmtpSink(), closed, coordinators) as down:
+        assert down.rt.roster.coordinators_of("victim_advocate") == ("sam.whitfield",)
+        incident_id = await down.quiet_incident()
+        created = await down.create_task(incident_id, "family-contact")  # Priya's
+        task_id = created.task.task_id
+        notice_id = notice_id_for(created.event_id, "priya.nair")
+        failed = subjects.notice_outcome(incident_id, notice_id, "email", "failed")
+        await eventually(lambda: _has(down, incident_id, failed), timeout=20)
+        await eventually(
+            partial(in_inbox, down, "sam.whitfield", task_id, "delivery_failed"), timeout=15
+        )
+        await down.settle()
+        [told] = [e for e in await down.inbox("sam.whitfield") if e["task_id"] == task_id]
+        assert (told["kind"], told["missed_by"]) == ("delivery_failed", "priya.nair")
+        for person in down.rt.roster.command_staff():
+            assert [e for e in await down.inbox(person) if e["task_id"] == task_id] == []
+        # Priya's assignment and Sam's notice: an inbox entry and a failed email each; nobody
+        # else was told.
+        records = [
+            s.event for s in await down.rt.store.read(subjects.incident_notices(incident_id))
+        ]
+        told_to = Counter(
+            (e.recipient, e.channel_key)
+            for e in records
+            if isinstance(e, NoticeEvent) and e.kind is NoticeKind.DELIVERY_FAILED
+        )
+        assert told_to == {("sam.whitfield", "inbox"): 1, ("sam.whitfield", "email"): 1}, told_to
+        recorded = await down.outcomes(incident_id)
+        channels = Counter(".".join(subject.rsplit(".", 2)[1:]) for subject in recorded)
+        assert channels == {"inbox.sent": 2, "email.failed": 2}, recorded
+        # The timeline shows the failure, and whom it was told to.
+        reply = await down.caller.ok(subjects.QRY_TIMELINE, GetTimeline(incident_id=incident_id))
+        assert isinstance(reply.data, dict)
+        lines = [e["text"] for e in reply.data["entries"]]
+        tries = max_attempts(RETRY_DELAYS)
+        assert any(
+            line.startswith(f"Could not email priya.nair about family-contact after {tries} tries")
+            for line in lines
+        ), lines
+        shown = "Notified sam.whitfield in the inbox about family-contact (someone could not be"
+        assert any(line.startswith(shown) for line in lines), lines
 
 
 async def test_an_inbox_pages_newest_first_and_refuses_a_stranger(stack: NotifierStack) -> None:

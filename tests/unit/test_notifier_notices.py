@@ -250,6 +250,18 @@ def test_a_failed_delivery_is_told_to_the_coordinators_naming_who_was_not_reache
     }
 
 
+def test_a_failed_delivery_goes_to_the_coordinators_the_role_names() -> None:
+    data = ROSTER.model_dump(mode="json", by_alias=True)
+    data["roles"][0]["coordinators"] = ["lena.morales"]
+    roster = Roster.model_validate(data)
+    assert coordinators_of(roster, "victim_advocate") == ("lena.morales",)
+    found = delivery_failed_notices(failed(NoticeKind.ASSIGNED), a_task(tier=Tier.COMMAND),
+                                    roster, NO_LINKS, incident_type=TYPE)  # fmt: skip
+    assert [(n.recipient_id, n.kind) for n in found] == [
+        ("lena.morales", NoticeKind.DELIVERY_FAILED)
+    ]
+
+
 def test_a_failed_escalation_webhook_is_told_without_naming_a_person() -> None:
     found = delivery_failed_notices(failed(NoticeKind.ESCALATION, ESCALATION_WEBHOOK),
                                     a_task(tier=Tier.COMMAND), ROSTER, NO_LINKS,
