@@ -77,10 +77,11 @@ def inbox(
     entries = [InboxEntry.model_validate(item) for item in items]
     command = ["pathways", "inbox", "--as", person]
     command += ["--limit", str(limit)] if limit != LIST_LIMIT_DEFAULT else []
-    more_hint(page, command + (["--json"] if as_json else []))
     if as_json:
         print_json([inbox_json(entry) for entry in entries])
     elif entries:
         out.print(inbox_table(entries))
     else:
         out.print(f"No notices for {person}.", markup=False)
+    # Last, where someone reading a terminal looks for what comes next.
+    more_hint(page, command + (["--json"] if as_json else []))

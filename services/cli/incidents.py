@@ -245,7 +245,6 @@ def list_incidents(
     incidents = [IncidentListItem.model_validate(i) for i in items]
     command = ["pathways", "incident", "list"]
     command += ["--limit", str(limit)] if limit != LIST_LIMIT_DEFAULT else []
-    more_hint(page, command + (["--json"] if as_json else []))
     if as_json:
         print_json(
             [{**incident_json(i), "unassigned_tasks": i.unassigned_tasks} for i in incidents]
@@ -260,6 +259,8 @@ def list_incidents(
             )
     else:
         out.print("No incidents yet. Log one with: pathways incident log --type TYPE --title TEXT")
+    # Last, where someone reading a terminal looks for what comes next.
+    more_hint(page, command + (["--json"] if as_json else []))
 
 
 @app.command("close")

@@ -38,6 +38,7 @@ from services.core.library import roles_without_holders
 from services.core.logging import configure_logging
 from services.core.runtime import Runtime
 from services.core.settings import LogFormat, Settings
+from services.notifier.service import describe_email
 
 app = typer.Typer(
     help="Pathways: coordinate a trauma-informed response to a high-profile incident.",
@@ -104,6 +105,7 @@ def _banner(rt: Runtime) -> None:
         )
     if rt.roster.example:
         errors.print("Using the EXAMPLE roster (fictional people).", markup=False)
+    errors.print(terminal_safe(describe_email()), markup=False)
     for role, books in roles_without_holders(rt.library.values(), rt.roster).items():
         errors.print(
             f"warning: nobody on the roster holds {role}; its tasks in {', '.join(books)} "

@@ -64,13 +64,14 @@ def list_tasks(
         command += [flag, value] if value else []
     command += ["--status", status.value] if status else []
     command += ["--limit", str(limit)] if limit != LIST_LIMIT_DEFAULT else []
-    more_hint(page, command + (["--json"] if as_json else []))
     if as_json:
         print_json([task_json(t) for t in tasks])
     elif tasks:
         out.print(task_table(tasks))
     else:
         out.print("No tasks match.")
+    # Last, where someone reading a terminal looks for what comes next.
+    more_hint(page, command + (["--json"] if as_json else []))
 
 
 _PAST = {

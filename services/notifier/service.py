@@ -4,7 +4,8 @@ answers `pw.qry.inbox`.
 
 Every CLI command imports the services' wiring (services.app), and only a process that runs the
 notifier needs its senders and their libraries (Apprise, httpx, aiosmtplib, Jinja2: a quarter of
-a second on each command). So `build` and `check_settings` import them when called."""
+a second on each command). So `build`, `check_settings` and `describe_email` import them when
+called."""
 
 from __future__ import annotations
 
@@ -60,3 +61,15 @@ def check_settings() -> None:
         name = ".".join(str(part) for part in problem["loc"])
         raise NotifierSettingsInvalid(f"PATHWAYS_{name.upper()}: {problem['msg']}") from None
     smtp_server(settings)
+
+
+def describe_email() -> str:
+    """One line on where email goes (the server without its password, and the sender), or that
+    it is off; for a banner, once check_settings has passed."""
+    from services.notifier.context import smtp_server
+
+    settings = NotifierSettings()
+    server = smtp_server(settings)
+    if server is None:
+        return "Email: off (set PATHWAYS_SMTP_URL to send it; the in-app inbox works without it)."
+    return f"Email: through {server.describe()}, from {settings.mail_from}."

@@ -1,4 +1,5 @@
-"""Fixtures for the end-to-end tests: one `pathways up` shared by the CLI tests."""
+"""Fixtures for the end-to-end tests: one `pathways up` shared by the CLI tests, and a mail
+server for the tests that start their own."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.e2e.harness import Cli, Stack, start_up, unexpected_tracebacks
+from tests.integration.receivers import SmtpSink, start_smtp
 
 
 @pytest.fixture(scope="session")
@@ -27,3 +29,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 @pytest.fixture(scope="session")
 def cli(stack: Stack) -> Cli:
     return Cli(stack.nats_url)
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[SmtpSink, str]]:
+    """A local SMTP server that keeps every message, and its PATHWAYS_SMTP_URL."""
+    sink = SmtpSink()
+    controller = start_smtp(sink)
+    yield sink, f"smtp://127.0.0.1:{controller.port}"
+    controller.stop()

@@ -7,24 +7,29 @@ it), is stopped in a finalizer (SIGTERM, then SIGKILL), and every wait is bounde
 from __future__ import annotations
 
 import asyncio
+import email
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from email import policy
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
 import yaml
 
+from tests.integration.receivers import SmtpSink
 from tests.support import ROOT, free_port
 
 PATHWAYS = Path(sys.executable).parent / "pathways"
 PLAYBOOK = ROOT / "playbooks" / "officer-involved-shooting.yaml"
 ROSTER = ROOT / "rosters" / "example.yaml"
+MAIL_FROM = "Pathways <pathways@pd.example.org>"
 
 CLI_TIMEOUT = 30.0
 START_TIMEOUT = 30.0
@@ -296,6 +301,36 @@ def roster_holders() -> dict[str, list[str]]:
             for role in member["roles"]:
                 holders.setdefault(role, []).append(member["id"])
     return holders
+
+
+def local_roster(directory: Path) -> tuple[Path, dict[str, str]]:
+    """The example roster with only inboxes and emails sent at once (webhooks and Apprise
+    would leave the machine), and each member's email address."""
+    roster = yaml.safe_load(ROSTER.read_text())
+    addresses: dict[str, str] = {}
+    for member in roster["members"]:
+        member["channels"] = [
+            {k: v for k, v in c.items() if k != "after"}
+            for c in member["channels"]
+            if c["kind"] in ("inbox", "email")
+        ]
+        emails = [c["address"] for c in member["channels"] if c["kind"] == "email"]
+        if emails:
+            addresses[member["id"]] = emails[0]
+    path = directory / "roster.yaml"
+    path.write_text(yaml.safe_dump(roster, sort_keys=False))
+    return path, addresses
+
+
+def mails(sink: SmtpSink, incident_id: str) -> Counter[tuple[str, str]]:
+    """(recipient, Message-ID) of every message about the incident, counted."""
+    found: Counter[tuple[str, str]] = Counter()
+    for received in sink.received:
+        message = email.message_from_bytes(received.content, policy=policy.default)
+        if incident_id in str(message["Message-ID"]):
+            for to in received.rcpt_tos:
+                found[(to, str(message["Message-ID"]).strip())] += 1
+    return found
 
 
 def log_incident(cli: Cli, title: str, *extra: str) -> str:

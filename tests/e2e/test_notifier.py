@@ -4,15 +4,11 @@ tasks were assigned, started again: nothing lost, nothing twice."""
 
 from __future__ import annotations
 
-import email
 from collections import Counter
-from collections.abc import Iterator
-from email import policy
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from schemas import subjects
 from schemas.commands import ListInbox
@@ -23,58 +19,22 @@ from services.core.failpoints import FAILPOINT_EXIT
 from services.core.rpc import call
 from services.notifier.reactions import RECEIVED
 from tests.e2e.harness import (
+    MAIL_FROM,
     Cli,
     Service,
+    local_roster,
     log_incident,
+    mails,
     process_env,
     unexpected_tracebacks,
     wait_for,
 )
-from tests.integration.receivers import SmtpSink, start_smtp
+from tests.integration.receivers import SmtpSink
 from tests.support import ROOT, eventually, free_port
 
 pytestmark = pytest.mark.e2e
 
-MAIL_FROM = "Pathways <pathways@pd.example.org>"
 SERVICES = ("intake", "engine", "projector")
-
-
-@pytest.fixture
-def mailbox() -> Iterator[tuple[SmtpSink, str]]:
-    sink = SmtpSink()
-    controller = start_smtp(sink)
-    yield sink, f"smtp://127.0.0.1:{controller.port}"
-    controller.stop()
-
-
-def local_roster(directory: Path) -> tuple[Path, dict[str, str]]:
-    """The example roster with only inboxes and emails sent at once (webhooks and Apprise
-    would leave the machine), and each member's email address."""
-    roster = yaml.safe_load((ROOT / "rosters" / "example.yaml").read_text())
-    addresses: dict[str, str] = {}
-    for member in roster["members"]:
-        member["channels"] = [
-            {k: v for k, v in c.items() if k != "after"}
-            for c in member["channels"]
-            if c["kind"] in ("inbox", "email")
-        ]
-        emails = [c["address"] for c in member["channels"] if c["kind"] == "email"]
-        if emails:
-            addresses[member["id"]] = emails[0]
-    path = directory / "roster.yaml"
-    path.write_text(yaml.safe_dump(roster, sort_keys=False))
-    return path, addresses
-
-
-def mails(sink: SmtpSink, incident_id: str) -> Counter[tuple[str, str]]:
-    """(recipient, Message-ID) of every message about the incident, counted."""
-    found: Counter[tuple[str, str]] = Counter()
-    for received in sink.received:
-        message = email.message_from_bytes(received.content, policy=policy.default)
-        if incident_id in str(message["Message-ID"]):
-            for to in received.rcpt_tos:
-                found[(to, str(message["Message-ID"]).strip())] += 1
-    return found
 
 
 def assignments(cli: Cli, incident_id: str, count: int) -> dict[str, str]:
