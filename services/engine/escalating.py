@@ -151,7 +151,9 @@ async def _people(
     (the run's pinned roster, availability now); for the notifying steps, the coordinators or
     command staff of the roster in force. Only what the step needs is read: a thousand
     reminders falling due together must not each work out an offer order."""
-    involved = set(run.involved)
+    # Never the people involved in the incident, nor whoever missed the deadline.
+    left_out = {*run.involved, *([task.assignee] if task.assignee else [])}
+    staff = tuple(p for p in rt.roster.command_staff() if p not in left_out)
     match action:
         case "reassign":
             template = runs.template_of(run, task.follow_up_of or task.key)
@@ -163,12 +165,11 @@ async def _people(
                 next_assignee=next_in_rotation(candidates, task.assignee, exclude=skip)
             )
         case "notify_coordinator":
-            coordinators = rt.roster.coordinators_of(task.role)
-            return deadlines.People(
-                coordinators=tuple(p for p in coordinators if p not in involved)
-            )
+            named = rt.roster.coordinators_of(task.role)
+            coordinators = tuple(p for p in named if p not in left_out)
+            # Coordinators who may not be told leave the step to command staff.
+            return deadlines.People(coordinators=coordinators or staff)
         case "notify_command":
-            staff = rt.roster.command_staff()
-            return deadlines.People(command_staff=tuple(p for p in staff if p not in involved))
+            return deadlines.People(command_staff=staff)
         case _:
             return deadlines.People()

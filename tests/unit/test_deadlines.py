@@ -203,3 +203,20 @@ def test_each_timer_names_the_step_it_stands_for_so_only_its_people_are_looked_u
     assert deadlines.action_of(fired(timers["remind"][0]), DEFAULT_CHAIN) is None
     shortened = EscalationChain(steps=(EscalationStep(action="remind"),))
     assert deadlines.action_of(fired(timers["ack"][3]), shortened) is None
+
+
+def test_a_reassignment_for_a_missed_acknowledgement_leaves_the_due_chain_whole() -> None:
+    task = assigned()
+    ack = by_kind(deadlines.timers_for(task, DEFAULT_CHAIN, 1.0))["ack"]
+    now = T0 + timedelta(hours=3)
+    moved = deadlines.decide(task, fired(ack[2]), DEFAULT_CHAIN, PEOPLE, now)
+    assert isinstance(moved, TaskEscalated) and moved.action == "reassign"
+    after = by_kind(deadlines.timers_for(moved.task, DEFAULT_CHAIN, 1.0))
+    assert [t.number for t in after["ack"]] == [4]  # goes on where it was
+    assert [t.number for t in after["due"]] == [1, 2, 3, 4]  # the new assignee's own, whole
+    assert [t.number for t in after["remind"]] == [1]
+    # A snapshot recorded before the chain's kind was: both chains go on from the step.
+    legacy = moved.task.model_copy(update={"escalation_kind": None})
+    assert [t.number for t in by_kind(deadlines.timers_for(legacy, DEFAULT_CHAIN, 1.0))["due"]] == [
+        4
+    ]
