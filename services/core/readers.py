@@ -48,14 +48,33 @@ async def read_messages(
         found: list[Msg] = []
         pending = info.num_pending or 0
         # Count on what each message says is left, not on the count at the start: writes
-        # landing during the read can replace (and so remove) messages not delivered yet.
+        # landing during the read can replace (and so remove) messages not delivered yet, and
+        # the replacement comes later in the stream. But a writer that never stops would keep
+        # `pending` above zero for ever, so the read also ends at a horizon: the stream's last
+        # message once the consumer exists, then — once that is reached — its last message at
+        # that moment. Anything replaced before the consumer reached it was replaced by then.
+        horizon = await _last_sequence(js, stream)
+        extended = False
         while pending > 0:
             batch = await sub.fetch(FETCH_SIZE, timeout=timeout)
             found.extend(batch)
-            pending = batch[-1].metadata.num_pending if batch else 0
+            if not batch:
+                break
+            reached = batch[-1].metadata.sequence.stream
+            pending = batch[-1].metadata.num_pending
+            if reached >= horizon:
+                if extended:
+                    break
+                horizon, extended = await _last_sequence(js, stream), True
+                if reached >= horizon:
+                    break
         return _last_per_subject(found) if last_per_subject else found
     finally:
         await sub.unsubscribe()
         # Unsubscribing leaves the consumer on the server until it times out; remove it now.
         with contextlib.suppress(NotFoundError):
             await js.delete_consumer(stream, info.name)
+
+
+async def _last_sequence(js: JetStreamContext, stream: str) -> int:
+    return (await js.stream_info(stream)).state.last_seq

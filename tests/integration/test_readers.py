@@ -9,6 +9,7 @@ import pytest
 from nats.aio.client import Client
 from nats.js.api import KeyValueConfig
 
+from services.core import readers
 from services.core.projections import values
 
 pytestmark = pytest.mark.integration
@@ -37,3 +38,31 @@ async def test_every_key_is_read_while_keys_are_being_replaced(nc: Client) -> No
         with contextlib.suppress(asyncio.CancelledError):
             await writer
         await js.delete_key_value("reader_race")
+
+
+async def test_a_read_ends_while_a_writer_keeps_adding_keys(
+    nc: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Small fetches and eight writers: keys are added faster than a reader is told of them.
+    monkeypatch.setattr(readers, "FETCH_SIZE", 8)
+    js = nc.jetstream()
+    bucket = await js.create_key_value(KeyValueConfig(bucket="reader_chase", history=1))
+    for key in KEYS:
+        await bucket.put(key, key.encode())
+    written = 0
+
+    async def grow() -> None:
+        nonlocal written
+        while True:
+            written += 1
+            await bucket.put(f"new-{written:07d}", b"x")
+
+    writers = [asyncio.create_task(grow()) for _ in range(8)]
+    try:
+        found = await asyncio.wait_for(values(js, "reader_chase"), timeout=20)
+        assert set(KEYS) <= {v.decode() for v in found}
+    finally:
+        for writer in writers:
+            writer.cancel()
+        await asyncio.gather(*writers, return_exceptions=True)
+        await js.delete_key_value("reader_chase")
