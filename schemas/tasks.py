@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 from enum import StrEnum
-from typing import Literal
 
 from pydantic import Field
 
@@ -113,11 +112,6 @@ class TaskSnapshot(Contract):
     due_window: timedelta | None = Field(default=None, description="Scaled, per assignee")
     escalation_from: int = Field(
         default=0, ge=0, description="Steps of the chain already run before this assignment"
-    )
-    escalation_kind: Literal["ack", "due"] | None = Field(
-        default=None,
-        description="The deadline whose chain `escalation_from` counts; the other starts afresh "
-        "(none: both, as recorded before this field)",
     )
     escalated: tuple[str, ...] = Field(
         default=(), description="Reminders and escalation steps already run, e.g. ack.2.3"

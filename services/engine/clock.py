@@ -5,7 +5,7 @@ keeps its phase). Pure."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from schemas.enums import TaskStatus
 from schemas.tasks import TaskSnapshot
@@ -24,12 +24,7 @@ def started(task: TaskSnapshot, now: datetime) -> dict[str, Any]:
 
 
 def handed_to(
-    task: TaskSnapshot,
-    person: str,
-    now: datetime,
-    *,
-    escalation_from: int = 0,
-    escalation_kind: Literal["ack", "due"] | None = None,
+    task: TaskSnapshot, person: str, now: datetime, *, escalation_from: int = 0
 ) -> TaskSnapshot:
     """The task as a new holder gets it: a new assignment whose clock starts now — or, for a
     task still waiting on its prerequisites, when it is released."""
@@ -39,7 +34,6 @@ def handed_to(
         "status": TaskStatus.WAITING if waiting else TaskStatus.ASSIGNED,
         "assignment": task.assignment + 1,
         "escalation_from": escalation_from,
-        "escalation_kind": escalation_kind,
     }
     if not waiting:
         update |= started(task, now)

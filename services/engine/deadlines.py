@@ -68,21 +68,12 @@ def _steps(
     """After a reassignment, the new assignee's chain goes on from the step after it, counted
     from their own deadline."""
     steps = flattened(chain)
-    start = chain_start(task, kind)
+    start = task.escalation_from
     base = steps[start - 1].after_deadline if 0 < start <= len(steps) else timedelta(0)
     return [
         Timer(kind, task.assignment, flat.number, deadline + (flat.after_deadline - base) * scale)
         for flat in steps[start:]
     ]
-
-
-def chain_start(task: TaskSnapshot, kind: TimerKind) -> int:
-    """How many steps of the `kind` chain ran before this assignment: after a reassignment by
-    a missed acknowledgement the new assignee's acknowledge chain goes on where it was, and
-    their due chain starts from its first step (and the other way round)."""
-    if task.escalation_kind is None or task.escalation_kind == kind:
-        return task.escalation_from
-    return 0
 
 
 def in_order(task: TaskSnapshot, fired: DeadlineReached) -> list[DeadlineReached]:
@@ -93,7 +84,7 @@ def in_order(task: TaskSnapshot, fired: DeadlineReached) -> list[DeadlineReached
         return [fired]
     earlier = [
         fired.model_copy(update={"number": number})
-        for number in range(chain_start(task, fired.kind) + 1, fired.number)
+        for number in range(task.escalation_from + 1, fired.number)
         if done_key(fired.kind, fired.assignment, number) not in task.escalated
     ]
     return [*earlier, fired]
@@ -156,11 +147,7 @@ def decide(
             notify = (task.assignee,)
         case "reassign" if people.next_assignee is not None:
             snapshot = clock.handed_to(
-                marked,
-                people.next_assignee,
-                now,
-                escalation_from=fired.number,
-                escalation_kind="ack" if fired.kind == "ack" else "due",
+                marked, people.next_assignee, now, escalation_from=fired.number
             )
             notify = (people.next_assignee,)
         case "notify_coordinator":

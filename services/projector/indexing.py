@@ -83,11 +83,18 @@ async def _count(rt: Runtime, key: str, delta: int) -> None:
 
 async def _put(rt: Runtime, prefix: str, position: str) -> None:
     """Create the key `prefix + position`; its partition counts it only if it was not there."""
-    try:
-        await rt.index.create(prefix + position, b"")
-    except KeyWrongLastSequenceError:
+    for _ in range(ATTEMPTS):
+        try:
+            await rt.index.create(prefix + position, b"")
+        except KeyWrongLastSequenceError:
+            return
+        except KeyNotFoundError:
+            # It was there when the create was refused, and purged before the client looked
+            # at why (nats-py re-reads the key to tell a deleted one): try again.
+            continue
+        await _count(rt, indexes.counter(prefix, indexes.part_of(position)), 1)
         return
-    await _count(rt, indexes.counter(prefix, indexes.part_of(position)), 1)
+    raise RuntimeError(f"index key {prefix}{position} kept changing")
 
 
 async def _purge(rt: Runtime, prefix: str, position: str) -> None:
