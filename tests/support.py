@@ -23,9 +23,13 @@ def request_id() -> str:
 
 
 async def eventually(
-    probe: Callable[[], Awaitable[T | None]], timeout: float = 10.0, interval: float = 0.02
+    probe: Callable[[], Awaitable[T | None]],
+    timeout: float = 10.0,
+    interval: float = 0.02,
+    what: str | None = None,
 ) -> T:
-    """Poll until `probe` returns something other than None/False; fail after `timeout`."""
+    """Poll until `probe` returns something other than None/False; fail after `timeout`,
+    naming `what` was waited for."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
@@ -33,5 +37,7 @@ async def eventually(
         if value is not None and value is not False:
             return value
         if loop.time() > deadline:
+            if what is not None:
+                raise AssertionError(f"{what}: not within {timeout:g}s")
             raise AssertionError(f"condition not met within {timeout}s")
         await asyncio.sleep(interval)

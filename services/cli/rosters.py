@@ -13,7 +13,7 @@ from schemas import subjects
 from schemas.availability import duty
 from schemas.base import utc_now
 from schemas.oncall import zone
-from schemas.roster import Roster
+from schemas.roster import Member, Roster
 from schemas.roster_commands import EndAway, LoadRoster, RecordAway
 from schemas.roster_versions import canonical_json
 from schemas.yaml_source import SourceInvalid
@@ -22,7 +22,7 @@ from services.cli.duty_output import duty_json, duty_text, local
 from services.cli.options import DEFAULT_URL, Json, NatsUrl, RequestIdOpt, RequiredActor
 from services.cli.output import out, print_json
 from services.cli.roster_output import roster_json, roster_text
-from services.cli.roster_source import from_server, shown_roster
+from services.cli.roster_source import ShownRoster, from_server, shown_roster
 from services.cli.safe import terminal_safe
 from services.cli.times import BadTime, parse_time
 from services.core import bundled
@@ -176,10 +176,7 @@ def away(
     """Record someone away: they are offered no task and are on call for nothing meanwhile.
     Times without an offset are the person's local time."""
     shown = execute(from_server(nats_url))
-    member = shown.roster.member(person)
-    if member is None:
-        fail(shown.roster.unknown_person(person) or f"no roster member {person}")
-    where = zone(shown.roster.time_zone_of(member))
+    where = zone(shown.roster.time_zone_of(_member_or_exit(shown, person)))
     command = make(
         RecordAway,
         request_id=request_id or new_request_id(),
@@ -208,9 +205,7 @@ def back(
 ) -> None:
     """End the away period someone is in now: they are offered tasks again at once (later
     away periods stay)."""
-    shown = execute(from_server(nats_url))
-    if shown.roster.member(person) is None:
-        fail(shown.roster.unknown_person(person) or f"no roster member {person}")
+    _member_or_exit(execute(from_server(nats_url)), person)
     command = make(EndAway, request_id=request_id or new_request_id(), actor=actor, person=person)
     reply = execute(request(nats_url, subjects.CMD_ROSTER_BACK, command))
     if as_json:
@@ -218,6 +213,13 @@ def back(
         return
     said = "is recorded back" if reply.changed else "was not recorded away now; nothing changed"
     out.print(terminal_safe(f"{person} {said}."), markup=False)
+
+
+def _member_or_exit(shown: ShownRoster, person: str) -> Member:
+    member = shown.roster.member(person)
+    if member is None:
+        fail(shown.roster.unknown_person(person) or f"no roster member {person}")
+    return member
 
 
 def _when(text: str, where: tzinfo, flag: str) -> datetime:

@@ -5,6 +5,7 @@ and the web console send these requests like any other."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -86,12 +87,14 @@ def _with_period(records: AwayRecords, period: AwayPeriod, now: datetime) -> Awa
     return AwayRecords(periods=(*kept, period))
 
 
+def _without_current(records: AwayRecords, person: str, now: datetime) -> AwayRecords | None:
+    kept = still_relevant(records.periods, now)
+    left = tuple(p for p in kept if not (p.person == person and p.covers(now)))
+    return None if len(left) == len(kept) else AwayRecords(periods=left)
+
+
 async def record_away(rt: Runtime, command: RecordAway) -> Reply:
-    roster = rt.roster
-    problem = roster.unknown_person(command.person)
-    if problem is not None:
-        raise Refused(ErrorCode.INVALID_REQUEST, problem)
-    _may_record(roster, command.actor, command.person, "away")
+    _may_record(rt.roster, command.actor, command.person, "away")
     now = utc_now()
     if command.until <= now:
         raise Refused(ErrorCode.INVALID_REQUEST, "--until has passed already; nothing to record")
@@ -102,10 +105,7 @@ async def record_away(rt: Runtime, command: RecordAway) -> Reply:
         recorded_by=command.actor,
         recorded_at=now,
     )
-    try:
-        _, changed = await change_away(rt.rosters, lambda r: _with_period(r, period, now))
-    except AwayChangedTooFast as exc:
-        raise Refused(ErrorCode.CONFLICT, str(exc)) from None
+    changed = await _change_away(rt, lambda r: _with_period(r, period, now))
     if changed:
         log.info("roster_away_recorded", starts=period.starts, until=period.until)
     return ok(period, changed=changed)
@@ -113,34 +113,33 @@ async def record_away(rt: Runtime, command: RecordAway) -> Reply:
 
 async def end_away(rt: Runtime, command: EndAway) -> Reply:
     """`pathways roster back`: the away period the person is in now ends now."""
-    roster = rt.roster
-    problem = roster.unknown_person(command.person)
-    if problem is not None:
-        raise Refused(ErrorCode.INVALID_REQUEST, problem)
-    _may_record(roster, command.actor, command.person, "back")
+    _may_record(rt.roster, command.actor, command.person, "back")
     now = utc_now()
-
-    def without_current(records: AwayRecords) -> AwayRecords | None:
-        kept = still_relevant(records.periods, now)
-        left = tuple(p for p in kept if not (p.person == command.person and p.covers(now)))
-        return None if len(left) == len(kept) else AwayRecords(periods=left)
-
-    try:
-        _, changed = await change_away(rt.rosters, without_current)
-    except AwayChangedTooFast as exc:
-        raise Refused(ErrorCode.CONFLICT, str(exc)) from None
+    changed = await _change_away(rt, lambda r: _without_current(r, command.person, now))
     if changed:
         log.info("roster_away_ended")
     return ok({"id": command.person, "back_at": now.isoformat()}, changed=changed)
 
 
 def _may_record(roster: Roster, actor: str, person: str, what: str) -> None:
-    """Only the person themselves and command staff record someone away or back."""
+    """`person` is on the roster, and `actor` is they themselves or command staff."""
+    problem = roster.unknown_person(person)
+    if problem is not None:
+        raise Refused(ErrorCode.INVALID_REQUEST, problem)
     if actor != person and not roster.in_family(actor, RoleFamily.COMMAND):
         raise Refused(
             ErrorCode.NOT_ASSIGNEE,
             f"{actor} may not record {person} {what}: only they themselves and command staff may",
         )
+
+
+async def _change_away(rt: Runtime, change: Callable[[AwayRecords], AwayRecords | None]) -> bool:
+    """Whether the away periods changed; a refusal if they kept changing under the request."""
+    try:
+        _, changed = await change_away(rt.rosters, change)
+    except AwayChangedTooFast as exc:
+        raise Refused(ErrorCode.CONFLICT, str(exc)) from None
+    return changed
 
 
 async def get_roster(rt: Runtime, query: GetRoster) -> Reply:

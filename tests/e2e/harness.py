@@ -23,6 +23,10 @@ from typing import IO, Any, TypeVar
 
 import yaml
 
+from schemas import subjects
+from schemas.commands import ListInbox
+from services.core.broker import connect
+from services.core.rpc import call
 from tests.integration.receivers import SmtpSink
 from tests.support import ROOT, free_port
 
@@ -357,3 +361,16 @@ def wait_for_tasks(cli: Cli, incident_id: str, count: int, timeout: float = 20.0
     tasks = wait_for(listed, timeout, f"{count} tasks for {incident_id}", interval=0.2)
     assert len(tasks) == count, [t["id"] for t in tasks]
     return tasks
+
+
+async def inbox_of(url: str, person: str) -> list[dict[str, Any]]:
+    """What `pathways inbox --as PERSON --json` reads, asked directly: polling through the CLI
+    would start a process per person per look."""
+    nc = await connect(url, name="e2e-inbox")
+    try:
+        reply = await call(nc, subjects.QRY_INBOX, ListInbox(person=person, limit=500))
+    finally:
+        await nc.close()
+    assert reply.ok and isinstance(reply.data, dict), reply.error
+    items: list[dict[str, Any]] = reply.data["items"]
+    return items

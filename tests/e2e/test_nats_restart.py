@@ -11,27 +11,22 @@ outage."""
 from __future__ import annotations
 
 import asyncio
-import email
 import json
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from email import policy
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 
 from schemas import subjects
-from schemas.commands import ListInbox
 from services.core.broker import connect
 from services.core.embedded import EmbeddedNats
 from services.core.readers import read_messages
-from services.core.rpc import call
 from services.notifier.notices import notice_id_for
-from tests.e2e.harness import Cli, Service, process_env, unexpected_tracebacks
-from tests.integration.receivers import SmtpSink, start_smtp
-from tests.support import free_port
+from tests.e2e.harness import Cli, Service, inbox_of, mails, process_env, unexpected_tracebacks
+from tests.integration.receivers import SmtpSink
+from tests.support import eventually, free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -114,27 +109,6 @@ CONSUMERS = (
 )
 
 
-@pytest.fixture
-def mailbox() -> Iterator[tuple[SmtpSink, str]]:
-    sink = SmtpSink()
-    controller = start_smtp(sink)
-    yield sink, f"smtp://127.0.0.1:{controller.port}"
-    controller.stop()
-
-
-async def until(probe: Callable[[], Awaitable[T | None]], timeout: float, what: str) -> T:
-    """Poll `probe` until it returns something other than None/False; fail naming `what`."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        value = await probe()
-        if value is not None and value is not False:
-            return value
-        if loop.time() > deadline:
-            raise AssertionError(f"{what}: not within {timeout:g}s")
-        await asyncio.sleep(0.2)
-
-
 class Nats:
     """Short-lived clients of the test's own server: one per look, so that none is left
     connected across the outage."""
@@ -177,14 +151,7 @@ class Nats:
         return dict(info.state.subjects or {})
 
     async def inbox(self, person: str) -> list[dict[str, Any]]:
-        nc = await connect(self.url, name="e2e-restart")
-        try:
-            reply = await call(nc, subjects.QRY_INBOX, ListInbox(person=person, limit=500))
-        finally:
-            await nc.close()
-        assert reply.ok and isinstance(reply.data, dict), reply.error
-        items: list[dict[str, Any]] = reply.data["items"]
-        return items
+        return await inbox_of(self.url, person)
 
     async def idle(self) -> bool:
         """The deadline and notice consumers have nothing waiting or in hand, and no notice
@@ -216,19 +183,6 @@ def step_of(event: dict[str, Any]) -> tuple[str, str | None, int | None] | None:
 
 def steps_run(events: list[dict[str, Any]]) -> Counter[tuple[str, str | None, int | None]]:
     return Counter(step for event in events if (step := step_of(event)) is not None)
-
-
-def mails(sink: SmtpSink, incident_id: str) -> Counter[tuple[str, str]]:
-    """(recipient, Message-ID) of every message received about the incident, counted: a
-    message sent twice counts two."""
-    found: Counter[tuple[str, str]] = Counter()
-    for received in sink.received:
-        message = email.message_from_bytes(received.content, policy=policy.default)
-        message_id = str(message["Message-ID"]).strip()
-        if incident_id in message_id:
-            for to in received.rcpt_tos:
-                found[(to, message_id)] += 1
-    return found
 
 
 def message_id(event_id: str, person: str) -> str:
@@ -274,7 +228,7 @@ async def test_a_nats_restart_between_scheduling_and_firing_loses_no_step_and_do
             created = [e for e in events if e["type"] == "task.created"]
             return created[0]["task"] if created and created[0]["task"]["assignee"] else None
 
-        task = await until(assigned, 20, "the task created and assigned")
+        task = await eventually(assigned, 20, interval=0.2, what="the task created and assigned")
         assert task["assignee"] == "priya.nair", task
         acknowledge_by = datetime.fromisoformat(task["acknowledge_by"])
         due_by = datetime.fromisoformat(task["due_by"])
@@ -282,13 +236,13 @@ async def test_a_nats_restart_between_scheduling_and_firing_loses_no_step_and_do
         async def scheduled() -> bool:
             return await nats.schedules(incident_id) == SCHEDULES
 
-        await until(scheduled, 15, f"the schedules {sorted(SCHEDULES)}")
+        await eventually(scheduled, 15, interval=0.2, what=f"the schedules {sorted(SCHEDULES)}")
         assignment = message_id(f"{task['task_id']}.created", "priya.nair")
 
         async def assignment_sent() -> bool:
             return set(mails(sink, incident_id)) == {("priya.nair@example.org", assignment)}
 
-        await until(assignment_sent, 15, "the assignment emailed")
+        await eventually(assignment_sent, 15, interval=0.2, what="the assignment emailed")
         # Everything is in the server's hands, and the deadline is still to come.
         left = seconds_until(acknowledge_by)
         assert left > 1.5, f"only {left:.1f}s before the deadline: too slow to prove anything"
@@ -310,7 +264,9 @@ async def test_a_nats_restart_between_scheduling_and_firing_loses_no_step_and_do
             return set(steps_run(await nats.task_events(incident_id))) == set(STEPS)
 
         wait = max(0.0, seconds_until(due_by)) + CHAIN + 30
-        await until(every_step_run, wait, f"all {len(STEPS)} steps after the restart")
+        await eventually(
+            every_step_run, wait, interval=0.2, what=f"all {len(STEPS)} steps after the restart"
+        )
         # Whom each step told: the assignment and every step, one notice per person.
         told = [("priya.nair", f"{task['task_id']}.created")]
         for event in await nats.task_events(incident_id):
@@ -324,8 +280,8 @@ async def test_a_nats_restart_between_scheduling_and_firing_loses_no_step_and_do
         async def all_mail() -> bool:
             return set(mails(sink, incident_id)) >= set(expected)
 
-        await until(all_mail, 30, f"{sum(expected.values())} emails")
-        await until(nats.idle, 30, "the deadline and notice consumers idle")
+        await eventually(all_mail, 30, interval=0.2, what=f"{sum(expected.values())} emails")
+        await eventually(nats.idle, 30, interval=0.2, what="the deadline and notice consumers idle")
 
         # Each step appended once, each email received once, each notice in an inbox once.
         events = await nats.task_events(incident_id)

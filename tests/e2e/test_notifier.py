@@ -11,17 +11,16 @@ from typing import Any
 import pytest
 
 from schemas import subjects
-from schemas.commands import ListInbox
 from schemas.subjects import EVENTS_STREAM
 from services.core.broker import connect
 from services.core.embedded import EmbeddedNats
 from services.core.failpoints import FAILPOINT_EXIT
-from services.core.rpc import call
 from services.notifier.reactions import RECEIVED
 from tests.e2e.harness import (
     MAIL_FROM,
     Cli,
     Service,
+    inbox_of,
     local_roster,
     log_incident,
     mails,
@@ -46,19 +45,6 @@ def assignments(cli: Cli, incident_id: str, count: int) -> dict[str, str]:
 
     tasks = wait_for(listed, 30, f"tasks of {incident_id}", interval=0.2)
     return {t["id"]: t["assignee"] for t in tasks if t["status"] == "assigned"}
-
-
-async def inbox_of(url: str, person: str) -> list[dict[str, Any]]:
-    """What `pathways inbox --as PERSON --json` reads, asked directly: polling through the CLI
-    would start a process per person per look."""
-    nc = await connect(url, name="e2e-inbox")
-    try:
-        reply = await call(nc, subjects.QRY_INBOX, ListInbox(person=person, limit=500))
-    finally:
-        await nc.close()
-    assert reply.ok and isinstance(reply.data, dict), reply.error
-    items: list[dict[str, Any]] = reply.data["items"]
-    return items
 
 
 async def inboxes_list(url: str, assigned: dict[str, str]) -> bool:

@@ -9,7 +9,7 @@ import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 
@@ -307,21 +307,23 @@ async def test_a_run_keeps_its_pinned_roster_for_follow_ups_after_another_is_loa
     assert re.fullmatch(r"[0-9a-f]{12}", first)
 
 
+async def everyone_away(live: Live, role: str, until: datetime) -> tuple[str, ...]:
+    """Under the example roster, record every holder of `role` away from a minute ago until
+    `until` (as command staff); who they are."""
+    await put_in_force(live, load_roster(EXAMPLE))
+    holders = live.engines[0].roster.holders(role)
+    now = utc_now()
+    for person in holders:
+        away = RecordAway(request_id=request_id(), actor="renee.alvarez", person=person,
+                          starts=now - timedelta(minutes=1), until=until)  # fmt: skip
+        assert (await live.caller.ok(subjects.CMD_ROSTER_AWAY, away)).changed
+    return holders
+
+
 async def test_a_task_nobody_could_take_while_they_were_away_is_assigned_when_one_is_back(
     live: Live,
 ) -> None:
-    await put_in_force(live, load_roster(EXAMPLE))
-    holders = live.engines[0].roster.holders("public_information")
-    now = utc_now()
-    for person in holders:
-        away = RecordAway(
-            request_id=request_id(),
-            actor="renee.alvarez",
-            person=person,
-            starts=now - timedelta(minutes=1),
-            until=now + timedelta(hours=1),
-        )
-        assert (await live.caller.ok(subjects.CMD_ROSTER_AWAY, away)).changed
+    holders = await everyone_away(live, "public_information", utc_now() + timedelta(hours=1))
     try:
         incident_id = await log_incident(live.caller, "officer-involved-shooting")
         tasks = await wait_for_tasks(live.caller, incident_id, OIS_TASKS)
@@ -353,19 +355,8 @@ async def test_only_the_person_or_command_staff_may_record_someone_back(live: Li
 async def test_the_reconciler_offers_a_task_again_once_an_away_period_has_ended(
     live: Live,
 ) -> None:
-    await put_in_force(live, load_roster(EXAMPLE))
-    holders = live.engines[0].roster.holders("public_information")
-    now = utc_now()
-    ends = now + timedelta(seconds=3)
-    for person in holders:
-        away = RecordAway(
-            request_id=request_id(),
-            actor="renee.alvarez",
-            person=person,
-            starts=now - timedelta(minutes=1),
-            until=ends,
-        )
-        assert (await live.caller.ok(subjects.CMD_ROSTER_AWAY, away)).changed
+    ends = utc_now() + timedelta(seconds=3)
+    holders = await everyone_away(live, "public_information", ends)
     incident_id = await log_incident(live.caller, "officer-involved-shooting")
     tasks = await wait_for_tasks(live.caller, incident_id, OIS_TASKS)
     statement = tasks["public-initial-statement"]

@@ -18,6 +18,7 @@ from datetime import datetime
 from email.errors import MessageError
 from email.headerregistry import Address
 from email.message import EmailMessage
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import aiosmtplib
@@ -66,6 +67,17 @@ class SmtpServer:
             username=unquote(parts.username) if parts.username else None,
             password=unquote(parts.password) if parts.password is not None else None,
         )
+
+    def client_options(self) -> dict[str, Any]:
+        """What aiosmtplib needs to reach and log in to the server."""
+        return {
+            "hostname": self.host,
+            "port": self.port,
+            "username": self.username,
+            "password": self.password,
+            "use_tls": self.implicit_tls,
+            "start_tls": self.starttls,
+        }
 
     def describe(self) -> str:
         """The URL with its password hidden: safe to log."""
@@ -168,16 +180,7 @@ async def send_email(
         if connections is not None:
             await connections.send(message, timeout)
         else:
-            await aiosmtplib.send(
-                message,
-                hostname=server.host,
-                port=server.port,
-                username=server.username,
-                password=server.password,
-                use_tls=server.implicit_tls,
-                start_tls=server.starttls,
-                timeout=timeout,
-            )
+            await aiosmtplib.send(message, **server.client_options(), timeout=timeout)
     except (aiosmtplib.SMTPException, OSError) as error:
         text, permanent = classify(error)
         return failed(text, permanent)

@@ -98,16 +98,7 @@ class SmtpConnections:
             connection.close()
 
     async def _open(self, timeout: float) -> aiosmtplib.SMTP:
-        server = self.server
-        connection = aiosmtplib.SMTP(
-            hostname=server.host,
-            port=server.port,
-            username=server.username,
-            password=server.password,
-            use_tls=server.implicit_tls,
-            start_tls=server.starttls,
-            timeout=timeout,
-        )
+        connection = aiosmtplib.SMTP(**self.server.client_options(), timeout=timeout)
         await connection.connect()
         self.opened += 1
         return connection
