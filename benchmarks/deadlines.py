@@ -47,6 +47,7 @@ from services.core.embedded import free_port
 from services.core.logging import configure_logging
 from services.core.rpc import call
 from services.core.settings import LogFormat
+from tests.support import caller
 
 T = TypeVar("T")
 
@@ -199,20 +200,16 @@ async def escalations(stack: Guarded, tasks: int, lead: float, mail: MailClock) 
             done.set()
 
     sub = await stack.nc.subscribe("pw.evt.*.task.*.escalated", cb=on_event)
-    reply = await call(
-        stack.nc,
-        subjects.CMD_INCIDENT_LOG,
-        LogIncident(
-            request_id=uuid.uuid4().hex,
-            actor=ACTOR,
-            incident_type=PLAYBOOK_ID,
-            title="Deadlines benchmark",
-            severity=Severity.HIGH,
-            exercise=True,
-            time_scale=scale,
-        ),
-        timeout=30,
+    command = LogIncident(
+        request_id=uuid.uuid4().hex,
+        actor=ACTOR,
+        incident_type=PLAYBOOK_ID,
+        title="Deadlines benchmark",
+        severity=Severity.HIGH,
+        exercise=True,
+        time_scale=scale,
     )
+    reply = await call(stack.nc, subjects.CMD_INCIDENT_LOG, command, caller(command), timeout=30)
     if not reply.ok:
         raise RuntimeError(f"logging the incident failed: {reply.error}")
     say(f"logged; {tasks} acknowledgements fall due in {lead:g} s")

@@ -24,6 +24,7 @@ from benchmarks.common import (
 from schemas import subjects
 from schemas.commands import LogIncident
 from services.core.rpc import call
+from tests.support import caller
 
 CREATED_SUBJECTS = "pw.evt.*.task.*.created"
 
@@ -103,17 +104,16 @@ class FanOutPhase:
 
     async def log_incident(self, index: int) -> tuple[str, float]:
         request_id = f"bench-{self.bench.run_id}-{index:06d}"
+        command = LogIncident(
+            request_id=request_id,
+            actor=ACTOR,
+            incident_type=INCIDENT_TYPE,
+            title=f"Benchmark incident {index}",
+        )
+        signed = caller(command)
         sent = time.perf_counter()
         reply = await call(
-            self.bench.nc,
-            subjects.CMD_INCIDENT_LOG,
-            LogIncident(
-                request_id=request_id,
-                actor=ACTOR,
-                incident_type=INCIDENT_TYPE,
-                title=f"Benchmark incident {index}",
-            ),
-            timeout=REQUEST_TIMEOUT,
+            self.bench.nc, subjects.CMD_INCIDENT_LOG, command, signed, timeout=REQUEST_TIMEOUT
         )
         if not reply.ok or not isinstance(reply.data, dict):
             raise RuntimeError(f"log incident refused: {reply.error}")

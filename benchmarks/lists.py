@@ -35,6 +35,7 @@ from services.core import indexes, listing, loop
 from services.core.broker import connect
 from services.core.projections import values
 from services.core.rpc import call
+from tests.support import caller
 
 ECHO_SUBJECT = "bench.lists.echo"
 TARGET_P50_MS = 100.0
@@ -76,7 +77,7 @@ async def floors(nc: Client, samples: int, task_id: str) -> dict[str, list[float
 
 
 async def page(nc: Client, subject: str, query: ListQuery) -> Page:
-    reply = await call(nc, subject, query, timeout=30)
+    reply = await call(nc, subject, query, caller(query), timeout=30)
     if not reply.ok:
         raise RuntimeError(f"{subject} refused: {reply.error}")
     return Page.model_validate(reply.data)

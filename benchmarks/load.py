@@ -21,6 +21,7 @@ from nats.aio.client import Client
 from schemas import subjects
 from schemas.commands import ActOnTask, TaskVerb
 from services.core.rpc import ServiceUnavailable, call
+from tests.support import caller
 
 ACTOR_TIMEOUT = 10.0
 
@@ -89,7 +90,10 @@ async def drive(
                 )
                 started = time.perf_counter()
                 try:
-                    reply = await call(nc, subjects.CMD_TASK_ACT, command, timeout=ACTOR_TIMEOUT)
+                    signed = caller(command)
+                    reply = await call(
+                        nc, subjects.CMD_TASK_ACT, command, signed, timeout=ACTOR_TIMEOUT
+                    )
                 except ServiceUnavailable:
                     result.errors["timeout"] += 1
                     continue

@@ -22,6 +22,7 @@ from benchmarks.common import ROOT, say
 from services.core.broker import connect
 from services.core.embedded import EmbeddedNats, free_port
 from services.core.migrate import migrate
+from tests.support import signing
 
 T = TypeVar("T")
 START_TIMEOUT = 60.0
@@ -95,6 +96,7 @@ async def running_processes(
     await server.start()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PATHWAYS_")}
     env.update(settings)
+    env.update(signing()[1])
     env.update(PATHWAYS_NATS_URL=server.url, PATHWAYS_LOG_FORMAT="json")
     processes: list[Process] = []
     nc: Client | None = None

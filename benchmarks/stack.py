@@ -22,6 +22,7 @@ from services.core.logging import configure_logging
 from services.core.migrate import migrate
 from services.core.runtime import NotAttached, Runtime
 from services.core.settings import LogFormat, Settings
+from tests.support import signing
 
 T = TypeVar("T")
 
@@ -92,6 +93,7 @@ async def running_stack(
     settings = bench_settings(server, port, workdir, playbooks(workdir), roster)
     configure_logging(settings.log_format, settings.log_level)
     rt = load_runtime(settings)
+    rt.verifier = signing()[0].verifier
 
     say(f"starting nats-server on {server.url} (store {workdir / 'nats'}, sync_interval: always)")
     await server.start()

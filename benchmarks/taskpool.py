@@ -14,15 +14,14 @@ from benchmarks.load import TaskRef
 from schemas import subjects
 from schemas.commands import ListTasks
 from services.core.rpc import call
+from tests.support import caller
 
 
 async def assigned_tasks(bench: Bench, incident_id: str) -> list[TaskRef]:
     for _ in range(200):
+        query = ListTasks(incident_id=incident_id)
         reply = await call(
-            bench.nc,
-            subjects.QRY_TASK_LIST,
-            ListTasks(incident_id=incident_id),
-            timeout=REQUEST_TIMEOUT,
+            bench.nc, subjects.QRY_TASK_LIST, query, caller(query), timeout=REQUEST_TIMEOUT
         )
         if not reply.ok or not isinstance(reply.data, dict):
             raise RuntimeError(f"task list refused: {reply.error}")

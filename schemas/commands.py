@@ -108,7 +108,7 @@ class NoteTask(Command):
 
 # Queries carry no request id: they change nothing.
 class Query(Contract):
-    viewer: str | None = None
+    pass
 
 
 class GetIncident(Query):
@@ -138,9 +138,10 @@ class ListTasks(ListQuery):
 
 
 class ListInbox(ListQuery):
-    """A person's in-app notices, newest first."""
+    """A person's in-app notices, newest first: the asker's own unless `person` is given (and
+    only the owner may read an inbox)."""
 
-    person: PersonId
+    person: PersonId | None = None
 
 
 class GetTimeline(Query):
@@ -160,6 +161,8 @@ class ErrorCode(StrEnum):
     INVALID_REQUEST = "invalid_request"
     NOT_FOUND = "not_found"
     NOT_ASSIGNEE = "not_assignee"
+    UNAUTHENTICATED = "unauthenticated"  # no principal, or one that cannot be trusted
+    FORBIDDEN = "forbidden"  # the principal may not do this (services.core.access)
     INVALID_TRANSITION = "invalid_transition"
     CONFLICT = "conflict"
     UNAVAILABLE = "unavailable"

@@ -149,7 +149,10 @@ class TimelineEntry(Contract):
     task_id: str | None = None
     tier: Tier = Tier.PUBLIC
     note: str | None = None
-    redacted: bool = False
+    note_by: str | None = Field(default=None, description="Who wrote the note")
+    redacted: bool = Field(
+        default=False, description="The note is withheld from this reader (its marker shown)"
+    )
     recognised: bool = Field(
         default=True,
         description="False for an event this version cannot read: only its type, time and seq",

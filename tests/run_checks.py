@@ -16,6 +16,7 @@ from schemas.enums import TaskStatus
 from schemas.events import ANY_EVENT, PlaybookTriggered, TaskEvent
 from schemas.tasks import TaskSnapshot
 from services.engine import runs
+from tests.support import principal_for, raw_request
 
 OPEN = (TaskStatus.ASSIGNED, TaskStatus.ACKNOWLEDGED, TaskStatus.IN_PROGRESS)
 DONE = (TaskStatus.COMPLETED, TaskStatus.SKIPPED)
@@ -118,6 +119,7 @@ async def _complete(nc: Client, task: TaskSnapshot) -> None:
         task_id=task.task_id,
         note="done",
     )
-    msg = await nc.request(subjects.CMD_TASK_ACT, command.model_dump_json().encode(), timeout=10)
+    body = command.model_dump_json().encode()
+    msg = await raw_request(nc, subjects.CMD_TASK_ACT, body, principal_for(command))
     reply = Reply.model_validate_json(msg.data)
     assert reply.ok or (reply.error and reply.error.code == "invalid_transition"), reply

@@ -3,14 +3,36 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import tempfile
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
-from services.core.embedded import free_port
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from pydantic import BaseModel
 
-__all__ = ["FIXTURES", "ROOT", "eventually", "free_port", "request_id"]
+from schemas.commands import Command, ListInbox
+from schemas.principals import AccessRole, Principal, Via
+from services.core.assertions import Signer, key_pair_in
+from services.core.embedded import free_port
+from services.core.rpc import Caller
+from services.core.runtime import Runtime
+
+__all__ = [
+    "FIXTURES",
+    "ROOT",
+    "caller",
+    "eventually",
+    "free_port",
+    "principal_for",
+    "raw_request",
+    "request_id",
+    "signing",
+    "with_key",
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -41,3 +63,44 @@ async def eventually(
                 raise AssertionError(f"{what}: not within {timeout:g}s")
             raise AssertionError(f"condition not met within {timeout}s")
         await asyncio.sleep(interval)
+
+
+@functools.cache
+def signing() -> tuple[Signer, dict[str, str]]:
+    """One key pair for the whole test session: the signer, and the PATHWAYS_* settings that
+    make processes the tests start verify (services) and sign (the command line) with it."""
+    return key_pair_in(Path(tempfile.mkdtemp(prefix="pathways-keys-")))
+
+
+# Reads as an account granted reviewer and admin: sees every task and the roster's channels.
+AUDITOR = Principal(
+    account="auditor", via=Via.TOKEN, grants=frozenset({AccessRole.REVIEWER, AccessRole.ADMIN})
+)
+
+
+def principal_for(request: BaseModel, reader: str | None = None) -> Principal:
+    """A command's actor signed in as themselves; a query read by `reader`, else the auditor."""
+    if reader is None and isinstance(request, ListInbox):
+        reader = request.person  # one reads one's own inbox
+    person = request.actor if isinstance(request, Command) else reader
+    if person is None:
+        return AUDITOR
+    return Principal(account=person, person=person, via=Via.TOKEN)
+
+
+def caller(request: BaseModel, reader: str | None = None) -> Caller:
+    return Caller(signing()[0], principal_for(request, reader))
+
+
+def with_key(rt: Runtime) -> Runtime:
+    """A runtime whose services verify principals with the session's key."""
+    rt.verifier = signing()[0].verifier
+    return rt
+
+
+async def raw_request(
+    nc: Client, subject: str, body: bytes, principal: Principal = AUDITOR, timeout: float = 10.0
+) -> Msg:
+    """Send `body` as it is (even malformed), signed for `principal`."""
+    headers = signing()[0].headers(principal, subject, body)
+    return await nc.request(subject, body, timeout=timeout, headers=headers)

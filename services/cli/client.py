@@ -7,13 +7,15 @@ from collections.abc import Coroutine
 from typing import Any, NoReturn, TypeVar
 
 import typer
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 from rich.console import Console
 
+from schemas.base import PersonId
 from schemas.commands import Reply
 from schemas.limits import FLAGS
 from schemas.yaml_source import SourceInvalid
+from services.cli.identity import NoOperatorKey, caller_for
 from services.cli.safe import terminal_safe
 from services.core import loop
 from services.core.broker import InvalidNatsUrl, NatsUnreachable, connect
@@ -53,6 +55,7 @@ def execute(work: Coroutine[Any, Any, T]) -> T:
         DataDirBusy,
         StreamsNotSetUp,
         MigrationRefused,
+        NoOperatorKey,
     ) as exc:
         fail(str(exc))
     except SourceInvalid as exc:
@@ -61,10 +64,14 @@ def execute(work: Coroutine[Any, Any, T]) -> T:
         fail(f"{len(exc.errors)} problem(s) found")
 
 
-async def request(url: str, subject: str, payload: BaseModel, timeout: float = 10.0) -> Reply:
+async def request(
+    url: str, subject: str, payload: BaseModel, timeout: float = 10.0, *, reader: str | None = None
+) -> Reply:
+    """Send `payload` as its actor (a command) or as `reader` (a query); see cli/identity."""
+    caller = caller_for(payload, reader)
     nc = await connect(url)
     try:
-        reply = await call(nc, subject, payload, timeout)
+        reply = await call(nc, subject, payload, caller, timeout)
     finally:
         await nc.close()
     if not reply.ok:
@@ -110,6 +117,20 @@ def _over_limit(problem: ErrorDetails) -> str | None:
     if kind == "less_than_equal" and loc and loc[0] == "limit":
         return f"{flag} is {problem.get('input')}: the most one page holds is {ctx['le']}"
     return None
+
+
+_PERSON: TypeAdapter[str] = TypeAdapter(PersonId)
+
+
+def person_option(value: str | None, flag: str) -> None:
+    """One line naming `flag` if `value` cannot be a roster member id."""
+    if value is None:
+        return
+    try:
+        _PERSON.validate_python(value)
+    except ValidationError:
+        shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
+        fail(f"invalid {flag} {shown}: expected {_EXPECTED['actor']}")
 
 
 def make(model: type[ModelT], **fields: Any) -> ModelT:

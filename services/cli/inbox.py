@@ -73,7 +73,8 @@ def inbox(
 ) -> None:
     """Your notices — tasks given to you, reminders, escalations — newest first."""
     query = make(ListInbox, person=person, limit=limit, cursor=cursor)
-    items, page = execute(fetch_pages(nats_url, subjects.QRY_INBOX, query, every))
+    listed = fetch_pages(nats_url, subjects.QRY_INBOX, query, every, reader=person)
+    items, page = execute(listed)
     entries = [InboxEntry.model_validate(item) for item in items]
     command = ["pathways", "inbox", "--as", person]
     command += ["--limit", str(limit)] if limit != LIST_LIMIT_DEFAULT else []

@@ -33,6 +33,7 @@ from services.cli.options import DEFAULT_URL, Json, NatsUrl, RosterFile
 from services.cli.output import entry_json, incident_json, json_text, timeline_text
 from services.cli.safe import terminal_safe
 from services.core import bundled
+from services.core.assertions import KeyFileProblem, installation_verifier
 from services.core.embedded import EmbeddedNats
 from services.core.library import roles_without_holders
 from services.core.logging import configure_logging
@@ -181,7 +182,7 @@ def up(
         settings = settings.model_copy(update={"nats_url": embedded.url})
     configure_logging(settings.log_format, settings.log_level)
     _check_services(list(SERVICES))
-    rt = _load(settings)
+    rt = _load(settings, create_keys=True)
     execute(_up(rt, embedded))
 
 
@@ -202,13 +203,21 @@ def _check_services(names: list[str]) -> None:
         fail(f"cannot start: {exc}")
 
 
-def _load(settings: Settings) -> Runtime:
+def _load(settings: Settings, *, create_keys: bool = False) -> Runtime:
     try:
-        return load_runtime(settings)
+        rt = load_runtime(settings)
     except SourceInvalid as exc:
         for problem in exc.errors:
             errors.print(terminal_safe(str(problem)), markup=False)
         fail(f"cannot start: {len(exc.errors)} problem(s) in playbooks or roster")
+    try:
+        rt.verifier = installation_verifier(settings, create=create_keys)
+    except (KeyFileProblem, OSError) as exc:
+        fail(
+            f"cannot start: {exc} (the key that checks who is asking; "
+            "see PATHWAYS_PRINCIPAL_PUBLIC_KEY_FILE in docs/architecture.md)"
+        )
+    return rt
 
 
 @app.command()

@@ -11,6 +11,7 @@ import typer
 from schemas.commands import ListQuery, Page
 from schemas.limits import LIST_LIMIT_DEFAULT
 from services.cli.client import Refusal, errors
+from services.cli.identity import caller_for
 from services.core.broker import connect
 from services.core.rpc import call
 
@@ -27,14 +28,22 @@ Every = Annotated[bool, typer.Option("--all", help="Every page, one request afte
 
 
 async def fetch_pages(
-    url: str, subject: str, query: QueryT, every: bool, timeout: float = 10.0
+    url: str,
+    subject: str,
+    query: QueryT,
+    every: bool,
+    timeout: float = 10.0,
+    *,
+    reader: str | None = None,
 ) -> tuple[list[dict[str, Any]], Page]:
-    """The items of one page (or of every page after it), and the last page read."""
+    """The items of one page (or of every page after it), and the last page read, as `reader`
+    sees them."""
+    caller = caller_for(query, reader)
     nc = await connect(url)
     items: list[dict[str, Any]] = []
     try:
         while True:
-            reply = await call(nc, subject, query, timeout)
+            reply = await call(nc, subject, query, caller, timeout)
             if not reply.ok:
                 assert reply.error is not None
                 raise Refusal(reply.error.message)

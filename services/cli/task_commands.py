@@ -14,7 +14,7 @@ from schemas import subjects
 from schemas.commands import AssignTask, ClaimTask, GetTask, NoteTask
 from schemas.enums import Tier
 from schemas.tasks import TaskSnapshot
-from services.cli.client import execute, make, new_request_id, request
+from services.cli.client import execute, make, new_request_id, person_option, request
 from services.cli.listing import when
 from services.cli.options import DEFAULT_URL, Json, NatsUrl, RequestIdOpt, RequiredActor
 from services.cli.output import ack_overdue, due_overdue, out, print_json, task_json
@@ -33,10 +33,10 @@ def show(
     nats_url: NatsUrl = DEFAULT_URL,
 ) -> None:
     """Everything about one task: its state, deadlines, instructions and notes."""
-    query = make(GetTask, task_id=task_id, viewer=viewer)
-    task = TaskSnapshot.model_validate(
-        execute(request(nats_url, subjects.QRY_TASK_GET, query)).data
-    )
+    query = make(GetTask, task_id=task_id)
+    person_option(viewer, "--as")
+    reply = execute(request(nats_url, subjects.QRY_TASK_GET, query, reader=viewer))
+    task = TaskSnapshot.model_validate(reply.data)
     if as_json:
         print_json(task_json(task))
         return

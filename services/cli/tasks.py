@@ -11,7 +11,7 @@ from schemas.commands import ActOnTask, ListTasks, TaskVerb
 from schemas.enums import TaskStatus
 from schemas.limits import LIST_LIMIT_DEFAULT
 from schemas.tasks import TaskSnapshot
-from services.cli.client import execute, make, new_request_id, request
+from services.cli.client import execute, make, new_request_id, person_option, request
 from services.cli.options import DEFAULT_URL, Json, NatsUrl, RequestIdOpt, RequiredActor
 from services.cli.output import out, print_json, task_json, task_table
 from services.cli.pages import CursorOpt, Every, Limit, fetch_pages, more_hint
@@ -38,7 +38,7 @@ def list_tasks(
         typer.Option(
             "--as",
             envvar="PATHWAYS_ACTOR",
-            help="Who is reading (sees their own restricted notes).",
+            help="Who is reading (example roster and exercises only).",
         ),
     ] = None,
     limit: Limit = LIST_LIMIT_DEFAULT,
@@ -53,11 +53,12 @@ def list_tasks(
         incident_id=incident,
         assignee=assignee,
         status=status,
-        viewer=viewer,
         limit=limit,
         cursor=cursor,
     )
-    items, page = execute(fetch_pages(nats_url, subjects.QRY_TASK_LIST, query, every))
+    person_option(viewer, "--as")
+    listed = fetch_pages(nats_url, subjects.QRY_TASK_LIST, query, every, reader=viewer)
+    items, page = execute(listed)
     tasks = [TaskSnapshot.model_validate(t) for t in items]
     command = ["pathways", "task", "list"]
     for flag, value in (("--incident", incident), ("--assignee", assignee), ("--as", viewer)):

@@ -8,6 +8,7 @@ service keeps serving either way.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from faststream.nats import NatsMessage, NatsRouter
@@ -15,7 +16,9 @@ from nats.aio.client import Client
 from nats.errors import MaxPayloadError, NoRespondersError, TimeoutError
 from pydantic import BaseModel, ValidationError
 
-from schemas.commands import ErrorCode, ErrorInfo, Reply
+from schemas.commands import Command, ErrorCode, ErrorInfo, Reply
+from schemas.principals import Principal
+from services.core.assertions import HEADER, Signer, Untrusted, Verifier
 from services.core.broker import undecoded
 from services.core.errors import Refused, Unprocessable
 from services.core.logging import get_logger
@@ -23,7 +26,9 @@ from services.core.logging import get_logger
 log = get_logger(__name__)
 
 RequestT = TypeVar("RequestT", bound=BaseModel)
-Handler = Callable[[RequestT], Awaitable[Reply]]
+# Every handler is told who is asking: the principal the request was signed for, never a field
+# of the request itself.
+Handler = Callable[[RequestT, Principal], Awaitable[Reply]]
 
 
 def ok(
@@ -46,13 +51,24 @@ def _invalid(exc: ValidationError) -> Reply:
     return failure(ErrorCode.INVALID_REQUEST, problems)
 
 
-async def answer(raw: bytes, model: type[RequestT], handler: Handler[RequestT]) -> Reply:
+def _as_principal(request: RequestT, principal: Principal) -> RequestT:
+    """A command's actor is whoever the principal is, whatever the client put there."""
+    if isinstance(request, Command):
+        actor = principal.person or principal.account
+        if request.actor != actor:
+            return request.model_copy(update={"actor": actor})
+    return request
+
+
+async def answer(
+    raw: bytes, model: type[RequestT], handler: Handler[RequestT], principal: Principal
+) -> Reply:
     try:
         request = model.model_validate_json(raw)
     except ValidationError as exc:
         return _invalid(exc)
     try:
-        return await handler(request)
+        return await handler(_as_principal(request, principal), principal)
     except Refused as exc:
         return failure(exc.code, exc.message)
     except Unprocessable:
@@ -68,6 +84,18 @@ async def answer(raw: bytes, model: type[RequestT], handler: Handler[RequestT]) 
         return failure(ErrorCode.INTERNAL, "the service failed to handle this request; see its log")
 
 
+def verified(
+    verifier: Verifier | None, headers: dict[str, str] | None, subject: str, body: bytes
+) -> Principal | Reply:
+    """The request's principal, or the reply refusing a request whose principal is untrusted."""
+    if verifier is None:
+        return failure(ErrorCode.UNAVAILABLE, "this service has no key to check who is asking")
+    try:
+        return verifier.verify((headers or {}).get(HEADER), subject, body)
+    except Untrusted as exc:
+        return failure(ErrorCode.UNAUTHENTICATED, str(exc))
+
+
 def serve(
     router: NatsRouter,
     subject: str,
@@ -75,18 +103,36 @@ def serve(
     handler: Handler[RequestT],
     *,
     queue: str,
+    verifier: Callable[[], Verifier | None],
     max_workers: int = 32,
 ) -> None:
-    """Answer requests on `subject`, load-balanced over every replica in `queue`."""
+    """Answer requests on `subject`, load-balanced over every replica in `queue`, for signed
+    principals only (`verifier` gives the key, read once the service starts)."""
 
     async def endpoint(message: NatsMessage) -> bytes:
-        reply = await answer(message.body, model, handler)
+        principal = verified(verifier(), message.headers, subject, message.body)
+        if isinstance(principal, Reply):
+            reply = principal
+        else:
+            reply = await answer(message.body, model, handler, principal)
         return reply.model_dump_json(exclude_none=True).encode()
 
     endpoint.__name__ = f"serve_{subject.replace('.', '_')}"
     router.subscriber(
         subject, queue=queue, max_workers=max_workers, title=subject, decoder=undecoded
     )(endpoint)
+
+
+@dataclass(frozen=True)
+class Answering:
+    """`serve` for one service's router and queue: `answer(subject, Model, handler)`."""
+
+    router: NatsRouter
+    queue: str
+    verifier: Callable[[], Verifier | None]
+
+    def __call__(self, subject: str, model: type[RequestT], handler: Handler[RequestT]) -> None:
+        serve(self.router, subject, model, handler, queue=self.queue, verifier=self.verifier)
 
 
 class ServiceUnavailable(Exception):
@@ -97,7 +143,17 @@ class RequestTooLarge(Exception):
     """The request is bigger than the server accepts; nothing was sent."""
 
 
-async def call(nc: Client, subject: str, request: BaseModel, timeout: float = 5.0) -> Reply:
+@dataclass(frozen=True)
+class Caller:
+    """Who asks, and the key that vouches for them."""
+
+    signer: Signer
+    principal: Principal
+
+
+async def call(
+    nc: Client, subject: str, request: BaseModel, caller: Caller, timeout: float = 5.0
+) -> Reply:
     payload = request.model_dump_json().encode()
     if len(payload) > nc.max_payload:
         raise RequestTooLarge(
@@ -105,7 +161,8 @@ async def call(nc: Client, subject: str, request: BaseModel, timeout: float = 5.
             f"({nc.max_payload:,} bytes); nothing was sent"
         )
     try:
-        msg = await nc.request(subject, payload, timeout=timeout)
+        headers = caller.signer.headers(caller.principal, subject, payload)
+        msg = await nc.request(subject, payload, timeout=timeout, headers=headers)
     except MaxPayloadError:
         raise RequestTooLarge(
             f"the request is {len(payload):,} bytes, more than the server accepts; nothing was sent"

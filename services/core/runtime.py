@@ -21,6 +21,7 @@ from schemas.subjects import (
     ROSTERS_BUCKET,
     TASKS_BUCKET,
 )
+from services.core.assertions import Verifier
 from services.core.eventstore import EventStore
 from services.core.keyed_locks import KeyedLocks
 from services.core.migrate import require_streams
@@ -58,6 +59,11 @@ class Runtime:
     pinned_rosters: dict[str, Roster] = field(default_factory=dict, init=False)
     # Incident-level checks many handlers make at once (closed? current run?), by subject.
     shared_reads: SingleFlight[str, object] = field(default_factory=SingleFlight, init=False)
+    # Checks who is asking (services.core.assertions); read when a service starts.
+    verifier: Verifier | None = field(default=None, init=False)
+
+    def verifying_key(self) -> Verifier | None:
+        return self.verifier
 
     def __post_init__(self) -> None:
         self.roster_version = roster_version(self.roster)

@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     # Seconds to wait before each redelivery of a failed reaction; after len+1 deliveries it is
     # dead-lettered. `PATHWAYS_RETRY_DELAYS=1,5,15` or a JSON list.
     retry_delays: Annotated[tuple[float, ...], NoDecode] = DEFAULT_RETRY_DELAYS
+    # Who is asking is signed (services.core.assertions): the private key signs (the gateway,
+    # and the command line's `--as` with the example roster), the public key verifies (every
+    # service). Default: <data_dir>/secrets/principal.key and .pub.
+    principal_key_file: Path | None = None
+    principal_public_key_file: Path | None = None
 
     @field_validator("retry_delays", mode="before")
     @classmethod
@@ -63,3 +68,11 @@ class Settings(BaseSettings):
         if any(delay <= 0 for delay in value):
             raise ValueError("every delay must be more than 0 seconds")
         return value
+
+    @property
+    def signing_key_path(self) -> Path:
+        return self.principal_key_file or self.data_dir / "secrets" / "principal.key"
+
+    @property
+    def verifying_key_path(self) -> Path:
+        return self.principal_public_key_file or self.data_dir / "secrets" / "principal.pub"

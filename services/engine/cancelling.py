@@ -13,6 +13,8 @@ from schemas import subjects
 from schemas.base import task_id_for, utc_now
 from schemas.commands import CancelPlaybook, ErrorCode, Reply
 from schemas.events import PlaybookCancelled, PlaybookTriggered
+from schemas.principals import Principal
+from services.core.access import Action
 from services.core.errors import Refused
 from services.core.eventstore import ConcurrencyConflict, Expect
 from services.core.logging import get_logger
@@ -37,11 +39,9 @@ def _reply(event: PlaybookCancelled, cancelled: int | None) -> dict[str, Any]:
     }
 
 
-async def cancel_playbook(rt: Runtime, command: CancelPlaybook) -> Reply:
-    require_command_staff(rt, command.actor, "cancel a playbook")
+async def cancel_playbook(rt: Runtime, command: CancelPlaybook, principal: Principal) -> Reply:
     incident_id = command.incident_id
-    if await rt.store.last(subjects.incident_logged(incident_id)) is None:
-        raise Refused(ErrorCode.NOT_FOUND, f"no incident {incident_id}")
+    await require_command_staff(rt, principal, incident_id, Action.CANCEL_PLAYBOOK)
     if await is_closed(rt, incident_id):
         raise Refused(
             ErrorCode.INVALID_TRANSITION,

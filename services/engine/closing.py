@@ -11,8 +11,10 @@ from nats.js.errors import NotFoundError
 from schemas import subjects
 from schemas.base import task_id_for, utc_now
 from schemas.commands import CloseIncident, ErrorCode, Reply
-from schemas.enums import RoleFamily
 from schemas.events import CancelCause, IncidentClosed, IncidentLogged
+from schemas.principals import Principal
+from services.core import access
+from services.core.access import Action, Target
 from services.core.errors import Refused
 from services.core.eventstore import ConcurrencyConflict, Expect
 from services.core.logging import get_logger
@@ -25,18 +27,21 @@ from services.engine.tasks import append_task_event, load_task
 log = get_logger(__name__)
 
 
-def require_command_staff(rt: Runtime, actor: str, doing: str) -> None:
-    if not rt.roster.in_family(actor, RoleFamily.COMMAND):
-        raise Refused(
-            ErrorCode.NOT_ASSIGNEE, f"only command staff {doing}; {actor} is not command staff"
-        )
-
-
-async def close_incident(rt: Runtime, command: CloseIncident) -> Reply:
-    require_command_staff(rt, command.actor, "close an incident")
-    logged = await rt.store.last_of(subjects.incident_logged(command.incident_id), IncidentLogged)
+async def require_command_staff(
+    rt: Runtime, principal: Principal, incident_id: str, action: Action
+) -> IncidentLogged:
+    """The incident, if the principal may act on it as command staff (Refused if not, or if
+    there is no such incident)."""
+    logged = await rt.store.last_of(subjects.incident_logged(incident_id), IncidentLogged)
+    exercise = logged is not None and logged.event.exercise
+    access.check(principal, rt.roster, action, Target(exercise=exercise))
     if logged is None:
-        raise Refused(ErrorCode.NOT_FOUND, f"no incident {command.incident_id}")
+        raise Refused(ErrorCode.NOT_FOUND, f"no incident {incident_id}")
+    return logged.event
+
+
+async def close_incident(rt: Runtime, command: CloseIncident, principal: Principal) -> Reply:
+    await require_command_staff(rt, principal, command.incident_id, Action.CLOSE_INCIDENT)
     event = IncidentClosed(
         event_id=f"{command.incident_id}.closed",
         incident_id=command.incident_id,

@@ -10,7 +10,10 @@ from schemas import subjects
 from schemas.base import utc_now
 from schemas.commands import ActOnTask, ErrorCode, Reply, TaskVerb, TriggerPlaybook
 from schemas.events import AnyTaskEvent, IncidentLogged, PlaybookCancelled, PlaybookTriggered
+from schemas.principals import Principal
 from schemas.tasks import TaskSnapshot
+from services.core import access
+from services.core.access import Action, Target
 from services.core.errors import Refused
 from services.core.eventstore import ConcurrencyConflict, Expect
 from services.core.logging import get_logger
@@ -27,7 +30,12 @@ log = get_logger(__name__)
 ATTEMPTS = 5
 
 
-async def act_on_task(rt: Runtime, command: ActOnTask) -> Reply:
+async def act_on_task(rt: Runtime, command: ActOnTask, principal: Principal) -> Reply:
+    task = (await require_task(rt.store, command.task_id)).task
+    access.check(
+        principal, rt.roster, Action.ACT_ON_TASK, Target(task=task, exercise=task.exercise)
+    )
+
     def decide(task: TaskSnapshot) -> AnyTaskEvent | None:
         return lifecycle.decide(task, command, utc_now())
 
@@ -155,10 +163,12 @@ async def _refuse_reused_keys(rt: Runtime, run: PlaybookTriggered) -> None:
         )
 
 
-async def trigger_playbook(rt: Runtime, command: TriggerPlaybook) -> Reply:
+async def trigger_playbook(rt: Runtime, command: TriggerPlaybook, principal: Principal) -> Reply:
     logged = await rt.store.last_of(subjects.incident_logged(command.incident_id), IncidentLogged)
     if logged is None:
         raise Refused(ErrorCode.NOT_FOUND, f"no incident {command.incident_id}")
+    exercise = Target(exercise=logged.event.exercise)
+    access.check(principal, rt.roster, Action.TRIGGER_PLAYBOOK, exercise)
     if await rt.store.last(subjects.incident_closed(command.incident_id)) is not None:
         raise Refused(
             ErrorCode.INVALID_TRANSITION,

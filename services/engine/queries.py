@@ -6,13 +6,16 @@ from nats.js.errors import KeyNotFoundError
 
 from schemas.commands import ErrorCode, GetPlaybook, ListPlaybooks, Reply
 from schemas.playbook import PinnedPlaybook
+from schemas.principals import Principal
 from schemas.views import PlaybookInfo
+from services.core import access
+from services.core.access import Action
 from services.core.errors import Refused
 from services.core.rpc import ok
 from services.core.runtime import Runtime, version_key
-from services.engine.tasklists import list_tasks, visible
+from services.engine.tasklists import list_tasks
 
-__all__ = ["get_playbook", "info", "list_playbooks", "list_tasks", "visible"]
+__all__ = ["get_playbook", "info", "list_playbooks", "list_tasks"]
 
 
 def info(pinned: PinnedPlaybook) -> PlaybookInfo:
@@ -29,14 +32,16 @@ def info(pinned: PinnedPlaybook) -> PlaybookInfo:
     )
 
 
-async def list_playbooks(rt: Runtime, query: ListPlaybooks) -> Reply:
+async def list_playbooks(rt: Runtime, query: ListPlaybooks, principal: Principal) -> Reply:
+    access.check(principal, rt.roster, Action.READ_PLAYBOOKS)
     return ok(
         [info(p).model_dump(mode="json") for _, p in sorted(rt.library.items())], changed=False
     )
 
 
-async def get_playbook(rt: Runtime, query: GetPlaybook) -> Reply:
+async def get_playbook(rt: Runtime, query: GetPlaybook, principal: Principal) -> Reply:
     """The playbook as loaded now, or (with a version) exactly as it was when that version ran."""
+    access.check(principal, rt.roster, Action.READ_PLAYBOOKS)
     pinned = rt.library.get(query.playbook_id)
     if query.version is not None and (pinned is None or pinned.version != query.version):
         try:

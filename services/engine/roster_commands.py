@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -14,11 +15,12 @@ from pydantic import ValidationError
 from schemas.availability import AwayPeriod, AwayRecords, still_relevant
 from schemas.base import utc_now
 from schemas.commands import ErrorCode, Reply
-from schemas.enums import RoleFamily
+from schemas.principals import Principal
 from schemas.roster import Roster, RosterInconsistent
 from schemas.roster_commands import EndAway, GetRoster, LoadRoster, RecordAway
 from schemas.roster_versions import RosterVersion, canonical_json
-from services.core import bundled
+from services.core import access, bundled
+from services.core.access import Action, Target
 from services.core.errors import Refused
 from services.core.library import undeclared_roles
 from services.core.live_roster import roster_for
@@ -50,16 +52,11 @@ def _validated(raw: dict[str, Any]) -> Roster:
     raise Refused(ErrorCode.INVALID_REQUEST, f"roster refused: {shown}")
 
 
-async def load_roster(rt: Runtime, command: LoadRoster) -> Reply:
+async def load_roster(rt: Runtime, command: LoadRoster, principal: Principal) -> Reply:
     roster = _validated(command.roster)
     before = await read_current(rt.rosters)
     in_force = await roster_for(rt, before.version) if before else rt.roster
-    if not any(r.in_family(command.actor, RoleFamily.COMMAND) for r in (in_force, roster)):
-        raise Refused(
-            ErrorCode.NOT_ASSIGNEE,
-            f"only command staff load a roster; {command.actor} is not command staff in the "
-            "roster in force nor in this one",
-        )
+    _may_load(principal, in_force, roster)
     missing = undeclared_roles(rt.library.values(), roster)
     if missing:
         needed = "; ".join(f"{role} ({', '.join(books)})" for role, books in missing.items())
@@ -93,8 +90,22 @@ def _without_current(records: AwayRecords, person: str, now: datetime) -> AwayRe
     return None if len(left) == len(kept) else AwayRecords(periods=left)
 
 
-async def record_away(rt: Runtime, command: RecordAway) -> Reply:
-    _may_record(rt.roster, command.actor, command.person, "away")
+def _may_load(principal: Principal, in_force: Roster, roster: Roster) -> None:
+    """Command staff or an administrator of the roster in force; or command staff of the roster
+    being loaded, so an agency can replace the example roster with its own (whether `--as` may
+    be used is still up to the roster in force)."""
+    reader = access.reader_of(principal, in_force)
+    decision = access.decide(reader, Action.LOAD_ROSTER)
+    if not decision.allowed and decision.code is ErrorCode.FORBIDDEN:
+        newcomer = access.reader_of(principal, roster)
+        decision = access.decide(
+            replace(newcomer, example_roster=reader.example_roster), Action.LOAD_ROSTER
+        )
+    access.require(decision)
+
+
+async def record_away(rt: Runtime, command: RecordAway, principal: Principal) -> Reply:
+    _may_record(rt.roster, principal, command.person)
     now = utc_now()
     if command.until <= now:
         raise Refused(ErrorCode.INVALID_REQUEST, "--until has passed already; nothing to record")
@@ -111,9 +122,9 @@ async def record_away(rt: Runtime, command: RecordAway) -> Reply:
     return ok(period, changed=changed)
 
 
-async def end_away(rt: Runtime, command: EndAway) -> Reply:
+async def end_away(rt: Runtime, command: EndAway, principal: Principal) -> Reply:
     """`pathways roster back`: the away period the person is in now ends now."""
-    _may_record(rt.roster, command.actor, command.person, "back")
+    _may_record(rt.roster, principal, command.person)
     now = utc_now()
     changed = await _change_away(rt, lambda r: _without_current(r, command.person, now))
     if changed:
@@ -121,16 +132,12 @@ async def end_away(rt: Runtime, command: EndAway) -> Reply:
     return ok({"id": command.person, "back_at": now.isoformat()}, changed=changed)
 
 
-def _may_record(roster: Roster, actor: str, person: str, what: str) -> None:
-    """`person` is on the roster, and `actor` is they themselves or command staff."""
+def _may_record(roster: Roster, principal: Principal, person: str) -> None:
+    """`person` is on the roster, and the principal is they themselves or command staff."""
+    access.check(principal, roster, Action.RECORD_AVAILABILITY, Target(person=person))
     problem = roster.unknown_person(person)
     if problem is not None:
         raise Refused(ErrorCode.INVALID_REQUEST, problem)
-    if actor != person and not roster.in_family(actor, RoleFamily.COMMAND):
-        raise Refused(
-            ErrorCode.NOT_ASSIGNEE,
-            f"{actor} may not record {person} {what}: only they themselves and command staff may",
-        )
 
 
 async def _change_away(rt: Runtime, change: Callable[[AwayRecords], AwayRecords | None]) -> bool:
@@ -142,11 +149,14 @@ async def _change_away(rt: Runtime, change: Callable[[AwayRecords], AwayRecords 
     return changed
 
 
-async def get_roster(rt: Runtime, query: GetRoster) -> Reply:
+async def get_roster(rt: Runtime, query: GetRoster, principal: Principal) -> Reply:
     """Read from the bucket rather than this process's copy, which trails a load by the time
-    the watch takes to deliver it."""
+    the watch takes to deliver it. Members' addresses and channels are for administrators."""
+    reader = access.check(principal, rt.roster, Action.READ_ROSTER)
     current = await read_current(rt.rosters)
     roster = await roster_for(rt, current.version) if current else rt.roster
+    if not access.decide(reader, Action.READ_CHANNELS).allowed:
+        roster = access.without_channels(roster)
     away = still_relevant((await read_away(rt.rosters)).periods, utc_now())
     return ok(
         {

@@ -34,7 +34,7 @@ from schemas.roster_commands import EndAway, GetRoster, LoadRoster, RecordAway
 from services.core.broker import ROSTERS_JSTREAM, TIMERS_JSTREAM
 from services.core.logging import get_logger
 from services.core.reactors import consume, react
-from services.core.rpc import serve
+from services.core.rpc import Answering
 from services.core.runtime import Runtime
 from services.engine import (
     cancelling,
@@ -55,33 +55,22 @@ log = get_logger(__name__)
 
 def build(rt: Runtime) -> NatsRouter:
     router = NatsRouter()
-    serve(router, subjects.CMD_TASK_ACT, ActOnTask, partial(commands.act_on_task, rt), queue=QUEUE)
-    serve(router, subjects.CMD_PLAYBOOK_TRIGGER, TriggerPlaybook,
-          partial(commands.trigger_playbook, rt), queue=QUEUE)  # fmt: skip
-    serve(router, subjects.QRY_TASK_LIST, ListTasks, partial(queries.list_tasks, rt), queue=QUEUE)
-    serve(router, subjects.CMD_INCIDENT_CLOSE, CloseIncident,
-          partial(closing.close_incident, rt), queue=QUEUE)  # fmt: skip
-    serve(router, subjects.CMD_PLAYBOOK_CANCEL, CancelPlaybook,
-          partial(cancelling.cancel_playbook, rt), queue=QUEUE)  # fmt: skip
-    serve(router, subjects.QRY_TASK_GET, GetTask, partial(task_commands.get_task, rt), queue=QUEUE)
-    serve(router, subjects.CMD_TASK_ASSIGN, AssignTask,
-          partial(task_commands.assign_task, rt), queue=QUEUE)  # fmt: skip
-    serve(router, subjects.CMD_TASK_CLAIM, ClaimTask,
-          partial(task_commands.claim_task, rt), queue=QUEUE)  # fmt: skip
-    serve(router, subjects.CMD_TASK_NOTE, NoteTask,
-          partial(task_commands.note_task, rt), queue=QUEUE)  # fmt: skip
-    serve(router, subjects.QRY_PLAYBOOK_LIST, ListPlaybooks,
-          partial(queries.list_playbooks, rt), queue=QUEUE)  # fmt: skip
-    serve(router, subjects.QRY_PLAYBOOK_GET, GetPlaybook,
-          partial(queries.get_playbook, rt), queue=QUEUE)  # fmt: skip
-    serve(router, subjects.CMD_ROSTER_LOAD, LoadRoster,
-          partial(roster_commands.load_roster, rt), queue=QUEUE)  # fmt: skip
-    serve(router, subjects.CMD_ROSTER_AWAY, RecordAway,
-          partial(roster_commands.record_away, rt), queue=QUEUE)  # fmt: skip
-    serve(router, subjects.CMD_ROSTER_BACK, EndAway,
-          partial(roster_commands.end_away, rt), queue=QUEUE)  # fmt: skip
-    serve(router, subjects.QRY_ROSTER_GET, GetRoster,
-          partial(roster_commands.get_roster, rt), queue=QUEUE)  # fmt: skip
+    answer = Answering(router, QUEUE, rt.verifying_key)
+    answer(subjects.CMD_TASK_ACT, ActOnTask, partial(commands.act_on_task, rt))
+    answer(subjects.CMD_PLAYBOOK_TRIGGER, TriggerPlaybook, partial(commands.trigger_playbook, rt))
+    answer(subjects.QRY_TASK_LIST, ListTasks, partial(queries.list_tasks, rt))
+    answer(subjects.CMD_INCIDENT_CLOSE, CloseIncident, partial(closing.close_incident, rt))
+    answer(subjects.CMD_PLAYBOOK_CANCEL, CancelPlaybook, partial(cancelling.cancel_playbook, rt))
+    answer(subjects.QRY_TASK_GET, GetTask, partial(task_commands.get_task, rt))
+    answer(subjects.CMD_TASK_ASSIGN, AssignTask, partial(task_commands.assign_task, rt))
+    answer(subjects.CMD_TASK_CLAIM, ClaimTask, partial(task_commands.claim_task, rt))
+    answer(subjects.CMD_TASK_NOTE, NoteTask, partial(task_commands.note_task, rt))
+    answer(subjects.QRY_PLAYBOOK_LIST, ListPlaybooks, partial(queries.list_playbooks, rt))
+    answer(subjects.QRY_PLAYBOOK_GET, GetPlaybook, partial(queries.get_playbook, rt))
+    answer(subjects.CMD_ROSTER_LOAD, LoadRoster, partial(roster_commands.load_roster, rt))
+    answer(subjects.CMD_ROSTER_AWAY, RecordAway, partial(roster_commands.record_away, rt))
+    answer(subjects.CMD_ROSTER_BACK, EndAway, partial(roster_commands.end_away, rt))
+    answer(subjects.QRY_ROSTER_GET, GetRoster, partial(roster_commands.get_roster, rt))
 
     # Durable consumers, shared by every engine replica: (filter, consumer name, handler).
     wait = rt.settings.ack_wait_seconds

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from schemas.base import split_task_id, utc_now
-from schemas.commands import AssignTask, ClaimTask, ErrorCode, GetTask, NoteTask, Reply
-from schemas.enums import RoleFamily
+from schemas.commands import AssignTask, ClaimTask, GetTask, NoteTask, Reply
+from schemas.enums import Tier
 from schemas.events import AnyTaskEvent, PlaybookTriggered
+from schemas.principals import Principal
 from schemas.tasks import AssigneeRule, TaskSnapshot
-from services.core.errors import Refused
+from services.core import access
+from services.core.access import Action, Reader, Target
 from services.core.rpc import ok
 from services.core.runtime import Runtime
 from services.engine import handoffs, runs
 from services.engine.assignment import ineligibility
 from services.engine.commands import decide_and_append
-from services.engine.queries import visible
 from services.engine.tasks import load_run, require_task
 
 
@@ -29,18 +30,16 @@ async def _why_not(rt: Runtime, task: TaskSnapshot, person: str) -> str | None:
     return ineligibility(rt.roster, person, task.role, _rule(run, task), attributes, involved)
 
 
-def _require_command_staff(rt: Runtime, person: str) -> None:
-    # Command staff are whoever holds a role of the command family, whatever the roster calls it.
-    if not rt.roster.in_family(person, RoleFamily.COMMAND):
-        raise Refused(
-            ErrorCode.NOT_ASSIGNEE,
-            f"only command staff assign tasks; {person} is not command staff",
-        )
+def _check(
+    rt: Runtime, principal: Principal, action: Action, task: TaskSnapshot, tier: Tier | None = None
+) -> Reader:
+    target = Target(task=task, exercise=task.exercise, tier=tier)
+    return access.check(principal, rt.roster, action, target)
 
 
-async def assign_task(rt: Runtime, command: AssignTask) -> Reply:
-    _require_command_staff(rt, command.actor)
+async def assign_task(rt: Runtime, command: AssignTask, principal: Principal) -> Reply:
     task = (await require_task(rt.store, command.task_id)).task
+    _check(rt, principal, Action.ASSIGN_TASK, task)
     why_not = await _why_not(rt, task, command.to)
 
     def decide(current: TaskSnapshot) -> AnyTaskEvent | None:
@@ -49,8 +48,9 @@ async def assign_task(rt: Runtime, command: AssignTask) -> Reply:
     return await decide_and_append(rt, command.task_id, decide, "task_assigned")
 
 
-async def claim_task(rt: Runtime, command: ClaimTask) -> Reply:
+async def claim_task(rt: Runtime, command: ClaimTask, principal: Principal) -> Reply:
     task = (await require_task(rt.store, command.task_id)).task
+    _check(rt, principal, Action.CLAIM_TASK, task)
     why_not = await _why_not(rt, task, command.actor)
 
     def decide(current: TaskSnapshot) -> AnyTaskEvent | None:
@@ -59,20 +59,9 @@ async def claim_task(rt: Runtime, command: ClaimTask) -> Reply:
     return await decide_and_append(rt, command.task_id, decide, "task_claimed")
 
 
-async def note_task(rt: Runtime, command: NoteTask) -> Reply:
+async def note_task(rt: Runtime, command: NoteTask, principal: Principal) -> Reply:
     task = (await require_task(rt.store, command.task_id)).task
-    member = rt.roster.member(command.actor)
-    allowed = member is not None and (
-        command.actor == task.assignee
-        or task.role in member.roles
-        or rt.roster.in_family(command.actor, RoleFamily.COMMAND)
-    )
-    if not allowed:
-        raise Refused(
-            ErrorCode.NOT_ASSIGNEE,
-            f"{command.actor} may not add notes to {task.task_id}: only its assignee, holders of "
-            f"{task.role} and command staff may",
-        )
+    _check(rt, principal, Action.NOTE_TASK, task, command.tier)
 
     def decide(current: TaskSnapshot) -> AnyTaskEvent | None:
         return handoffs.note(current, command, utc_now())
@@ -80,8 +69,9 @@ async def note_task(rt: Runtime, command: NoteTask) -> Reply:
     return await decide_and_append(rt, command.task_id, decide, "task_noted")
 
 
-async def get_task(rt: Runtime, query: GetTask) -> Reply:
+async def get_task(rt: Runtime, query: GetTask, principal: Principal) -> Reply:
     loaded = await require_task(rt.store, query.task_id)
     incident_id, _ = split_task_id(query.task_id)
     assert loaded.task.incident_id == incident_id
-    return ok(visible(loaded.task, query.viewer), changed=False)
+    reader = _check(rt, principal, Action.READ_TASK, loaded.task)
+    return ok(access.task_view(reader, rt.roster, loaded.task), changed=False)

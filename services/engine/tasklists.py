@@ -18,11 +18,13 @@ from typing import Any
 from schemas import subjects
 from schemas.base import task_id_for
 from schemas.commands import ListTasks, Page, Reply
-from schemas.enums import Tier
+from schemas.principals import Principal
+from schemas.roster import Roster
 from schemas.subjects import INDEX_BUCKET, TASKS_BUCKET
 from schemas.tasks import TaskSnapshot
 from schemas.views import TaskRecord
-from services.core import indexes, listing
+from services.core import access, indexes, listing
+from services.core.access import Action, Reader
 from services.core.bounded import bounded_task
 from services.core.paging import (
     ITEM_BYTES_MAX,
@@ -37,26 +39,28 @@ from services.core.rpc import ok
 from services.core.runtime import Runtime
 
 NOT_YET = datetime.max.replace(tzinfo=UTC)
-RESTRICTED_NOTE = "[restricted: visible to the responder's team only]"
 SCAN_MAX = 2000  # records one request may read while a filter skips them
 # (`<part>.<rest>.<incident>`, key filters of its tasks, how many tasks it is expected to hold)
 Group = tuple[str, list[str], int]
 TASKS_PER_INCIDENT_GUESS = 8
 
 
-def visible(task: TaskSnapshot, viewer: str | None) -> TaskSnapshot:
-    """A restricted note is shown only to the person who wrote it."""
-    if task.note and task.tier is Tier.RESTRICTED and viewer != task.assignee:
-        task = task.model_copy(update={"note": RESTRICTED_NOTE})
-    if any(n.tier is Tier.RESTRICTED and n.author != viewer for n in task.notes):
-        notes = tuple(
-            n.model_copy(update={"text": RESTRICTED_NOTE})
-            if n.tier is Tier.RESTRICTED and n.author != viewer
-            else n
-            for n in task.notes
-        )
-        task = task.model_copy(update={"notes": notes})
-    return task
+@dataclass(frozen=True)
+class Lens:
+    """What the reader may see: which tasks, and of each, which notes."""
+
+    reader: Reader
+    roster: Roster
+
+    def sees(self, task: TaskSnapshot) -> bool:
+        return access.may_see_task(self.reader, task)
+
+    def shown(self, task: TaskSnapshot) -> TaskSnapshot:
+        return access.task_view(self.reader, self.roster, task)
+
+    def exact(self, query: ListTasks) -> bool:
+        """Whether a count of what is left can be exact: no filter skips records as read."""
+        return query.status is None and bool(self.reader.roles & access.READS_EVERY_INCIDENT)
 
 
 def _listed(task: TaskSnapshot) -> tuple[dict[str, Any], int]:
@@ -74,18 +78,21 @@ def _matches(task: TaskSnapshot, query: ListTasks) -> bool:
     )
 
 
-def fill(page: PageBuilder, group: str, tasks: Iterable[TaskSnapshot], query: ListTasks) -> int:
+def fill(
+    page: PageBuilder, group: str, tasks: Iterable[TaskSnapshot], query: ListTasks, lens: Lens
+) -> int:
     """Offer one incident's tasks to the page in order; how many matching ones did not fit."""
     placed = sorted((indexes.task_position(group, t), t) for t in tasks)
     left = 0
     for position, task in placed:
         if not page.after_start(position):
             continue
+        matches = _matches(task, query) and lens.sees(task)
         if page.full:
-            left += _matches(task, query)
-        elif not _matches(task, query):
+            left += matches
+        elif not matches:
             page.pass_over(position)
-        elif not page.take(position, *_listed(visible(task, query.viewer))):
+        elif not page.take(position, *_listed(lens.shown(task))):
             left += 1
     return left
 
@@ -126,6 +133,7 @@ class Walk:
 
     page: PageBuilder
     query: ListTasks
+    lens: Lens
     left: int = 0  # matching tasks read but not on the page
     unread: int = 0  # tasks (or an estimate) in groups listed but not read
     read: int = 0
@@ -152,7 +160,7 @@ class Walk:
             by_incident = await _records(rt, found, filters)
             for group, _, _ in chunk:
                 tasks = by_incident.get(indexes.incident_of_position(group), [])
-                self.left += fill(self.page, group, tasks, self.query)
+                self.left += fill(self.page, group, tasks, self.query, self.lens)
         self.unread += sum(expected for _, _, expected in groups[index:])
 
     @property
@@ -164,12 +172,12 @@ def _start_group(start: Cursor | None) -> str:
     return indexes.group_of(start.after) if start else ""
 
 
-async def _one_incident(rt: Runtime, query: ListTasks, page: PageBuilder) -> Page:
+async def _one_incident(rt: Runtime, query: ListTasks, page: PageBuilder, lens: Lens) -> Page:
     assert query.incident_id is not None
     filters = [f"{query.incident_id}.*"]
     found = await listing.values(rt.nc, TASKS_BUCKET, filters)
     tasks = (await _records(rt, found, filters)).get(query.incident_id, [])
-    left = fill(page, f"{indexes.ALONE}.{query.incident_id}", tasks, query)
+    left = fill(page, f"{indexes.ALONE}.{query.incident_id}", tasks, query, lens)
     return page.page(left)
 
 
@@ -181,10 +189,10 @@ def _assignee_groups(positions: list[str]) -> list[Group]:
     return [(group, ids, len(ids)) for group, ids in sorted(groups.items())]
 
 
-async def _of_assignee(rt: Runtime, query: ListTasks, page: PageBuilder) -> Page:
+async def _of_assignee(rt: Runtime, query: ListTasks, page: PageBuilder, lens: Lens) -> Page:
     assert query.assignee is not None
     prefix = indexes.assignee_prefix(query.assignee)
-    walk, begin = Walk(page, query), _start_group(page.start)
+    walk, begin = Walk(page, query, lens), _start_group(page.start)
     while True:
         run = await listing.keys_from(rt.nc, INDEX_BUCKET, prefix, begin, page.limit + 1)
         groups = _assignee_groups(run.positions)
@@ -193,11 +201,11 @@ async def _of_assignee(rt: Runtime, query: ListTasks, page: PageBuilder) -> Page
             break
         begin = listing.after_group(groups[-1][0])
     remaining = walk.left + walk.unread + run.unlisted
-    return page.page(remaining, exact=query.status is None)
+    return page.page(remaining, exact=lens.exact(query))
 
 
-async def _everyone(rt: Runtime, query: ListTasks, page: PageBuilder) -> Page:
-    walk, begin = Walk(page, query), _start_group(page.start)
+async def _everyone(rt: Runtime, query: ListTasks, page: PageBuilder, lens: Lens) -> Page:
+    walk, begin = Walk(page, query, lens), _start_group(page.start)
     want = page.limit // TASKS_PER_INCIDENT_GUESS + 2
     while True:
         run = await listing.keys_from(rt.nc, INDEX_BUCKET, indexes.incidents_prefix(), begin, want)
@@ -210,7 +218,7 @@ async def _everyone(rt: Runtime, query: ListTasks, page: PageBuilder) -> Page:
             break
         begin = listing.after_group(groups[-1][0])
     if not walk.unread and not run.unlisted:
-        return page.page(walk.left, exact=query.status is None)
+        return page.page(walk.left, exact=lens.exact(query))
     # Tasks of incidents not read yet: the bucket's count less what earlier pages and this one
     # passed, an estimate (tasks added to older incidents count too).
     total = await listing.count(rt.nc, TASKS_BUCKET)
@@ -218,12 +226,16 @@ async def _everyone(rt: Runtime, query: ListTasks, page: PageBuilder) -> Page:
     return page.page(max(total - passed, walk.left + 1), exact=False)
 
 
-async def list_tasks(rt: Runtime, query: ListTasks) -> Reply:
+async def list_tasks(rt: Runtime, query: ListTasks, principal: Principal) -> Reply:
+    """Tasks the reader may see (a responder: their own and the open ones of their roles), with
+    the notes they may read."""
+    reader = access.check(principal, rt.roster, Action.LIST_TASKS)
+    lens = Lens(reader, rt.roster)
     page = PageBuilder(query.limit, budget_for(rt.max_payload), decode_cursor(query.cursor))
     if query.incident_id is not None:
-        found = await _one_incident(rt, query, page)
+        found = await _one_incident(rt, query, page, lens)
     elif query.assignee is not None:
-        found = await _of_assignee(rt, query, page)
+        found = await _of_assignee(rt, query, page, lens)
     else:
-        found = await _everyone(rt, query, page)
+        found = await _everyone(rt, query, page, lens)
     return ok(found, changed=False)

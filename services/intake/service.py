@@ -13,8 +13,10 @@ from schemas import subjects
 from schemas.base import incident_id_for, utc_now
 from schemas.commands import ErrorCode, GetIncident, ListIncidents, LogIncident, Reply
 from schemas.events import IncidentLogged
-from schemas.views import IncidentListItem, IncidentSummary
-from services.core import indexes, listing
+from schemas.principals import Principal
+from schemas.views import IncidentListItem, IncidentSummary, TaskRecord
+from services.core import access, indexes, listing
+from services.core.access import Action, Target
 from services.core.bounded import bounded_incident
 from services.core.errors import Refused
 from services.core.eventstore import ConcurrencyConflict, Expect
@@ -62,7 +64,8 @@ def below_min_severity(rt: Runtime, event: IncidentLogged) -> dict[str, str]:
     }
 
 
-async def log_incident(rt: Runtime, command: LogIncident) -> Reply:
+async def log_incident(rt: Runtime, command: LogIncident, principal: Principal) -> Reply:
+    access.check(principal, rt.roster, Action.LOG_INCIDENT, Target(exercise=command.exercise))
     if command.time_scale != 1.0 and not command.exercise:
         raise Refused(ErrorCode.INVALID_REQUEST, "a time scale is only for exercises (--exercise)")
     _check_people(rt, command)
@@ -131,19 +134,44 @@ async def log_incident(rt: Runtime, command: LogIncident) -> Reply:
     )
 
 
-async def get_incident(rt: Runtime, query: GetIncident) -> Reply:
+async def get_incident(rt: Runtime, query: GetIncident, principal: Principal) -> Reply:
+    summary = await _summary(rt, query.incident_id)
+    reader = access.reader_of(principal, rt.roster)
+    everything = bool(reader.roles & access.READS_EVERY_INCIDENT)
+    target = Target(
+        exercise=summary.exercise,
+        holds_task=not everything and await holds_task(rt, query.incident_id, reader.person),
+    )
+    access.require(access.decide(reader, Action.READ_INCIDENT, target))
+    return ok(access.incident_view(reader, summary), changed=False)
+
+
+async def holds_task(rt: Runtime, incident_id: str, person: str | None) -> bool:
+    """Whether `person` holds a task of the incident, or declined one: an incident has a few
+    dozen tasks at most, so its records are read."""
+    if person is None:
+        return False
+    found = await listing.values(rt.nc, subjects.TASKS_BUCKET, [f"{incident_id}.*"])
+    for raw in found.values():
+        record = readable(TaskRecord, raw)
+        if record is not None and person in (record.task.assignee, *record.task.declined_by):
+            return True
+    return False
+
+
+async def _summary(rt: Runtime, incident_id: str) -> IncidentSummary:
     try:
-        entry = await rt.incidents.get(query.incident_id)
+        entry = await rt.incidents.get(incident_id)
     except KeyNotFoundError:
         entry = None
     summary = readable(IncidentSummary, entry.value if entry is not None else None)
     if summary is not None:
-        return ok(summary, changed=False)
+        return summary
     # Not projected yet (it was logged a moment ago): the stream has the fact.
-    found = await rt.store.last_of(subjects.incident_logged(query.incident_id), IncidentLogged)
+    found = await rt.store.last_of(subjects.incident_logged(incident_id), IncidentLogged)
     if found is None:
-        raise Refused(ErrorCode.NOT_FOUND, f"no incident {query.incident_id}")
-    return ok(IncidentSummary.from_logged(found.event), changed=False)
+        raise Refused(ErrorCode.NOT_FOUND, f"no incident {incident_id}")
+    return IncidentSummary.from_logged(found.event)
 
 
 def _listed(summary: IncidentSummary, unassigned: int) -> tuple[dict[str, Any], int]:
@@ -166,9 +194,10 @@ async def _unassigned_counts(rt: Runtime, window: list[str]) -> Counter[str]:
     return counts
 
 
-async def list_incidents(rt: Runtime, query: ListIncidents) -> Reply:
+async def list_incidents(rt: Runtime, query: ListIncidents, principal: Principal) -> Reply:
     """A page of incidents, newest first: the index's keys give the order, and only the
     partitions and summaries the page needs are read."""
+    access.check(principal, rt.roster, Action.LIST_INCIDENTS)
     start = decode_cursor(query.cursor)
     begin = listing.after_group(start.after) if start else ""
     run = await listing.keys_from(
@@ -197,9 +226,10 @@ async def list_incidents(rt: Runtime, query: ListIncidents) -> Reply:
 
 def build(rt: Runtime) -> NatsRouter:
     router = NatsRouter()
-    serve(router, subjects.CMD_INCIDENT_LOG, LogIncident, partial(log_incident, rt), queue=QUEUE)
-    serve(router, subjects.QRY_INCIDENT_GET, GetIncident, partial(get_incident, rt), queue=QUEUE)
-    serve(
-        router, subjects.QRY_INCIDENT_LIST, ListIncidents, partial(list_incidents, rt), queue=QUEUE
-    )
+    serve(router, subjects.CMD_INCIDENT_LOG, LogIncident, partial(log_incident, rt),
+          queue=QUEUE, verifier=rt.verifying_key)  # fmt: skip
+    serve(router, subjects.QRY_INCIDENT_GET, GetIncident, partial(get_incident, rt),
+          queue=QUEUE, verifier=rt.verifying_key)  # fmt: skip
+    serve(router, subjects.QRY_INCIDENT_LIST, ListIncidents, partial(list_incidents, rt),
+          queue=QUEUE, verifier=rt.verifying_key)  # fmt: skip
     return router

@@ -11,7 +11,9 @@ from __future__ import annotations
 from schemas import subjects
 from schemas.commands import ErrorCode, ListInbox, Reply
 from schemas.notifications import InboxEntry
-from services.core import listing
+from schemas.principals import Principal
+from services.core import access, listing
+from services.core.access import Action, Target
 from services.core.errors import Refused
 from services.core.logging import get_logger
 from services.core.paging import PageBuilder, budget_for, decode_cursor, item_size
@@ -23,13 +25,18 @@ from services.notifier.inbox_keys import person_prefix
 log = get_logger(__name__)
 
 
-async def list_inbox(notifier: Notifier, query: ListInbox) -> Reply:
+async def list_inbox(notifier: Notifier, query: ListInbox, principal: Principal) -> Reply:
+    """One's own inbox; nobody reads another's."""
     rt = notifier.rt
-    problem = rt.roster.unknown_person(query.person)
+    person = query.person or principal.person
+    if person is None:
+        raise Refused(ErrorCode.INVALID_REQUEST, "whose inbox? this account is no roster member")
+    access.check(principal, rt.roster, Action.READ_INBOX, Target(person=person))
+    problem = rt.roster.unknown_person(person)
     if problem is not None:
         raise Refused(ErrorCode.NOT_FOUND, problem)
     start = decode_cursor(query.cursor)
-    keys = await listing.keys(rt.nc, subjects.INBOX_BUCKET, f"{person_prefix(query.person)}>")
+    keys = await listing.keys(rt.nc, subjects.INBOX_BUCKET, f"{person_prefix(person)}>")
     after = [key for key in keys if start is None or key > start.after]
     window = after[: query.limit]
     found = await listing.values(rt.nc, subjects.INBOX_BUCKET, window)

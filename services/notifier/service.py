@@ -36,7 +36,14 @@ def build(rt: Runtime) -> NatsRouter:
     if not notifier.email_enabled:
         log.info("email_not_configured", hint="set PATHWAYS_SMTP_URL to send email")
     router = NatsRouter()
-    serve(router, subjects.QRY_INBOX, ListInbox, partial(list_inbox, notifier), queue=QUEUE)
+    serve(
+        router,
+        subjects.QRY_INBOX,
+        ListInbox,
+        partial(list_inbox, notifier),
+        queue=QUEUE,
+        verifier=rt.verifying_key,
+    )
     wait = rt.settings.ack_wait_seconds
     consume(router, subjects.ON_TASK_EVENTS, reactions.TASK_EVENTS,
             partial(reactions.on_task_event, notifier), max_workers=8, ack_wait=wait)  # fmt: skip

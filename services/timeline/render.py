@@ -1,9 +1,10 @@
-"""Turning events into timeline entries, as pure functions. A restricted note is never copied
-into an entry: the entry says it exists and that it is withheld."""
+"""Turning events into timeline entries, as pure functions. A note the reader may not read (the
+access policy decides) is never copied into an entry: the entry says it exists and is withheld."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from schemas.base import split_task_id
@@ -36,7 +37,10 @@ from schemas.events import (
     TaskStarted,
 )
 from schemas.notifications import Channel, NoticeKind
+from schemas.roster import Roster
 from schemas.views import TimelineEntry
+from services.core import access
+from services.core.access import Reader
 
 WITHHELD = "[restricted: withheld from the timeline]"
 UNKNOWN_ACTOR = "unknown"
@@ -194,7 +198,34 @@ def _note(event: AnyEvent) -> str | None:
     return None
 
 
-def entry(event: AnyEvent, seq: int, skipped: frozenset[str] = frozenset()) -> TimelineEntry:
+def _author(event: AnyEvent) -> str | None:
+    """Who wrote the event's note: a note's author, else whoever acted."""
+    if isinstance(event, TaskNoted) and event.task.notes:
+        return event.task.notes[-1].author
+    return event.actor
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Who reads the timeline, against the roster that says who is in which team."""
+
+    reader: Reader
+    roster: Roster
+
+    def note(self, tier: Tier, note: str, author: str | None, assignee: str | None) -> str | None:
+        if access.may_read(self.reader, self.roster, tier, author, assignee):
+            return note
+        return access.withheld(self.roster, author) if tier is Tier.RESTRICTED else None
+
+
+def entry(
+    event: AnyEvent,
+    seq: int,
+    skipped: frozenset[str] = frozenset(),
+    reading: Reading | None = None,
+) -> TimelineEntry:
+    """The entry for `event` as `reading` may see it (without one, restricted notes are
+    withheld and the rest shown)."""
     tier = event.task.tier if isinstance(event, TaskEvent) else Tier.PUBLIC
     if isinstance(event, IncidentClosed | PlaybookCancelled):
         tier = Tier.COMMAND  # why a response ended is for command staff and reviewers
@@ -204,7 +235,14 @@ def entry(event: AnyEvent, seq: int, skipped: frozenset[str] = frozenset()) -> T
     if isinstance(event, TaskNoted) and event.task.notes:
         tier = event.task.notes[-1].tier
     note = _note(event)
-    redacted = bool(note) and tier is Tier.RESTRICTED
+    author = _author(event) if note else None
+    assignee = event.task.assignee if isinstance(event, TaskEvent) else None
+    shown = note
+    if note and reading is not None:
+        shown = reading.note(tier, note, author, assignee)
+    elif note and tier is Tier.RESTRICTED:
+        shown = WITHHELD
+    redacted = shown != note
     return TimelineEntry(
         seq=seq,
         at=event.at,
@@ -213,7 +251,8 @@ def entry(event: AnyEvent, seq: int, skipped: frozenset[str] = frozenset()) -> T
         text=describe(event, skipped),
         task_id=_task_of(event),
         tier=tier,
-        note=WITHHELD if redacted else note,
+        note=shown,
+        note_by=author,
         redacted=redacted,
     )
 
@@ -237,8 +276,10 @@ def unrecognised_entry(event_type: str | None, at: datetime, seq: int) -> Timeli
     )
 
 
-def entries(events: Sequence[tuple[AnyEvent, int]]) -> tuple[TimelineEntry, ...]:
+def entries(
+    events: Sequence[tuple[AnyEvent, int]], reading: Reading | None = None
+) -> tuple[TimelineEntry, ...]:
     # A fan-out records its creations and skips together, so a task's creation may come before
     # the skip of a prerequisite: the whole run's skips are known before any entry is written.
     skipped = frozenset(e.task.key for e, _ in events if isinstance(e, TaskSkipped))
-    return tuple(entry(event, seq, skipped) for event, seq in events)
+    return tuple(entry(event, seq, skipped, reading) for event, seq in events)

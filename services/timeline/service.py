@@ -9,31 +9,40 @@ from faststream.nats import NatsRouter
 from schemas import subjects
 from schemas.commands import ErrorCode, GetTimeline, Reply
 from schemas.events import AnyEvent, IncidentLogged
+from schemas.principals import Principal
 from schemas.views import IncidentSummary, Timeline, TimelineEntry
+from services.core import access
+from services.core.access import Action, Target
 from services.core.errors import Refused
 from services.core.eventstore import Stored, Unrecognised
 from services.core.rpc import ok, serve
 from services.core.runtime import Runtime
-from services.timeline.render import entry, unrecognised_entry
+from services.timeline.render import Reading, entry, unrecognised_entry
 
 QUEUE = "timeline"
 
 
-async def get_timeline(rt: Runtime, query: GetTimeline) -> Reply:
+async def get_timeline(rt: Runtime, query: GetTimeline, principal: Principal) -> Reply:
+    reader = access.reader_of(principal, rt.roster)
     stored = await rt.store.history(subjects.incident_events(query.incident_id))
     readable = [s for s in stored if isinstance(s, Stored)]
     logged = next((s.event for s in readable if isinstance(s.event, IncidentLogged)), None)
+    exercise = logged is not None and logged.exercise
+    access.require(access.decide(reader, Action.READ_TIMELINE, Target(exercise=exercise)))
     if logged is None:
         raise Refused(ErrorCode.NOT_FOUND, f"no incident {query.incident_id}")
     summary = IncidentSummary.from_logged(logged)
     for s in readable:
         summary = summary.after(s.event)
-    return ok(Timeline(incident=summary, entries=_entries(stored)), changed=False)
+    shown = _entries(stored, Reading(reader, rt.roster))
+    return ok(Timeline(incident=summary, entries=shown), changed=False)
 
 
-def _entries(stored: list[Stored[AnyEvent] | Unrecognised]) -> tuple[TimelineEntry, ...]:
+def _entries(
+    stored: list[Stored[AnyEvent] | Unrecognised], reading: Reading
+) -> tuple[TimelineEntry, ...]:
     return tuple(
-        entry(s.event, s.seq)
+        entry(s.event, s.seq, reading=reading)
         if isinstance(s, Stored)
         else unrecognised_entry(s.event_type, s.at, s.seq)
         for s in stored
@@ -42,5 +51,12 @@ def _entries(stored: list[Stored[AnyEvent] | Unrecognised]) -> tuple[TimelineEnt
 
 def build(rt: Runtime) -> NatsRouter:
     router = NatsRouter()
-    serve(router, subjects.QRY_TIMELINE, GetTimeline, partial(get_timeline, rt), queue=QUEUE)
+    serve(
+        router,
+        subjects.QRY_TIMELINE,
+        GetTimeline,
+        partial(get_timeline, rt),
+        queue=QUEUE,
+        verifier=rt.verifying_key,
+    )
     return router

@@ -18,9 +18,10 @@ from schemas import subjects
 from schemas.base import incident_id_for, task_id_for
 from schemas.commands import ActOnTask, Command, ErrorCode, LogIncident, Reply, TaskVerb
 from schemas.events import ANY_EVENT, AnyTaskEvent
+from schemas.principals import Principal
 from schemas.tasks import TaskSnapshot
 from tests.e2e.harness import playbook_tasks
-from tests.support import request_id
+from tests.support import principal_for, raw_request, request_id
 
 INCIDENT_TYPE = "officer-involved-shooting"
 COMMANDER = "renee.alvarez"
@@ -104,7 +105,7 @@ class Driver:
         body = command.model_dump_json().encode()
         for attempt in itertools.count(1):
             started = loop.time()
-            reply = await self._attempt(subject, body)
+            reply = await self._attempt(subject, body, principal_for(command))
             answered = reply is not None and reply.ok
             changed = answered and reply is not None and reply.changed
             self.ledger.attempts.append(Attempt(started, loop.time(), answered, changed))
@@ -119,9 +120,9 @@ class Driver:
             await asyncio.sleep(0.1)
         raise AssertionError("unreachable")
 
-    async def _attempt(self, subject: str, body: bytes) -> Reply | None:
+    async def _attempt(self, subject: str, body: bytes, principal: Principal) -> Reply | None:
         try:
-            msg = await self.nc.request(subject, body, timeout=ATTEMPT_TIMEOUT)
+            msg = await raw_request(self.nc, subject, body, principal, ATTEMPT_TIMEOUT)
         except (nats.errors.NoRespondersError, nats.errors.TimeoutError):
             return None
         reply = Reply.model_validate_json(msg.data)

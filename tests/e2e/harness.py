@@ -28,7 +28,7 @@ from schemas.commands import ListInbox
 from services.core.broker import connect
 from services.core.rpc import call
 from tests.integration.receivers import SmtpSink
-from tests.support import ROOT, free_port
+from tests.support import ROOT, caller, free_port, signing
 
 PATHWAYS = Path(sys.executable).parent / "pathways"
 PLAYBOOK = ROOT / "playbooks" / "officer-involved-shooting.yaml"
@@ -46,6 +46,7 @@ def process_env(**extra: str) -> dict[str, str]:
     """The caller's environment without any PATHWAYS_* setting, plus JSON logs and `extra`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PATHWAYS_")}
     env["PATHWAYS_LOG_FORMAT"] = "json"
+    env.update(signing()[1])  # services verify, and `--as` signs, with the session's key
     env.update(extra)
     return env
 
@@ -368,7 +369,8 @@ async def inbox_of(url: str, person: str) -> list[dict[str, Any]]:
     would start a process per person per look."""
     nc = await connect(url, name="e2e-inbox")
     try:
-        reply = await call(nc, subjects.QRY_INBOX, ListInbox(person=person, limit=500))
+        query = ListInbox(person=person, limit=500)
+        reply = await call(nc, subjects.QRY_INBOX, query, caller(query, person))
     finally:
         await nc.close()
     assert reply.ok and isinstance(reply.data, dict), reply.error

@@ -22,7 +22,7 @@ from services.core.broker import connect
 from services.core.embedded import EmbeddedNats
 from services.core.migrate import migrate
 from tests.e2e.harness import ROSTER, Cli, Service, process_env, unexpected_tracebacks
-from tests.support import free_port, request_id
+from tests.support import free_port, raw_request, request_id
 
 pytestmark = pytest.mark.e2e
 
@@ -104,7 +104,7 @@ async def answers(nc: Client, subject: str, timeout: float = 30.0) -> Reply:
     deadline = loop.time() + timeout
     while True:
         try:
-            msg = await nc.request(subject, b"{}", timeout=1.0)
+            msg = await raw_request(nc, subject, b"{}", timeout=1.0)
             return Reply.model_validate_json(msg.data)
         except (NoRespondersError, NatsTimeout):
             if loop.time() > deadline:

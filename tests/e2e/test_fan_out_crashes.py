@@ -27,7 +27,7 @@ from services.engine.fanout import STEPS
 from services.engine.settling import BEFORE_COMPLETION
 from tests.e2e.harness import ROSTER, Service, process_env, unexpected_tracebacks
 from tests.run_checks import complete_everything, in_place, problems
-from tests.support import ROOT, eventually, free_port, request_id
+from tests.support import ROOT, eventually, free_port, principal_for, raw_request, request_id
 
 pytestmark = pytest.mark.e2e
 
@@ -93,7 +93,8 @@ async def log_incident(nc: Client) -> str:
         title="Graffiti at a place of worship",
         severity=Severity.HIGH,
     )
-    msg = await nc.request(subjects.CMD_INCIDENT_LOG, command.model_dump_json().encode(), 10)
+    body = command.model_dump_json().encode()
+    msg = await raw_request(nc, subjects.CMD_INCIDENT_LOG, body, principal_for(command))
     reply = Reply.model_validate_json(msg.data)
     assert reply.ok, reply.error
     return incident_id_for(rid)

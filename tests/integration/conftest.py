@@ -18,6 +18,7 @@ from services.core.migrate import migrate
 from services.core.rpc import ServiceUnavailable, call
 from services.core.runtime import Runtime
 from services.core.settings import LogFormat, Settings
+from tests import support
 from tests.support import FIXTURES, ROOT, eventually
 
 pytestmark = pytest.mark.integration
@@ -46,6 +47,7 @@ async def runtime(migrated: str) -> AsyncIterator[Runtime]:
     )
     configure_logging(LogFormat.CONSOLE, "warning")
     rt = load_runtime(settings)
+    rt.verifier = support.signing()[0].verifier
     rt.library.update(load_library(FIXTURES / "playbooks", rt.roster))
     stop = asyncio.Event()
     running = asyncio.create_task(serve(rt, list(SERVICES), stop))
@@ -72,7 +74,7 @@ async def _answering(url: str) -> bool:
             (subjects.QRY_TIMELINE, GetTimeline(incident_id="INC-00000000")),
         ):
             try:
-                await call(client, subject, query, timeout=2)
+                await call(client, subject, query, support.caller(query), timeout=2)
             except ServiceUnavailable:
                 return False
         return True
@@ -91,11 +93,16 @@ class Caller:
     def __init__(self, nc: Client) -> None:
         self.nc = nc
 
-    async def __call__(self, subject: str, request: BaseModel) -> Reply:
-        return await call(self.nc, subject, request, timeout=10)
+    async def __call__(
+        self, subject: str, request: BaseModel, *, reader: str | None = None
+    ) -> Reply:
+        """Sent as the command's actor, signed in; a query read by `reader` (default: an
+        auditor who sees everything)."""
+        signed = support.caller(request, reader)
+        return await call(self.nc, subject, request, signed, timeout=10)
 
-    async def ok(self, subject: str, request: BaseModel) -> Reply:
-        reply = await self(subject, request)
+    async def ok(self, subject: str, request: BaseModel, *, reader: str | None = None) -> Reply:
+        reply = await self(subject, request, reader=reader)
         assert reply.ok, reply.error
         return reply
 

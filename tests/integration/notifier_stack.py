@@ -38,7 +38,7 @@ from services.core.runtime import Runtime
 from services.core.settings import Settings
 from tests.integration.conftest import Caller
 from tests.integration.receivers import HttpSink, Request, SmtpSink
-from tests.support import ROOT, eventually, free_port, request_id
+from tests.support import ROOT, eventually, free_port, request_id, with_key
 
 HOOK_SECRET = "whsec_" + base64.b64encode(b"harbor survivors' own signing key").decode()
 ESCALATION_SECRET = "whsec_" + base64.b64encode(b"the escalation chain's signing key").decode()
@@ -197,7 +197,7 @@ async def notifier_stack(
         settings = Settings(nats_url=server.url, playbooks_dir=ROOT / "playbooks",
                             roster=local_roster(directory, hooks, coordinators),
                             ack_wait_seconds=2, retry_delays=RETRY_DELAYS)  # fmt: skip
-        rt = load_runtime(settings)
+        rt = with_key(load_runtime(settings))
         with pytest.MonkeyPatch.context() as env:
             env.setenv("PATHWAYS_SMTP_URL", smtp_url)
             env.setenv("PATHWAYS_MAIL_FROM", MAIL_FROM)

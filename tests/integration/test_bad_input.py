@@ -10,6 +10,7 @@ from schemas.commands import ErrorCode, GetTimeline, ListIncidents, ListTasks, R
 from services.core.runtime import Runtime
 from tests.integration.conftest import Caller
 from tests.integration.helpers import log_incident
+from tests.support import raw_request
 
 pytestmark = pytest.mark.integration
 
@@ -38,7 +39,7 @@ MALFORMED = [
 async def test_malformed_payload_gets_an_invalid_request_reply(
     nc: Client, caller: Caller, subject: str, payload: bytes
 ) -> None:
-    msg = await nc.request(subject, payload, timeout=5)
+    msg = await raw_request(nc, subject, payload, timeout=5)
     reply = Reply.model_validate_json(msg.data)
     assert not reply.ok and reply.error is not None
     assert reply.error.code is ErrorCode.INVALID_REQUEST
@@ -47,7 +48,7 @@ async def test_malformed_payload_gets_an_invalid_request_reply(
 
 async def test_services_keep_serving_after_bad_input(nc: Client, caller: Caller) -> None:
     for payload in MALFORMED:
-        await nc.request(subjects.CMD_INCIDENT_LOG, payload, timeout=5)
+        await raw_request(nc, subjects.CMD_INCIDENT_LOG, payload, timeout=5)
     incident_id = await log_incident(caller, "drill-manual")
     assert incident_id.startswith("INC-")
 

@@ -27,6 +27,7 @@ from schemas.limits import (
 )
 from services.core.rpc import RequestTooLarge, call
 from services.core.runtime import Runtime
+from tests import support
 from tests.integration.conftest import Caller
 from tests.integration.helpers import log_incident, wait_for_tasks
 from tests.integration.listing_support import BASE, append
@@ -67,7 +68,7 @@ INCIDENT_CASES: dict[str, tuple[dict[str, Any], list[str]]] = {
 
 
 async def refused(nc: Client, subject: str, body: dict[str, Any], *fragments: str) -> None:
-    msg = await nc.request(subject, json.dumps(body).encode(), timeout=5)
+    msg = await support.raw_request(nc, subject, json.dumps(body).encode(), timeout=5)
     reply = Reply.model_validate_json(msg.data)
     assert not reply.ok and reply.error is not None
     assert reply.error.code is ErrorCode.INVALID_REQUEST
@@ -119,7 +120,7 @@ async def test_a_page_larger_than_the_most_is_refused(nc: Client, runtime: Runti
 async def test_a_request_past_the_max_payload_is_one_error_and_never_sent(nc: Client) -> None:
     huge = LogIncident.model_construct(**incident_request(title="x" * 2_000_000))
     with pytest.raises(RequestTooLarge) as raised:
-        await call(nc, subjects.CMD_INCIDENT_LOG, huge)
+        await call(nc, subjects.CMD_INCIDENT_LOG, huge, support.caller(huge))
     assert "bytes" in str(raised.value) and "\n" not in str(raised.value)
 
 
@@ -146,8 +147,8 @@ async def _walk_incidents(caller: Caller, limit: int) -> list[Page]:
     query = ListIncidents(limit=limit)
     pages: list[Page] = []
     while True:
-        msg = await caller.nc.request(
-            subjects.QRY_INCIDENT_LIST, query.model_dump_json().encode(), timeout=10
+        msg = await support.raw_request(
+            caller.nc, subjects.QRY_INCIDENT_LIST, query.model_dump_json().encode()
         )
         assert len(msg.data) <= caller.nc.max_payload
         reply = Reply.model_validate_json(msg.data)

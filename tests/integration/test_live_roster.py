@@ -38,7 +38,7 @@ from services.engine.choosing import Availability
 from services.engine.tasks import load_run, load_task
 from tests.integration.conftest import Caller, _answering
 from tests.integration.helpers import log_incident, wait_for_tasks
-from tests.support import ROOT, eventually, free_port, request_id
+from tests.support import ROOT, eventually, free_port, request_id, with_key
 
 pytestmark = pytest.mark.integration
 
@@ -73,7 +73,7 @@ async def live(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Live]:
         ack_wait_seconds=2,
     )
     layout = [["engine"], ["engine"], ["intake", "projector", "timeline"]]
-    runtimes = [load_runtime(settings) for _ in layout]
+    runtimes = [with_key(load_runtime(settings)) for _ in layout]
     stop = asyncio.Event()
     running = [
         asyncio.create_task(serve(rt, names, stop))
@@ -349,7 +349,7 @@ async def test_only_the_person_or_command_staff_may_record_someone_back(live: Li
     back = EndAway(request_id=request_id(), actor="dana.reyes", person="kim.liu")
     reply = await live.caller(subjects.CMD_ROSTER_BACK, back)
     assert not reply.ok and reply.error is not None
-    assert "may not record kim.liu back" in reply.error.message
+    assert "may not record kim.liu's availability" in reply.error.message
 
 
 async def test_the_reconciler_offers_a_task_again_once_an_away_period_has_ended(

@@ -31,7 +31,7 @@ def logging(rid: str, **fields: object) -> LogIncident:
     ("fields", "message"),
     [
         ({"involved": ("tom.kowalsky",)}, "--involved: no roster member tom.kowalsky"),
-        ({"actor": "nobody.here"}, "--as: no roster member nobody.here"),
+        ({"actor": "nobody.here"}, "no roster member nobody.here"),
     ],
 )
 async def test_unknown_people_are_refused_naming_the_closest_and_nothing_is_stored(

@@ -216,7 +216,7 @@ async def test_who_may_cancel_and_when(caller: Caller, runtime: Runtime) -> None
     assert f"pathways playbook cancel {incident_id}" in other.error.message
 
     refused = await cancel(caller, incident_id, actor="dana.reyes")
-    assert refused.error is not None and refused.error.code is ErrorCode.NOT_ASSIGNEE
+    assert refused.error is not None and refused.error.code is ErrorCode.FORBIDDEN
     assert "only command staff cancel a playbook" in refused.error.message
 
     assert (await cancel(caller, incident_id)).ok

@@ -25,7 +25,7 @@ from services.core.settings import Settings
 from services.engine import commands, reconcile
 from services.engine.commands import start_run
 from tests.run_checks import load_run, problems, tasks_of
-from tests.support import ROOT, free_port, request_id
+from tests.support import ROOT, free_port, principal_for, request_id
 
 pytestmark = pytest.mark.integration
 
@@ -77,7 +77,7 @@ async def complete(rt: Runtime, task_id: str, person: str) -> None:
     command = ActOnTask(
         request_id=request_id(), actor=person, verb=TaskVerb.COMPLETE, task_id=task_id
     )
-    reply = await commands.act_on_task(rt, command)
+    reply = await commands.act_on_task(rt, command, principal_for(command))
     assert reply.ok, reply.error
 
 

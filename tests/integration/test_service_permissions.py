@@ -30,7 +30,7 @@ from services.core.runtime import Runtime
 from services.core.settings import Settings
 from tests.integration.conftest import Caller
 from tests.integration.helpers import log_incident, tasks_of
-from tests.support import ROOT, eventually, free_port
+from tests.support import ROOT, eventually, free_port, with_key
 
 pytestmark = pytest.mark.integration
 
@@ -156,7 +156,7 @@ async def test_every_service_runs_as_its_own_user_after_migrate(secured: Secured
             playbooks_dir=ROOT / "playbooks",
             roster=ROOT / "rosters" / "example.yaml",
         )
-        runtimes.append(load_runtime(settings))
+        runtimes.append(with_key(load_runtime(settings)))
         running.append(asyncio.create_task(serve(runtimes[-1], [name], stop)))
     try:
 

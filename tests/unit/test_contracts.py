@@ -6,8 +6,10 @@ from pydantic import ValidationError
 from schemas.base import incident_id_for, split_task_id, task_id_for
 from schemas.commands import ErrorCode, LogIncident
 from schemas.events import ANY_EVENT
+from schemas.principals import Principal
 from services.core.embedded import server_config
 from services.core.rpc import answer, ok
+from tests.support import AUDITOR
 from tests.unit.factories import an_incident
 
 
@@ -45,22 +47,22 @@ def test_unknown_fields_are_refused() -> None:
 
 
 async def test_answer_turns_malformed_input_into_an_error_reply() -> None:
-    async def handler(command: LogIncident) -> object:
+    async def handler(command: LogIncident, principal: Principal) -> object:
         raise AssertionError("must not be called")
 
-    reply = await answer(b"{not json", LogIncident, handler)  # type: ignore[arg-type]
+    reply = await answer(b"{not json", LogIncident, handler, AUDITOR)  # type: ignore[arg-type]
     assert not reply.ok and reply.error is not None
     assert reply.error.code is ErrorCode.INVALID_REQUEST
 
 
 async def test_answer_hides_internal_failures_behind_a_clear_reply() -> None:
-    async def handler(command: LogIncident) -> object:
+    async def handler(command: LogIncident, principal: Principal) -> object:
         raise RuntimeError("boom")
 
     raw = LogIncident(
         request_id="abcdefgh", actor="a", incident_type="x", title="t"
     ).model_dump_json()
-    reply = await answer(raw.encode(), LogIncident, handler)  # type: ignore[arg-type]
+    reply = await answer(raw.encode(), LogIncident, handler, AUDITOR)  # type: ignore[arg-type]
     assert reply.error is not None and reply.error.code is ErrorCode.INTERNAL
     assert "boom" not in reply.error.message
     assert ok({"x": 1}).ok

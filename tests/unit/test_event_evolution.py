@@ -19,9 +19,11 @@ from schemas.evolution import (
     read_event,
     task_snapshot_of,
 )
+from schemas.principals import Principal
 from services.core.errors import Unprocessable
 from services.core.reactors import read_as
 from services.core.rpc import answer
+from tests.support import AUDITOR
 from tests.unit.factories import T0, a_task, an_incident
 
 
@@ -151,11 +153,11 @@ def test_a_reaction_refuses_what_it_cannot_read_instead_of_skipping_it() -> None
 
 
 async def test_a_command_on_state_this_version_cannot_read_is_refused_clearly() -> None:
-    async def handler(command: LogIncident) -> object:
+    async def handler(command: LogIncident, principal: Principal) -> object:
         raise Unprocessable("pw.evt.INC-AAAAAAAA.task.x.escalated (seq 9): cannot be read")
 
     raw = LogIncident(request_id="abcdefgh", actor="a", incident_type="x", title="t")
-    reply = await answer(raw.model_dump_json().encode(), LogIncident, handler)  # type: ignore[arg-type]
+    reply = await answer(raw.model_dump_json().encode(), LogIncident, handler, AUDITOR)  # type: ignore[arg-type]
     assert reply.error is not None and reply.error.code is ErrorCode.CONFLICT
     assert "newer version" in reply.error.message
 
