@@ -24,6 +24,7 @@ from services.cli import (
     playbooks,
     rebuilding,
     rosters,
+    signing_keys,
     task_commands,
     tasks,
 )
@@ -53,7 +54,7 @@ app.add_typer(tasks.app, name="task")
 app.add_typer(rosters.app, name="roster")
 app.add_typer(admin.app, name="admin")
 # Imported for their commands, which join `pathways task` and `pathways admin`.
-_ = (task_commands, rebuilding)
+_ = (task_commands, rebuilding, signing_keys)
 app.add_typer(admin.app, name="admin")
 app.command("inbox")(inbox.inbox)
 

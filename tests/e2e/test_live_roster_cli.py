@@ -129,7 +129,10 @@ def test_someone_recorded_away_is_shown_away_and_not_on_call(cli: Cli) -> None:
         "roster", "away", "sam.whitfield", "--from", "2026-12-24", "--until", "2026-12-27",
         "--as", "dana.reyes",
     )  # fmt: skip
-    assert refused.returncode == 1 and "only they themselves and command staff" in refused.stderr
+    assert (
+        refused.returncode == 1
+        and "only they themselves, command staff and administrators" in refused.stderr
+    )
     bad = cli("roster", "away", "sam.whitfield", "--from", "soon", "--until", "later", "--as", "x")
     assert bad.returncode == 1 and bad.error_lines[0].startswith("error: --from: 'soon'")
     assert json.loads(cli.ok("roster", "who", "victim_advocate", "--json", "--file", str(ROSTER))

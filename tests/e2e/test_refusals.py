@@ -46,9 +46,18 @@ Case = Callable[[Tasks], tuple[list[str], list[str]]]
 
 def someone_elses_task(tasks: Tasks) -> tuple[list[str], list[str]]:
     task = first_assigned(tasks)
+    other = "dana.reyes" if task["assignee"] != "dana.reyes" else "marcus.bell"
+    return (
+        ["task", "ack", task["id"], "--as", other],
+        [task["id"], f"assigned to {task['assignee']}", f"not to {other}"],
+    )
+
+
+def nobody_on_the_roster(tasks: Tasks) -> tuple[list[str], list[str]]:
+    task = first_assigned(tasks)
     return (
         ["task", "ack", task["id"], "--as", "someone-else"],
-        [task["id"], f"assigned to {task['assignee']}", "not to someone-else"],
+        ["--as: no roster member someone-else"],
     )
 
 
@@ -87,6 +96,7 @@ def unknown_incident_timeline(tasks: Tasks) -> tuple[list[str], list[str]]:
     "case",
     [
         someone_elses_task,
+        nobody_on_the_roster,
         unknown_task,
         malformed_task_id,
         waiting_task,
