@@ -4,7 +4,11 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install up test check unit integration e2e bench mutate clean
+.PHONY: install asyncapi-tools up test check unit integration e2e bench mutate clean
+
+# The official AsyncAPI parser, which validates `pathways asyncapi` in the integration tests.
+ASYNCAPI_TOOLS := tools/asyncapi
+ASYNCAPI_STAMP := $(ASYNCAPI_TOOLS)/node_modules/.installed
 
 install: $(STAMP)
 
@@ -13,6 +17,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+asyncapi-tools: $(ASYNCAPI_STAMP)
+
+# No install scripts: the parser needs none, and one dependency (@scarf/scarf) would send
+# an install report.
+$(ASYNCAPI_STAMP): $(ASYNCAPI_TOOLS)/package.json $(ASYNCAPI_TOOLS)/package-lock.json
+	@command -v node >/dev/null && command -v npm >/dev/null || { \
+		echo "make: node and npm are missing; install Node.js 20 or later to validate the AsyncAPI document" >&2; \
+		exit 1; }
+	npm ci --prefix $(ASYNCAPI_TOOLS) --no-audit --no-fund --ignore-scripts
+	touch $@
 
 up: install
 	$(BIN)/pathways up $(ARGS)
@@ -23,13 +38,13 @@ check: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-logo
 
-test: check
+test: check asyncapi-tools
 	$(BIN)/pytest
 
 unit: install
 	$(BIN)/pytest tests/unit
 
-integration: install
+integration: install asyncapi-tools
 	$(BIN)/pytest tests/integration
 
 e2e: install
@@ -45,4 +60,5 @@ mutate: install
 	$(BIN)/python -m tests.mutation_summary
 
 clean:
-	rm -rf $(VENV) .pathways .mypy_cache .ruff_cache .pytest_cache .import_linter_cache mutants
+	rm -rf $(VENV) .pathways .mypy_cache .ruff_cache .pytest_cache .import_linter_cache mutants \
+		$(ASYNCAPI_TOOLS)/node_modules

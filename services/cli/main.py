@@ -19,6 +19,7 @@ from schemas.yaml_source import SourceInvalid
 from services.app import SERVICES, check_settings, load_runtime, serve
 from services.cli import (
     admin,
+    contract,
     inbox,
     incidents,
     playbooks,
@@ -57,6 +58,7 @@ app.add_typer(admin.app, name="admin")
 _ = (task_commands, rebuilding, signing_keys)
 app.add_typer(admin.app, name="admin")
 app.command("inbox")(inbox.inbox)
+app.command("asyncapi")(contract.asyncapi)
 
 
 def _stop_on_signals() -> asyncio.Event:
