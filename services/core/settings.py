@@ -48,6 +48,13 @@ class Settings(BaseSettings):
     # Seconds to wait before each redelivery of a failed reaction; after len+1 deliveries it is
     # dead-lettered. `PATHWAYS_RETRY_DELAYS=1,5,15` or a JSON list.
     retry_delays: Annotated[tuple[float, ...], NoDecode] = DEFAULT_RETRY_DELAYS
+    # The keys that seal restricted text, one file per scope (services/core/sealing.py); kept
+    # out of NATS so a stream dump holds only ciphertext. None: <data_dir>/keys.
+    keys_dir: Path | None = None
+
+    @property
+    def key_directory(self) -> Path:
+        return self.keys_dir if self.keys_dir is not None else self.data_dir / "keys"
 
     @field_validator("retry_delays", mode="before")
     @classmethod
