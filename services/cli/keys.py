@@ -167,6 +167,8 @@ def _confirm(scope: str) -> None:
     if not sys.stdin.isatty():
         fail(f"erase needs --yes when not asked at a terminal: {lost(scope)}")
     errors.print(f"Erasing the keys of {scope}: {lost(scope)}.", markup=False)
-    if not typer.confirm(f"Erase {scope}?", default=False, err=True):
+    # Asked on stderr and read here (not typer.confirm, which echoes a space on stdout).
+    errors.print(f"Erase {scope}? [y/N] ", end="", markup=False)
+    if sys.stdin.readline().strip().lower() not in ("y", "yes"):
         errors.print("Nothing erased.", markup=False)
         raise typer.Exit(1)
