@@ -22,6 +22,7 @@ from services.cli import (
     contract,
     inbox,
     incidents,
+    keys,
     playbooks,
     rebuilding,
     rosters,
@@ -55,7 +56,7 @@ app.add_typer(tasks.app, name="task")
 app.add_typer(rosters.app, name="roster")
 app.add_typer(admin.app, name="admin")
 # Imported for their commands, which join `pathways task` and `pathways admin`.
-_ = (task_commands, rebuilding, signing_keys)
+_ = (task_commands, rebuilding, signing_keys, keys)
 app.add_typer(admin.app, name="admin")
 app.command("inbox")(inbox.inbox)
 app.command("asyncapi")(contract.asyncapi)
