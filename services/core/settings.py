@@ -14,6 +14,13 @@ class LogFormat(StrEnum):
     JSON = "json"
 
 
+class PasswordProfile(StrEnum):
+    """How hard account passwords are hashed (services/core/passwords.py)."""
+
+    DEFAULT = "default"  # argon2id, RFC 9106 low memory: t=3, 64 MiB, p=4
+    TEST = "test"  # the cheapest argon2id there is: for test suites only
+
+
 DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
 # Waits before each redelivery of a failed reaction: about 19 minutes in all, so an outage of
 # NATS storage or a disk of several minutes is ridden out before anything is dead-lettered.
@@ -48,6 +55,7 @@ class Settings(BaseSettings):
     # Seconds to wait before each redelivery of a failed reaction; after len+1 deliveries it is
     # dead-lettered. `PATHWAYS_RETRY_DELAYS=1,5,15` or a JSON list.
     retry_delays: Annotated[tuple[float, ...], NoDecode] = DEFAULT_RETRY_DELAYS
+    password_profile: PasswordProfile = PasswordProfile.DEFAULT
 
     @field_validator("retry_delays", mode="before")
     @classmethod
