@@ -34,8 +34,9 @@ from services.cli.client import Refusal, errors, execute, fail
 from services.cli.options import DEFAULT_URL, Json, NatsUrl, RosterFile
 from services.cli.output import out, print_json
 from services.cli.roster_source import from_file
+from services.core.account_errors import AccountError
 from services.core.account_keys import is_token_id
-from services.core.accounts import AccountError, AccountStore, person_for
+from services.core.accounts import AccountStore, person_for
 from services.core.broker import connect, without_credentials
 from services.core.passwords import Passwords
 from services.core.records import ChangedTooFast
@@ -54,7 +55,7 @@ tokens = typer.Typer(
 )
 
 UsernameArg = Annotated[str, typer.Argument(metavar="USERNAME", help="e.g. dana.reyes")]
-UserOpt = Annotated[str, typer.Option("--user", metavar="USERNAME", help="Whose tokens.")]
+UserOpt = Annotated[str, typer.Option("--user", metavar="USERNAME", help="The account's username.")]
 PasswordStdin = Annotated[
     bool,
     typer.Option("--password-stdin", help="Read the password from the first line of stdin."),

@@ -23,13 +23,21 @@ from schemas.accounts import (
     ApiToken,
     SignInOutcome,
     is_username,
-    password_problem,
 )
 from schemas.base import Contract, utc_now
 from schemas.principals import AccessRole, Principal, Via
 from schemas.roster import Roster
 from schemas.subjects import ACCOUNTS_BUCKET
 from services.core import listing
+from services.core.account_errors import (
+    AccountDisabled,
+    AccountError,
+    AccountExists,
+    NoSuchAccount,
+    NoSuchToken,
+    NotOnRoster,
+    refuse_weak,
+)
 from services.core.account_keys import (
     ACCOUNT_PREFIX,
     ACCOUNTS_FILTER,
@@ -55,44 +63,10 @@ ATTEMPTS = 5
 M = TypeVar("M", bound=Contract)
 
 
-class AccountError(Exception):
-    """Why an account or token operation was refused, in one line."""
-
-
-class AccountExists(AccountError):
-    pass
-
-
-class NoSuchAccount(AccountError):
-    pass
-
-
-class NoSuchToken(AccountError):
-    pass
-
-
-class AccountDisabled(AccountError):
-    pass
-
-
-class PasswordRefused(AccountError):
-    pass
-
-
-class NotOnRoster(AccountError):
-    pass
-
-
 @dataclass(frozen=True)
 class AccountPage:
     accounts: list[Account]
     next_after: str | None  # the username to list after for the next page; None: the last
-
-
-def refuse_weak(password: str) -> None:
-    problem = password_problem(password)
-    if problem is not None:
-        raise PasswordRefused(problem)
 
 
 def person_for(username: str, person: str | None, roster: Roster) -> str | None:

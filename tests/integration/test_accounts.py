@@ -16,14 +16,9 @@ from schemas.accounts import SignInOutcome, SignInRecorded
 from schemas.base import utc_now
 from schemas.principals import AccessRole, Via
 from schemas.subjects import ACCOUNTS_BUCKET, AUDIT_STREAM
+from services.core.account_errors import AccountExists, NoSuchAccount
 from services.core.account_keys import parse_token, token_string
-from services.core.accounts import (
-    AccountExists,
-    AccountStore,
-    NoSuchAccount,
-    ensure_demo_accounts,
-    principal_for,
-)
+from services.core.accounts import AccountStore, ensure_demo_accounts, principal_for
 from services.core.audit import record_sign_in
 from services.core.broker import connect
 from services.core.library import load_roster

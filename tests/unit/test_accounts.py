@@ -26,6 +26,7 @@ from schemas.accounts import (
 from schemas.base import utc_now
 from schemas.principals import AccessRole, Via
 from services.cli.account_output import account_json, account_table, token_json, token_table
+from services.core.account_errors import NotOnRoster
 from services.core.account_keys import (
     SECRET_BYTES,
     account_key,
@@ -39,7 +40,7 @@ from services.core.account_keys import (
     token_string,
     username_of,
 )
-from services.core.accounts import NotOnRoster, person_for, principal_for
+from services.core.accounts import person_for, principal_for
 from services.core.library import load_roster
 from tests.support import ROOT
 
