@@ -42,6 +42,19 @@ INBOX_BUCKET = "pw_inbox"
 # history is who loaded what, when), `version.<hash>` holds each version loaded, `away` the
 # away periods. Written by the engine on `pathways roster load`, `roster away` and `back`.
 ROSTERS_BUCKET = "pw_rosters"
+# Accounts and their API tokens (services/core/account_keys.py spells the keys): `acct.<user>`,
+# `token.<token id>`, and `owner.<user>.<token id>`, which lists an account's tokens.
+ACCOUNTS_BUCKET = "pw_accounts"
+# Console sign-ins, failed sign-in counters, and the answers to HTTP requests sent with an
+# idempotency key: each kept only as long as it can matter.
+SESSIONS_BUCKET = "pw_sessions"
+THROTTLE_BUCKET = "pw_throttle"
+IDEMPOTENCY_BUCKET = "pw_idempotency"
+
+# Who signed in, or tried to (schemas/accounts.py:SignInRecorded), on
+# pw.audit.signin.<outcome>; kept for 400 days.
+AUDIT_STREAM = "PATHWAYS_AUDIT"
+AUDIT_ALL = "pw.audit.>"
 
 # Commands (request-reply, served by queue groups so replicas share the load).
 CMD_INCIDENT_LOG = "pw.cmd.incident.log"
@@ -99,6 +112,10 @@ ALL_RESPONSES_COMPLETED = "pw.evt.*.response.completed"
 # The reconciler's own repeating schedule, and where it fires; one engine replica takes each.
 RECONCILE_SCHEDULE = "pw.sched.reconcile"
 RECONCILE_TICK = "pw.timer.reconcile"
+
+
+def sign_in_audit(outcome: str) -> str:
+    return f"pw.audit.signin.{outcome}"
 
 
 def dead_letter(consumer: str, letter_id: str) -> str:
@@ -251,12 +268,14 @@ class StreamSpec(Contract):
     subjects: tuple[str, ...]
     duplicate_window: timedelta
     description: str
+    max_age: timedelta | None = None  # None: kept for ever
 
 
 class BucketSpec(Contract):
     name: str
     description: str
     history: int = 1
+    ttl: timedelta | None = None  # None: a value stays until it is replaced or deleted
 
 
 EVENTS = StreamSpec(
@@ -277,6 +296,13 @@ DEAD_LETTERS = StreamSpec(
     duplicate_window=timedelta(minutes=2),
     description="Reactions that failed every delivery, kept for an operator to replay",
 )
+AUDIT = StreamSpec(
+    name=AUDIT_STREAM,
+    subjects=(AUDIT_ALL,),
+    duplicate_window=timedelta(minutes=2),
+    description="Sign-in attempts and their outcomes, kept for 400 days",
+    max_age=timedelta(days=400),
+)
 BUCKETS = (
     BucketSpec(name=TASKS_BUCKET, description="Projection: the latest snapshot of every task"),
     BucketSpec(name=INCIDENTS_BUCKET, description="Projection: a summary of every incident"),
@@ -293,5 +319,19 @@ BUCKETS = (
         name=ROSTERS_BUCKET,
         description="The live roster: the version in force, every version loaded, away periods",
         history=64,
+    ),
+    BucketSpec(name=ACCOUNTS_BUCKET, description="Accounts and API tokens (hashes only)"),
+    # The longest a console session may last; the gateway also ends idle ones sooner.
+    BucketSpec(name=SESSIONS_BUCKET, description="Console sessions", ttl=timedelta(hours=12)),
+    # The window failed sign-ins are counted in.
+    BucketSpec(
+        name=THROTTLE_BUCKET,
+        description="Failed sign-ins counted per username and per client",
+        ttl=timedelta(minutes=15),
+    ),
+    BucketSpec(
+        name=IDEMPOTENCY_BUCKET,
+        description="Requests by idempotency key, so a retried request is not applied twice",
+        ttl=timedelta(hours=24),
     ),
 )

@@ -18,6 +18,7 @@ from schemas.views import Timeline
 from schemas.yaml_source import SourceInvalid
 from services.app import SERVICES, check_settings, load_runtime, serve
 from services.cli import (
+    accounts,
     admin,
     contract,
     inbox,
@@ -55,6 +56,8 @@ app.add_typer(playbooks.app, name="playbook")
 app.add_typer(tasks.app, name="task")
 app.add_typer(rosters.app, name="roster")
 app.add_typer(admin.app, name="admin")
+app.add_typer(accounts.users, name="user")
+app.add_typer(accounts.tokens, name="token")
 # Imported for their commands, which join `pathways task` and `pathways admin`.
 _ = (task_commands, rebuilding, signing_keys, keys)
 app.add_typer(admin.app, name="admin")

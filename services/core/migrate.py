@@ -78,6 +78,7 @@ async def _apply(js: JetStreamContext, step: Plan, replicas: int) -> None:
                 storage=StorageType.FILE,
                 replicas=replicas,
                 direct=True,
+                ttl=bucket.ttl.total_seconds() if bucket.ttl else None,
             )
         )
 

@@ -14,6 +14,13 @@ class LogFormat(StrEnum):
     JSON = "json"
 
 
+class PasswordProfile(StrEnum):
+    """How hard account passwords are hashed (services/core/passwords.py)."""
+
+    DEFAULT = "default"  # argon2id, RFC 9106 low memory: t=3, 64 MiB, p=4
+    TEST = "test"  # the cheapest argon2id there is: for test suites only
+
+
 DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
 # Waits before each redelivery of a failed reaction: about 19 minutes in all, so an outage of
 # NATS storage or a disk of several minutes is ridden out before anything is dead-lettered.
@@ -56,6 +63,7 @@ class Settings(BaseSettings):
     # The keys that seal restricted text, one file per scope (services/core/sealing.py); kept
     # out of NATS so a stream dump holds only ciphertext. None: <data_dir>/keys.
     keys_dir: Path | None = None
+    password_profile: PasswordProfile = PasswordProfile.DEFAULT
 
     @property
     def key_directory(self) -> Path:

@@ -15,7 +15,7 @@ from typing import Any
 
 from nats.js.api import DiscardPolicy, StorageType, StreamConfig
 
-from schemas.subjects import DEAD_LETTERS, EVENTS, TIMERS, BucketSpec, StreamSpec
+from schemas.subjects import AUDIT, DEAD_LETTERS, EVENTS, TIMERS, BucketSpec, StreamSpec
 
 # Limits where 0 or a negative value (or none at all) means "no limit".
 LIMITS = (
@@ -70,6 +70,7 @@ def _base(spec: StreamSpec, replicas: int) -> StreamConfig:
         storage=StorageType.FILE,
         num_replicas=replicas,
         duplicate_window=spec.duplicate_window.total_seconds(),
+        max_age=spec.max_age.total_seconds() if spec.max_age else None,
         allow_direct=True,
     )
 
@@ -89,7 +90,9 @@ def wanted_streams(replicas: int) -> list[StreamConfig]:
     # The server turns rollups on with schedules; saying so keeps the plan honest and stable.
     timers = replace(_base(TIMERS, replicas), allow_msg_schedules=True, allow_rollup_hdrs=True)
     dead_letters = _base(DEAD_LETTERS, replicas)
-    return [events, timers, dead_letters]
+    # Sign-in records age out after their time, and nobody removes one sooner.
+    audit = replace(_base(AUDIT, replicas), deny_delete=True, deny_purge=True)
+    return [events, timers, dead_letters, audit]
 
 
 def owners(streams: list[StreamConfig]) -> dict[str, str]:
@@ -110,7 +113,11 @@ def _wider(current: float | None, wanted: float | None) -> float | None:
 
 
 def _show(value: float | None) -> str:
-    return "unlimited" if _unlimited(value) else f"{value:g}"
+    if _unlimited(value):
+        return "unlimited"
+    assert value is not None
+    # Whole numbers in full: an age of 400 days reads 34560000, not 3.456e+07.
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:g}"
 
 
 def _subjects(current: StreamConfig, wanted: StreamConfig, owned: dict[str, str]) -> list[str]:
@@ -211,6 +218,12 @@ def plan_bucket(current: StreamConfig | None, spec: BucketSpec, replicas: int) -
     if 0 < history < spec.history:
         updates["max_msgs_per_subject"] = spec.history
         changes.append(f"history {history}→{spec.history}")
+    if spec.ttl is not None:
+        # A value's time to live only grows: one an operator lengthened or lifted is kept.
+        ttl = _wider(current.max_age, spec.ttl.total_seconds())
+        if ttl is not None and ttl != current.max_age:
+            updates["max_age"] = ttl
+            changes.append(f"ttl {_show(current.max_age)}→{_show(ttl)}")
     if not current.allow_direct:
         updates["allow_direct"] = True
         changes.append("allow_direct on")

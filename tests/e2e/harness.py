@@ -94,16 +94,19 @@ class Cli:
     def __init__(self, nats_url: str | None) -> None:
         self.env = process_env(**({"PATHWAYS_NATS_URL": nats_url} if nats_url else {}))
 
-    def __call__(self, *argv: str, timeout: float = CLI_TIMEOUT) -> CliResult:
+    def __call__(
+        self, *argv: str, timeout: float = CLI_TIMEOUT, stdin: str | None = None
+    ) -> CliResult:
+        """`stdin`: what the command reads on its standard input (none by default)."""
         done = subprocess.run(
             [str(PATHWAYS), *argv],
             cwd=ROOT,
             env=self.env,
-            stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
             timeout=timeout,
             check=False,
+            **({"stdin": subprocess.DEVNULL} if stdin is None else {"input": stdin}),
         )
         return CliResult(tuple(argv), done.returncode, done.stdout, done.stderr)
 

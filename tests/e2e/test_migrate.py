@@ -41,16 +41,21 @@ async def test_migrate_creates_everything_once_then_reports_it_unchanged(bare: s
         "stream PATHWAYS_EVENTS: created",
         "stream PATHWAYS_TIMERS: created",
         "stream PATHWAYS_DEAD_LETTERS: created",
+        "stream PATHWAYS_AUDIT: created",
         "bucket pw_tasks: created",
         "bucket pw_incidents: created",
         "bucket pw_index: created",
         "bucket pw_playbooks: created",
         "bucket pw_inbox: created",
         "bucket pw_rosters: created",
+        "bucket pw_accounts: created",
+        "bucket pw_sessions: created",
+        "bucket pw_throttle: created",
+        "bucket pw_idempotency: created",
     ]
     again = await cli.run_async("migrate", "--replicas", "1")
     assert again.returncode == 0, str(again)
-    assert [line.rsplit(": ", 1)[1] for line in again.stdout.splitlines()] == ["unchanged"] * 9
+    assert [line.rsplit(": ", 1)[1] for line in again.stdout.splitlines()] == ["unchanged"] * 14
 
 
 async def test_migrate_with_a_bad_replica_count_is_one_line(bare: str) -> None:

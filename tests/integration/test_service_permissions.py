@@ -17,17 +17,31 @@ import pytest
 from nats.aio.client import Client
 
 from schemas import subjects
+from schemas.accounts import SignInOutcome, SignInRecorded
+from schemas.base import utc_now
 from schemas.commands import GetTimeline, ListInbox
+from schemas.principals import Via
 from schemas.roster_versions import AWAY_KEY
-from schemas.subjects import EVENTS_STREAM, ROSTERS_BUCKET, TIMERS_STREAM
+from schemas.subjects import (
+    ACCOUNTS_BUCKET,
+    AUDIT_STREAM,
+    EVENTS_STREAM,
+    ROSTERS_BUCKET,
+    SESSIONS_BUCKET,
+    TIMERS_STREAM,
+)
 from services.app import load_runtime, serve
 from services.cli.migrating import run_migrate
+from services.core.accounts import AccountStore
+from services.core.audit import record_sign_in
 from services.core.broker import NatsUnreachable, connect
 from services.core.embedded import config_string, server_binary
 from services.core.migrate import MigrationRefused, require_streams
+from services.core.passwords import Passwords
 from services.core.rpc import ServiceUnavailable
 from services.core.runtime import Runtime
-from services.core.settings import Settings
+from services.core.settings import PasswordProfile, Settings
+from tests.e2e.harness import PATHWAYS
 from tests.integration.conftest import Caller
 from tests.integration.helpers import log_incident, tasks_of
 from tests.support import ROOT, eventually, free_port, with_key
@@ -37,7 +51,7 @@ pytestmark = pytest.mark.integration
 T = TypeVar("T")
 
 ACCOUNTS = ROOT / "deploy" / "nats" / "accounts.conf"
-USERS = ("intake", "engine", "projector", "timeline", "notifier", "cli", "admin")
+USERS = ("intake", "engine", "projector", "timeline", "notifier", "gateway", "cli", "admin")
 SERVICES = ("intake", "engine", "projector", "timeline", "notifier")
 
 
@@ -257,3 +271,74 @@ async def test_only_the_engine_writes_the_live_roster(secured: Secured, user: st
     finally:
         await writer.close()
         await other.close()
+
+
+async def _messages(secured: Secured, stream: str) -> int:
+    admin = await secured.connect("admin")
+    try:
+        return (await admin.jetstream().stream_info(stream)).state.messages
+    finally:
+        await admin.close()
+
+
+@pytest.mark.parametrize("user", ["intake", "engine", "projector", "timeline", "notifier", "cli"])
+async def test_only_the_gateway_keeps_accounts_and_the_sign_in_audit(
+    secured: Secured, user: str
+) -> None:
+    await run_migrate(secured.url("admin"), 1)
+    gateway = await secured.connect("gateway")
+    other = await secured.connect(user)
+    try:
+        store = await AccountStore.open(
+            gateway, Passwords(PasswordProfile.TEST), secured.url("gateway")
+        )
+        await store.create("dana.reyes", password="correct horse battery staple")
+        _, secret = await store.issue_token("dana.reyes", "laptop")
+        assert await store.verify_token(secret) is not None
+        event = SignInRecorded(
+            account="dana.reyes", outcome=SignInOutcome.OK, via=Via.SESSION, at=utc_now()
+        )
+        await record_sign_in(gateway.jetstream(timeout=2), event)
+        await gateway.jetstream(timeout=2).publish(f"$KV.{SESSIONS_BUCKET}.s1", b"{}")
+        written = await _messages(secured, f"KV_{ACCOUNTS_BUCKET}")
+        js = other.jetstream(timeout=1)
+        for subject in (f"$KV.{ACCOUNTS_BUCKET}.acct.mallory", "pw.audit.signin.ok"):
+            with pytest.raises(nats.errors.TimeoutError):  # denied: never answered
+                await js.publish(subject, b"{}")
+        assert await _messages(secured, f"KV_{ACCOUNTS_BUCKET}") == written
+        assert await _messages(secured, AUDIT_STREAM) == 1
+    finally:
+        await gateway.close()
+        await other.close()
+
+
+async def test_the_gateway_writes_no_event_and_removes_no_record(secured: Secured) -> None:
+    await run_migrate(secured.url("admin"), 1)
+    gateway = await secured.connect("gateway")
+    try:
+        js = gateway.jetstream(timeout=1)
+        ack = await js.publish("pw.audit.signin.ok", b"{}")
+        with pytest.raises(nats.errors.TimeoutError):
+            await js.publish("pw.evt.INC-PERMS003.incident.logged", b"{}")
+        for stream in (AUDIT_STREAM, f"KV_{ACCOUNTS_BUCKET}"):
+            with pytest.raises(nats.errors.TimeoutError):
+                await js.purge_stream(stream)
+        with pytest.raises(nats.errors.TimeoutError):
+            await js.delete_msg(AUDIT_STREAM, ack.seq)
+    finally:
+        await gateway.close()
+    assert await _messages(secured, AUDIT_STREAM) == 1
+    assert await _messages(secured, EVENTS_STREAM) == 0
+
+
+async def test_pathways_user_as_the_cli_user_is_refused_in_one_line(secured: Secured) -> None:
+    await run_migrate(secured.url("admin"), 1)
+    process = await asyncio.create_subprocess_exec(
+        str(PATHWAYS), "user", "list", "--nats-url", secured.url("cli"),
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
+    lines = stderr.decode().splitlines()
+    assert process.returncode == 1 and stdout == b"", lines
+    assert len(lines) == 1 and "JetStream access, e.g. admin" in lines[0], lines
+    assert password("cli") not in lines[0]

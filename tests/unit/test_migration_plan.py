@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 from nats.js.api import DiscardPolicy, StreamConfig
 
-from schemas.subjects import BUCKETS, EVENTS_STREAM, TIMERS_STREAM
+from schemas.subjects import (
+    ACCOUNTS_BUCKET,
+    AUDIT_STREAM,
+    BUCKETS,
+    EVENTS_STREAM,
+    IDEMPOTENCY_BUCKET,
+    SESSIONS_BUCKET,
+    THROTTLE_BUCKET,
+    TIMERS_STREAM,
+)
 from services.core.streams import (
     Action,
     owners,
@@ -18,7 +28,9 @@ from services.core.streams import (
 
 STREAMS = wanted_streams(1)
 OWNED = owners(STREAMS)
-EVENTS, TIMERS, DEAD_LETTERS = STREAMS
+EVENTS, TIMERS, DEAD_LETTERS, AUDIT = STREAMS
+SPECS = {bucket.name: bucket for bucket in BUCKETS}
+DAY = 86400.0
 
 
 def test_the_events_stream_is_protected_by_what_is_wanted() -> None:
@@ -132,3 +144,44 @@ def test_a_service_sees_what_an_events_stream_lacks() -> None:
     legacy = replace(EVENTS, deny_delete=False, deny_purge=False, allow_rollup_hdrs=True)
     assert unprotected(legacy, EVENTS) == ["deny_delete", "deny_purge", "rollup off"]
     assert unprotected(TIMERS, TIMERS) == []  # the timers stream must allow rollups
+
+
+def test_sign_in_records_are_kept_400_days_and_nobody_removes_one_sooner() -> None:
+    assert AUDIT.name == AUDIT_STREAM
+    assert AUDIT.subjects == ["pw.audit.>"]
+    assert AUDIT.max_age == 400 * DAY
+    assert AUDIT.deny_delete and AUDIT.deny_purge
+    assert unprotected(replace(AUDIT, deny_purge=False), AUDIT) == ["deny_purge"]
+
+
+def test_an_audit_stream_kept_shorter_is_lengthened_and_one_kept_longer_stays() -> None:
+    shorter = plan_stream(replace(AUDIT, max_age=30 * DAY), AUDIT, OWNED)
+    assert shorter.config is not None and shorter.config.max_age == 400 * DAY
+    assert "max_age 2592000→34560000" in shorter.changes
+    for kept in (800 * DAY, 0.0):  # longer, or lifted by an operator
+        assert plan_stream(replace(AUDIT, max_age=kept), AUDIT, OWNED).action is Action.UNCHANGED
+
+
+def test_accounts_last_and_sessions_throttles_and_idempotency_keys_expire() -> None:
+    assert SPECS[ACCOUNTS_BUCKET].ttl is None
+    assert SPECS[SESSIONS_BUCKET].ttl == timedelta(hours=12)
+    assert SPECS[THROTTLE_BUCKET].ttl == timedelta(minutes=15)
+    assert SPECS[IDEMPOTENCY_BUCKET].ttl == timedelta(hours=24)
+
+
+def _with_ttl(seconds: float) -> StreamConfig:
+    return replace(_bucket_stream(1, 1), max_age=seconds)
+
+
+def test_a_bucket_ttl_is_raised_to_what_is_wanted_and_never_shortened() -> None:
+    sessions = SPECS[SESSIONS_BUCKET]
+    shorter = plan_bucket(_with_ttl(3600.0), sessions, 1)
+    assert shorter.config is not None and shorter.config.max_age == 12 * 3600.0
+    assert shorter.line() == f"bucket {SESSIONS_BUCKET}: upgraded (ttl 3600→43200)"
+    assert plan_bucket(_with_ttl(12 * 3600.0), sessions, 1).action is Action.UNCHANGED
+    for kept in (DAY, 0.0):  # an operator lengthened it, or lifted it
+        assert plan_bucket(_with_ttl(kept), sessions, 1).action is Action.UNCHANGED
+
+
+def test_a_bucket_without_a_ttl_keeps_one_an_operator_set() -> None:
+    assert plan_bucket(_with_ttl(DAY), SPECS[ACCOUNTS_BUCKET], 1).action is Action.UNCHANGED
