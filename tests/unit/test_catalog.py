@@ -45,10 +45,13 @@ def served() -> tuple[Served, set[str]]:
     on without a stream (request-reply, not a JetStream consumer)."""
     models: Served = {}
     with pytest.MonkeyPatch.context() as patch:
+        recording = _recording(models, rpc.serve)
+        # Services call `serve` directly or through `rpc.Answering`, which looks it up in rpc.
+        patch.setattr(rpc, "serve", recording)
         for build in SERVICES.values():
             module = sys.modules[build.__module__]
             if hasattr(module, "serve"):
-                patch.setattr(module, "serve", _recording(models, rpc.serve))
+                patch.setattr(module, "serve", recording)
         rt = load_runtime(Settings())
         routers = [build(rt) for build in SERVICES.values()]
     answered = {
