@@ -27,7 +27,8 @@ from services.core.broker import connect
 from services.core.deadletters import DeadLetterStore, Letter
 
 app = typer.Typer(
-    help="Operate Pathways: dead letters, rebuilding projections.", no_args_is_help=True
+    help="Operate Pathways: dead letters, rebuilding projections, sealing keys.",
+    no_args_is_help=True,
 )
 dead_letters = typer.Typer(
     help="Reactions that failed every delivery: list them, replay them.", no_args_is_help=True

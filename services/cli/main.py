@@ -21,6 +21,7 @@ from services.cli import (
     admin,
     inbox,
     incidents,
+    keys,
     playbooks,
     rebuilding,
     rosters,
@@ -53,7 +54,7 @@ app.add_typer(tasks.app, name="task")
 app.add_typer(rosters.app, name="roster")
 app.add_typer(admin.app, name="admin")
 # Imported for their commands, which join `pathways task` and `pathways admin`.
-_ = (task_commands, rebuilding)
+_ = (task_commands, rebuilding, keys)
 app.add_typer(admin.app, name="admin")
 app.command("inbox")(inbox.inbox)
 

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     # service). Default: <data_dir>/secrets/principal.key and .pub.
     principal_key_file: Path | None = None
     principal_public_key_file: Path | None = None
+    # The keys that seal restricted text, one file per scope (services/core/sealing.py); kept
+    # out of NATS so a stream dump holds only ciphertext. None: <data_dir>/keys.
+    keys_dir: Path | None = None
 
     @field_validator("retry_delays", mode="before")
     @classmethod
@@ -76,3 +79,7 @@ class Settings(BaseSettings):
     @property
     def verifying_key_path(self) -> Path:
         return self.principal_public_key_file or self.data_dir / "secrets" / "principal.pub"
+
+    @property
+    def key_directory(self) -> Path:
+        return self.keys_dir if self.keys_dir is not None else self.data_dir / "keys"
