@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     # The keys that seal restricted text, one file per scope (services/core/sealing.py); kept
     # out of NATS so a stream dump holds only ciphertext. None: <data_dir>/keys.
     keys_dir: Path | None = None
+    # Refuse restricted text that is not sealed (services.core.restricted_text): with it on,
+    # nothing restricted is ever stored in plain text. Off only to accept clients that cannot
+    # seal yet.
+    require_sealed: bool = True
 
     @field_validator("retry_delays", mode="before")
     @classmethod
