@@ -18,7 +18,8 @@ class RawMessage:
     stream: str
     seq: int
     subject: str
-    raw: bytes  # headers and body, as stored
+    raw: bytes  # subject, headers and body, as stored
+    data: bytes  # the body alone
 
     def holds(self, needle: str) -> bool:
         return needle.encode() in self.raw
@@ -40,7 +41,8 @@ async def every_message(js: JetStreamContext) -> list[RawMessage]:
                 continue  # deleted or purged (a bucket keeps one value per key)
             headers = "".join(f"{k}: {v}\n" for k, v in (msg.headers or {}).items())
             raw = (msg.subject or "").encode() + headers.encode() + (msg.data or b"")
-            found.append(RawMessage(info.config.name, seq, msg.subject or "", raw))
+            body = msg.data or b""
+            found.append(RawMessage(info.config.name, seq, msg.subject or "", raw, body))
     return found
 
 
