@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, model_validator
 
 from schemas.base import Contract, IncidentId, PersonId, RequestId, Slug, TaskId
 from schemas.enums import Severity, TaskStatus, Tier
@@ -21,6 +21,8 @@ from schemas.limits import (
     REASON_MAX,
     TITLE_MAX,
 )
+from schemas.sealed import Sealed
+from schemas.tasks import only_restricted_sealed
 
 AttributeKey = Annotated[
     str, StringConstraints(max_length=ATTRIBUTE_KEY_MAX, pattern=r"^[a-z][a-z0-9_]*$")
@@ -65,6 +67,17 @@ class ActOnTask(Command):
     task_id: TaskId
     note: str | None = Field(default=None, max_length=NOTE_MAX)
     reason: str | None = Field(default=None, max_length=REASON_MAX)
+    # On a restricted task, the note and the reason travel sealed for the actor's scope.
+    note_sealed: Sealed | None = None
+    reason_sealed: Sealed | None = None
+
+    @model_validator(mode="after")
+    def _plain_or_sealed(self) -> Self:
+        if self.note is not None and self.note_sealed is not None:
+            raise ValueError("send the note either plain or sealed, not both")
+        if self.reason is not None and self.reason_sealed is not None:
+            raise ValueError("send the reason either plain or sealed, not both")
+        return self
 
 
 class CloseIncident(Command):
@@ -102,8 +115,18 @@ MAX_NOTE_LENGTH = 4000
 
 class NoteTask(Command):
     task_id: TaskId
-    text: str = Field(min_length=1, max_length=MAX_NOTE_LENGTH)
+    text: str | None = Field(default=None, min_length=1, max_length=MAX_NOTE_LENGTH)
     tier: Tier
+    sealed: Sealed | None = Field(
+        default=None, description="A restricted note, sealed for the author's scope"
+    )
+
+    @model_validator(mode="after")
+    def _text_or_sealed(self) -> Self:
+        if (self.text is None) == (self.sealed is None):
+            raise ValueError("a note needs its text or its sealed text, exactly one")
+        only_restricted_sealed(self.tier, self.sealed)
+        return self
 
 
 # Queries carry no request id: they change nothing.

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Literal, Self, get_args
 
-from pydantic import Field, TypeAdapter
+from pydantic import Field, TypeAdapter, model_validator
 
 from schemas.base import Contract, IncidentId, PersonId, Slug, TaskId, UtcDateTime
 from schemas.enums import Severity
 from schemas.escalation import EscalationAction
 from schemas.notifications import Channel, ChannelKey, NoticeId, NoticeKind
 from schemas.playbook import AttributeSpec, Phase
-from schemas.tasks import TaskSnapshot, TaskTemplate
+from schemas.sealed import Sealed
+from schemas.tasks import TaskSnapshot, TaskTemplate, only_restricted_sealed
 
 # The shape events are written in. Raise it when a field is renamed or its meaning changes, and
 # register an upcaster (schemas/evolution.py) that brings the previous shape to this one.
+# Sealed restricted text (`TaskNote.sealed`, `TaskSnapshot.note_sealed`,
+# `TaskDeclined.reason_sealed`) only widened version 1: every event stored before reads as it
+# is, so there is nothing to upcast and the version stays. A previous release cannot read a
+# sealed note or decline reason (its `text`, `reason` are required): UnreadableEvent.
 SCHEMA_VERSION = 1
 
 
@@ -194,7 +199,18 @@ class TaskCompleted(TaskEvent):
 
 class TaskDeclined(TaskEvent):
     type: Literal["task.declined"] = "task.declined"
-    reason: str
+    reason: str | None = None
+    reason_sealed: Sealed | None = Field(
+        default=None,
+        description="Why, when the task is restricted: sealed for the decliner's scope",
+    )
+
+    @model_validator(mode="after")
+    def _reason_or_sealed(self) -> Self:
+        if (self.reason is None) == (self.reason_sealed is None):
+            raise ValueError("a decline holds either its reason or its sealed reason, exactly one")
+        only_restricted_sealed(self.task.tier, self.reason_sealed)
+        return self
 
 
 class FollowUpDue(Event):

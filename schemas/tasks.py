@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 from enum import StrEnum
+from typing import Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from schemas.base import Contract, IncidentId, PersonId, RoleId, Slug, TaskId, UtcDateTime
 from schemas.enums import TaskStatus, Tier
 from schemas.escalation import EscalationChain
+from schemas.sealed import Sealed
 
 Duration = timedelta
 
@@ -71,12 +73,30 @@ class TaskTemplate(Contract):
 
 
 class TaskNote(Contract):
-    """A note on a task, as its own entry: who wrote it, when, and who may read it."""
+    """A note on a task, as its own entry: who wrote it, when, and who may read it. A restricted
+    note is sealed for its author's team (`sealed`); the others are plain (`text`)."""
 
     author: PersonId
     at: UtcDateTime
     tier: Tier
-    text: str
+    text: str | None = Field(
+        default=None, description="Plain text: a public or command-tier note (or an older one)"
+    )
+    sealed: Sealed | None = Field(
+        default=None, description="A restricted note, sealed for its author's scope"
+    )
+
+    @model_validator(mode="after")
+    def _text_or_sealed(self) -> Self:
+        if (self.text is None) == (self.sealed is None):
+            raise ValueError("a note holds either its text or its sealed text, exactly one")
+        only_restricted_sealed(self.tier, self.sealed)
+        return self
+
+
+def only_restricted_sealed(tier: Tier, sealed: Sealed | None) -> None:
+    if sealed is not None and tier is not Tier.RESTRICTED:
+        raise ValueError(f"only restricted text is sealed; this is {tier.value}-tier text")
 
 
 class TaskSnapshot(Contract):
@@ -101,6 +121,9 @@ class TaskSnapshot(Contract):
     acknowledge_by: UtcDateTime | None
     due_by: UtcDateTime | None
     note: str | None = Field(default=None, description="Completion note, confidential at `tier`.")
+    note_sealed: Sealed | None = Field(
+        default=None, description="The completion note of a restricted task, sealed"
+    )
     notes: tuple[TaskNote, ...] = Field(default=(), description="Notes added along the way")
     follow_up_of: Slug | None = None
     exercise: bool = False
@@ -116,3 +139,10 @@ class TaskSnapshot(Contract):
     escalated: tuple[str, ...] = Field(
         default=(), description="Reminders and escalation steps already run, e.g. ack.2.3"
     )
+
+    @model_validator(mode="after")
+    def _one_completion_note(self) -> Self:
+        if self.note is not None and self.note_sealed is not None:
+            raise ValueError("a completion note is either plain or sealed, not both")
+        only_restricted_sealed(self.tier, self.note_sealed)
+        return self

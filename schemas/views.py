@@ -14,6 +14,7 @@ from schemas.events import (
     PlaybookTriggered,
     ResponseCompleted,
 )
+from schemas.sealed import Sealed
 from schemas.tasks import TaskSnapshot
 
 
@@ -149,6 +150,11 @@ class TimelineEntry(Contract):
     task_id: str | None = None
     tier: Tier = Tier.PUBLIC
     note: str | None = None
+    note_sealed: Sealed | None = Field(
+        default=None,
+        description="A restricted note sealed for its author's scope, given only to readers in "
+        "that scope, for whoever holds the scope's key to open",
+    )
     note_by: str | None = Field(default=None, description="Who wrote the note")
     redacted: bool = Field(
         default=False, description="The note is withheld from this reader (its marker shown)"

@@ -9,9 +9,15 @@ from tests.support import free_port
 
 
 @pytest.fixture(scope="session")
-async def nats_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
-    """A real nats-server with JetStream, on a free port with a temporary store."""
+async def nats_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[EmbeddedNats]:
+    """A real nats-server with JetStream, on a free port with a temporary store (its
+    `data_dir`, for tests that look at what is written to disk)."""
     server = EmbeddedNats(tmp_path_factory.mktemp("nats"), free_port())
     await server.start()
-    yield server.url
+    yield server
     await server.stop()
+
+
+@pytest.fixture(scope="session")
+def nats_url(nats_server: EmbeddedNats) -> str:
+    return nats_server.url

@@ -16,20 +16,26 @@ from pydantic import BaseModel
 
 from schemas.commands import Command, ListInbox
 from schemas.principals import AccessRole, Principal, Via
+from schemas.roster import Roster
 from services.core.assertions import Signer, key_pair_in
 from services.core.embedded import free_port
+from services.core.library import load_roster
 from services.core.rpc import Caller
 from services.core.runtime import Runtime
+from services.core.sealing import Keyring
 
 __all__ = [
     "FIXTURES",
     "ROOT",
     "caller",
     "eventually",
+    "example_roster",
     "free_port",
+    "keyring",
     "principal_for",
     "raw_request",
     "request_id",
+    "sealing_keys",
     "signing",
     "with_key",
 ]
@@ -63,6 +69,22 @@ async def eventually(
                 raise AssertionError(f"{what}: not within {timeout:g}s")
             raise AssertionError(f"condition not met within {timeout}s")
         await asyncio.sleep(interval)
+
+
+@functools.cache
+def sealing_keys() -> Path:
+    """The session's key directory for restricted text the tests seal (0700, as mkdtemp makes
+    it), apart from any data directory."""
+    return Path(tempfile.mkdtemp(prefix="pathways-sealing-"))
+
+
+def keyring() -> Keyring:
+    return Keyring(sealing_keys(), create_missing=True)
+
+
+@functools.cache
+def example_roster() -> Roster:
+    return load_roster(ROOT / "rosters" / "example.yaml")
 
 
 @functools.cache

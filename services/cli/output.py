@@ -11,10 +11,11 @@ from typing import Any
 from rich.console import Console
 
 from schemas.enums import IncidentStatus, TaskStatus
-from schemas.tasks import TaskSnapshot
+from schemas.tasks import TaskNote, TaskSnapshot
 from schemas.views import IncidentListItem, IncidentSummary, Timeline, TimelineEntry
 from services.cli.listing import Column, Listing, when
 from services.cli.safe import indented, terminal_safe, unsafe
+from services.core.confidential import sealed_marker
 
 # Titles, notes and reasons are people's words: never read as markup or emoji codes.
 out = Console(
@@ -57,13 +58,32 @@ def task_json(task: TaskSnapshot) -> dict[str, Any]:
         "due_by": task.due_by.isoformat() if task.due_by else None,
         "follow_up_of": task.follow_up_of,
         "exercise": task.exercise,
-        "note": task.note,
+        "note": completion_note(task),
         "notes": [
-            {"author": n.author, "at": n.at.isoformat(), "tier": n.tier.value, "text": n.text}
+            {
+                "author": n.author,
+                "at": n.at.isoformat(),
+                "tier": n.tier.value,
+                "text": note_text(n),
+            }
             for n in task.notes
         ],
         "instructions": task.instructions,
     }
+
+
+# Sealed text is never opened here (an operator is never shown restricted text): should an
+# envelope reach the command line, it shows the marker in its place.
+def note_text(note: TaskNote) -> str:
+    return sealed_marker(note.sealed) if note.sealed is not None else note.text or ""
+
+
+def completion_note(task: TaskSnapshot) -> str | None:
+    return sealed_marker(task.note_sealed) if task.note_sealed is not None else task.note
+
+
+def entry_note(entry: TimelineEntry) -> str | None:
+    return sealed_marker(entry.note_sealed) if entry.note_sealed is not None else entry.note
 
 
 def incident_json(incident: IncidentSummary) -> dict[str, Any]:
@@ -106,7 +126,7 @@ def entry_json(entry: TimelineEntry) -> dict[str, Any]:
         "text": entry.text,
         "task": entry.task_id,
         "tier": entry.tier.value,
-        "note": entry.note,
+        "note": entry_note(entry),
         "redacted": entry.redacted,
         "recognised": entry.recognised,
     }
@@ -211,6 +231,7 @@ def print_timeline(timeline: Timeline, console: Console) -> None:
     for entry in timeline.entries:
         stamp = entry.at.strftime("%Y-%m-%d %H:%M:%S")
         console.print(f"{stamp}  {terminal_safe(entry.text)}", markup=False)
-        if entry.note:
+        note = entry_note(entry)
+        if note:
             label = f"{'':21}note ({entry.tier.value}): "
-            console.print(label + indented(entry.note, " " * len(label)), markup=False)
+            console.print(label + indented(note, " " * len(label)), markup=False)

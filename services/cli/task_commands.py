@@ -17,7 +17,16 @@ from schemas.tasks import TaskSnapshot
 from services.cli.client import execute, make, new_request_id, person_option, request
 from services.cli.listing import when
 from services.cli.options import DEFAULT_URL, Json, NatsUrl, RequestIdOpt, RequiredActor
-from services.cli.output import ack_overdue, due_overdue, out, print_json, task_json
+from services.cli.output import (
+    ack_overdue,
+    completion_note,
+    due_overdue,
+    note_text,
+    out,
+    print_json,
+    task_json,
+)
+from services.cli.restricted import sealed
 from services.cli.safe import indented, terminal_safe
 from services.cli.tasks import TaskArg, app
 
@@ -77,10 +86,10 @@ def task_lines(task: TaskSnapshot, now: datetime) -> list[Text | Padding | str]:
         lines += ["", Text("Notes", style="bold")]
         for note in task.notes:
             head = f"  {when(note.at, now)}  {note.author} ({note.tier.value}): "
-            lines.append(Text(head + indented(note.text, " " * len(head))))
-    if task.note:
+            lines.append(Text(head + indented(note_text(note), " " * len(head))))
+    if task.note or task.note_sealed:
         lines += ["", Text("Completion note", style="bold")]
-        lines.append(Text("  " + indented(task.note, "  ")))
+        lines.append(Text("  " + indented(completion_note(task) or "", "  ")))
     return lines
 
 
@@ -140,7 +149,7 @@ def note(
         text=text,
         tier=tier,
     )
-    _send(nats_url, subjects.CMD_TASK_NOTE, command, as_json,
+    _send(nats_url, subjects.CMD_TASK_NOTE, sealed(nats_url, command), as_json,
           done="Note added to {id} (" + tier.value + ").",
           already="That note is already on {id}; nothing changed.")  # fmt: skip
 

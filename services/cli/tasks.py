@@ -15,6 +15,7 @@ from services.cli.client import execute, make, new_request_id, person_option, re
 from services.cli.options import DEFAULT_URL, Json, NatsUrl, RequestIdOpt, RequiredActor
 from services.cli.output import out, print_json, task_json, task_table
 from services.cli.pages import CursorOpt, Every, Limit, fetch_pages, more_hint
+from services.cli.restricted import sealed
 from services.cli.safe import terminal_safe
 
 app = typer.Typer(help="List tasks and act on them.", no_args_is_help=True)
@@ -102,7 +103,7 @@ def act(
         note=note,
         reason=reason,
     )
-    reply = execute(request(nats_url, subjects.CMD_TASK_ACT, command))
+    reply = execute(request(nats_url, subjects.CMD_TASK_ACT, sealed(nats_url, command)))
     task = TaskSnapshot.model_validate(reply.data)
     if as_json:
         print_json({"task": task_json(task), "changed": reply.changed, "notice": reply.notice})

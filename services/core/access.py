@@ -352,8 +352,15 @@ def may_see_task(reader: Reader, task: TaskSnapshot) -> bool:
 
 
 def may_read(
-    reader: Reader, roster: Roster, tier: Tier, author: str | None, assignee: str | None
+    reader: Reader,
+    roster: Roster,
+    tier: Tier,
+    author: str | None,
+    assignee: str | None,
+    sealed_for: str | None = None,
 ) -> bool:
+    """Whether the reader may read a text. Restricted text is for one scope: the one it was
+    sealed for (`sealed_for`), else (older, plain text) its author's."""
     if tier is Tier.PUBLIC:
         return True
     if tier is Tier.COMMAND:
@@ -362,42 +369,48 @@ def may_read(
         )
     if reader.via is Via.OPERATOR:
         return False  # someone typing `--as` is not the person they name
-    author_scope = scope_of(roster, author)
-    return author_scope is not None and reader.scope == author_scope
+    scope = sealed_for or scope_of(roster, author)
+    return scope is not None and reader.scope == scope
 
 
-def withheld(roster: Roster, author: str | None) -> str:
+def withheld(roster: Roster, author: str | None, sealed_for: str | None = None) -> str:
     """What a reader who may not read a restricted text sees in its place."""
-    scope = scope_of(roster, author)
+    scope = sealed_for or scope_of(roster, author)
     if scope is None:
         return "[restricted]"
     return f"[restricted: visible to {scope_name(roster, scope)} only]"
 
 
 def task_view(reader: Reader, roster: Roster, task: TaskSnapshot) -> TaskSnapshot:
-    """The task as this reader may see it: notes they may not read are replaced by a marker."""
+    """The task as this reader may see it: notes they may not read are replaced by a marker.
+    A reader who may read a sealed note gets it sealed, for whoever holds its key to open
+    (services.core.confidential.open_view)."""
     update: dict[str, object] = {}
     # A completion note is written by whoever completed the task: its assignee at the time.
-    if task.note and not may_read(reader, roster, task.tier, task.assignee, task.assignee):
-        update["note"] = withheld(roster, task.assignee) if _restricted(task.tier) else None
+    sealed_for = task.note_sealed.scope if task.note_sealed else None
+    has_note = bool(task.note) or sealed_for is not None
+    if has_note and not may_read(
+        reader, roster, task.tier, task.assignee, task.assignee, sealed_for
+    ):
+        restricted = task.tier is Tier.RESTRICTED
+        update["note"] = withheld(roster, task.assignee, sealed_for) if restricted else None
+        update["note_sealed"] = None
     notes = tuple(_note_view(reader, roster, task, n) for n in task.notes)
     if notes != task.notes:
         update["notes"] = tuple(n for n in notes if n is not None)
     return task.model_copy(update=update) if update else task
 
 
-def _restricted(tier: Tier) -> bool:
-    return tier is Tier.RESTRICTED
-
-
 def _note_view(
     reader: Reader, roster: Roster, task: TaskSnapshot, note: TaskNote
 ) -> TaskNote | None:
-    if may_read(reader, roster, note.tier, note.author, task.assignee):
+    sealed_for = note.sealed.scope if note.sealed else None
+    if may_read(reader, roster, note.tier, note.author, task.assignee, sealed_for):
         return note
     if note.tier is Tier.RESTRICTED:
         # That a confidential note exists is part of the record; its words are not.
-        return note.model_copy(update={"text": withheld(roster, note.author)})
+        marker = withheld(roster, note.author, sealed_for)
+        return note.model_copy(update={"text": marker, "sealed": None})
     return None
 
 

@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     keys_dir: Path | None = None
     password_profile: PasswordProfile = PasswordProfile.DEFAULT
 
+    # Refuse restricted text that is not sealed (services.core.restricted_text): with it on,
+    # nothing restricted is ever stored in plain text. Off only to accept clients that cannot
+    # seal yet.
+    require_sealed: bool = True
+
     @property
     def key_directory(self) -> Path:
         return self.keys_dir if self.keys_dir is not None else self.data_dir / "keys"

@@ -12,8 +12,8 @@ from schemas.commands import ActOnTask, ErrorCode, Reply, TaskVerb, TriggerPlayb
 from schemas.events import AnyTaskEvent, IncidentLogged, PlaybookCancelled, PlaybookTriggered
 from schemas.principals import Principal
 from schemas.tasks import TaskSnapshot
-from services.core import access
-from services.core.access import Action, Target
+from services.core import access, restricted_text
+from services.core.access import Action, Reader, Target
 from services.core.errors import Refused
 from services.core.eventstore import ConcurrencyConflict, Expect
 from services.core.logging import get_logger
@@ -32,14 +32,17 @@ ATTEMPTS = 5
 
 async def act_on_task(rt: Runtime, command: ActOnTask, principal: Principal) -> Reply:
     task = (await require_task(rt.store, command.task_id)).task
-    access.check(
+    reader = access.check(
         principal, rt.roster, Action.ACT_ON_TASK, Target(task=task, exercise=task.exercise)
+    )
+    restricted_text.check_command(
+        rt.roster, command, task.tier, require_sealed=rt.settings.require_sealed
     )
 
     def decide(task: TaskSnapshot) -> AnyTaskEvent | None:
         return lifecycle.decide(task, command, utc_now())
 
-    reply = await decide_and_append(rt, command.task_id, decide, "task_" + command.verb)
+    reply = await decide_and_append(rt, command.task_id, decide, "task_" + command.verb, reader)
     if command.verb is TaskVerb.DECLINE and reply.changed:
         task = TaskSnapshot.model_validate(reply.data)
         return reply.model_copy(update={"notice": await _after_decline(rt, task)})
@@ -66,20 +69,22 @@ async def decide_and_append(
     task_id: str,
     decide: Callable[[TaskSnapshot], AnyTaskEvent | None],
     log_event: str,
+    reader: Reader,
 ) -> Reply:
     """Load the task, decide (pure), append expecting the version read; decide again if another
-    replica moved the task first. A decision of None means the effect already holds."""
+    replica moved the task first. A decision of None means the effect already holds. The task
+    comes back as `reader` may see it (the notes of others withheld as in any read)."""
     for _ in range(ATTEMPTS):
         loaded = await require_task(rt.store, task_id)
         event = decide(loaded.task)
         if event is None:
-            return ok(loaded.task, changed=False)
+            return ok(access.task_view(reader, rt.roster, loaded.task), changed=False)
         try:
             await append_task_event(rt.store, event, loaded.seq)
         except ConcurrencyConflict:
             continue
         log.info(log_event, task_id=task_id, status=event.task.status)
-        return ok(event.task)
+        return ok(access.task_view(reader, rt.roster, event.task))
     raise Refused(ErrorCode.CONFLICT, f"task {task_id} is changing too fast; try again")
 
 

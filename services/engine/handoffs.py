@@ -68,8 +68,10 @@ def claim(
 
 def note(task: TaskSnapshot, command: NoteTask, now: datetime) -> TaskNoted | None:
     event_id = f"{task.task_id}.noted.{command.request_id}"
-    added = TaskNote(author=command.actor, at=now, tier=command.tier, text=command.text)
-    if any(n.author == added.author and n.text == added.text for n in task.notes[-1:]):
+    added = TaskNote(
+        author=command.actor, at=now, tier=command.tier, text=command.text, sealed=command.sealed
+    )
+    if any(_same(n, added) for n in task.notes[-1:]):
         return None  # the same note again: a retry
     if len(task.notes) >= MAX_NOTES_PER_TASK:
         raise Refused(
@@ -84,3 +86,8 @@ def note(task: TaskSnapshot, command: NoteTask, now: datetime) -> TaskNoted | No
         at=now,
         task=task.model_copy(update={"notes": (*task.notes, added)}),
     )
+
+
+def _same(note: TaskNote, other: TaskNote) -> bool:
+    # A retry resends the same envelope; text sealed again (a new nonce) is a new note.
+    return (note.author, note.text, note.sealed) == (other.author, other.text, other.sealed)

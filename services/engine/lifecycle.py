@@ -77,8 +77,10 @@ def decide(task: TaskSnapshot, command: ActOnTask, now: datetime) -> AnyTaskEven
         )
     if _PROGRESS[task.status] >= _PROGRESS[target]:
         return None
-    note = command.note if command.verb is TaskVerb.COMPLETE else task.note
-    after = task.model_copy(update={"status": target, "note": note})
+    completing = command.verb is TaskVerb.COMPLETE
+    note = command.note if completing else task.note
+    note_sealed = command.note_sealed if completing else task.note_sealed
+    after = task.model_copy(update={"status": target, "note": note, "note_sealed": note_sealed})
     return _EVENT[command.verb](
         event_id=f"{task.task_id}.{command.verb}.{command.request_id}",
         incident_id=task.incident_id,
@@ -110,8 +112,8 @@ def _decline(task: TaskSnapshot, command: ActOnTask, now: datetime) -> TaskDecli
             ErrorCode.NOT_ASSIGNEE,
             f"task {task.task_id} is assigned to {holder}, not to {command.actor}",
         )
-    reason = (command.reason or "").strip()
-    if not reason:
+    reason = (command.reason or "").strip() or None
+    if reason is None and command.reason_sealed is None:
         raise Refused(ErrorCode.INVALID_REQUEST, "a decline needs a reason (--reason)")
     # A task declined before its prerequisites are done keeps waiting for them.
     status = TaskStatus.WAITING if task.status is TaskStatus.WAITING else TaskStatus.UNASSIGNED
@@ -129,6 +131,7 @@ def _decline(task: TaskSnapshot, command: ActOnTask, now: datetime) -> TaskDecli
         at=now,
         task=after,
         reason=reason,
+        reason_sealed=command.reason_sealed,
     )
 
 

@@ -8,7 +8,7 @@ from schemas.enums import Tier
 from schemas.events import AnyTaskEvent, PlaybookTriggered
 from schemas.principals import Principal
 from schemas.tasks import AssigneeRule, TaskSnapshot
-from services.core import access
+from services.core import access, restricted_text
 from services.core.access import Action, Reader, Target
 from services.core.rpc import ok
 from services.core.runtime import Runtime
@@ -39,34 +39,37 @@ def _check(
 
 async def assign_task(rt: Runtime, command: AssignTask, principal: Principal) -> Reply:
     task = (await require_task(rt.store, command.task_id)).task
-    _check(rt, principal, Action.ASSIGN_TASK, task)
+    reader = _check(rt, principal, Action.ASSIGN_TASK, task)
     why_not = await _why_not(rt, task, command.to)
 
     def decide(current: TaskSnapshot) -> AnyTaskEvent | None:
         return handoffs.assign(current, command, why_not, utc_now())
 
-    return await decide_and_append(rt, command.task_id, decide, "task_assigned")
+    return await decide_and_append(rt, command.task_id, decide, "task_assigned", reader)
 
 
 async def claim_task(rt: Runtime, command: ClaimTask, principal: Principal) -> Reply:
     task = (await require_task(rt.store, command.task_id)).task
-    _check(rt, principal, Action.CLAIM_TASK, task)
+    reader = _check(rt, principal, Action.CLAIM_TASK, task)
     why_not = await _why_not(rt, task, command.actor)
 
     def decide(current: TaskSnapshot) -> AnyTaskEvent | None:
         return handoffs.claim(current, command, why_not, utc_now())
 
-    return await decide_and_append(rt, command.task_id, decide, "task_claimed")
+    return await decide_and_append(rt, command.task_id, decide, "task_claimed", reader)
 
 
 async def note_task(rt: Runtime, command: NoteTask, principal: Principal) -> Reply:
     task = (await require_task(rt.store, command.task_id)).task
-    _check(rt, principal, Action.NOTE_TASK, task, command.tier)
+    reader = _check(rt, principal, Action.NOTE_TASK, task, command.tier)
+    restricted_text.check_command(
+        rt.roster, command, task.tier, require_sealed=rt.settings.require_sealed
+    )
 
     def decide(current: TaskSnapshot) -> AnyTaskEvent | None:
         return handoffs.note(current, command, utc_now())
 
-    return await decide_and_append(rt, command.task_id, decide, "task_noted")
+    return await decide_and_append(rt, command.task_id, decide, "task_noted", reader)
 
 
 async def get_task(rt: Runtime, query: GetTask, principal: Principal) -> Reply:

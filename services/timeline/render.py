@@ -38,6 +38,7 @@ from schemas.events import (
 )
 from schemas.notifications import Channel, NoticeKind
 from schemas.roster import Roster
+from schemas.sealed import Sealed
 from schemas.views import TimelineEntry
 from services.core import access
 from services.core.access import Reader
@@ -186,16 +187,22 @@ def _notice(event: NoticeEvent) -> str:
     return line
 
 
-def _note(event: AnyEvent) -> str | None:
+# An event's note: as plain text, or sealed for its author's scope (restricted text).
+Note = tuple[str | None, Sealed | None]
+NO_NOTE: Note = (None, None)
+
+
+def _note(event: AnyEvent) -> Note:
     if isinstance(event, IncidentClosed | PlaybookCancelled):
-        return event.reason
+        return event.reason, None
     if isinstance(event, TaskNoted) and event.task.notes:
-        return event.task.notes[-1].text
+        last = event.task.notes[-1]
+        return last.text, last.sealed
     if isinstance(event, TaskCompleted):
-        return event.task.note
+        return event.task.note, event.task.note_sealed
     if isinstance(event, TaskDeclined):
-        return event.reason
-    return None
+        return event.reason, event.reason_sealed
+    return NO_NOTE
 
 
 def _author(event: AnyEvent) -> str | None:
@@ -212,10 +219,15 @@ class Reading:
     reader: Reader
     roster: Roster
 
-    def note(self, tier: Tier, note: str, author: str | None, assignee: str | None) -> str | None:
-        if access.may_read(self.reader, self.roster, tier, author, assignee):
+    def note(self, tier: Tier, note: Note, author: str | None, assignee: str | None) -> Note:
+        """The note as this reader sees it: as it is (a sealed one still sealed), a marker in
+        place of restricted text, or nothing."""
+        sealed_for = note[1].scope if note[1] is not None else None
+        if access.may_read(self.reader, self.roster, tier, author, assignee, sealed_for):
             return note
-        return access.withheld(self.roster, author) if tier is Tier.RESTRICTED else None
+        if tier is Tier.RESTRICTED:
+            return access.withheld(self.roster, author, sealed_for), None
+        return NO_NOTE
 
 
 def entry(
@@ -235,14 +247,14 @@ def entry(
     if isinstance(event, TaskNoted) and event.task.notes:
         tier = event.task.notes[-1].tier
     note = _note(event)
-    author = _author(event) if note else None
+    has_note = bool(note[0]) or note[1] is not None
+    author = _author(event) if has_note else None
     assignee = event.task.assignee if isinstance(event, TaskEvent) else None
     shown = note
-    if note and reading is not None:
+    if has_note and reading is not None:
         shown = reading.note(tier, note, author, assignee)
-    elif note and tier is Tier.RESTRICTED:
-        shown = WITHHELD
-    redacted = shown != note
+    elif has_note and tier is Tier.RESTRICTED:
+        shown = (WITHHELD, None)
     return TimelineEntry(
         seq=seq,
         at=event.at,
@@ -251,9 +263,10 @@ def entry(
         text=describe(event, skipped),
         task_id=_task_of(event),
         tier=tier,
-        note=shown,
+        note=shown[0],
+        note_sealed=shown[1],
         note_by=author,
-        redacted=redacted,
+        redacted=shown != note,
     )
 
 

@@ -25,6 +25,7 @@ AAD = {"task": "INC-7Q3XK2AB.peer-support-defusing", "author": "aisha.grant", "f
 def keys_cli(data_dir: Path) -> Cli:
     cli = Cli(None)
     cli.env["PATHWAYS_DATA_DIR"] = str(data_dir)
+    cli.env.pop("PATHWAYS_KEYS_DIR", None)  # the data directory's keys/
     return cli
 
 

@@ -14,8 +14,9 @@ from schemas.commands import (
 )
 from schemas.enums import Severity
 from schemas.tasks import TaskSnapshot
+from services.core.confidential import open_view, seal_command
 from tests.integration.conftest import Caller
-from tests.support import eventually, request_id
+from tests.support import eventually, example_roster, keyring, request_id
 
 
 async def log_incident(
@@ -87,18 +88,19 @@ async def act(
     reason: str | None = None,
     request: str | None = None,
 ) -> tuple[bool, TaskSnapshot]:
-    reply = await caller.ok(
-        subjects.CMD_TASK_ACT,
-        ActOnTask(
-            request_id=request or request_id(),
-            actor=actor or task.assignee or "nobody",
-            verb=verb,
-            task_id=task.task_id,
-            note=note,
-            reason=reason,
-        ),
+    """Act on `task` as a person at the edge would: restricted text sealed on the way in, and
+    opened in the task that comes back."""
+    command = ActOnTask(
+        request_id=request or request_id(),
+        actor=actor or task.assignee or "nobody",
+        verb=verb,
+        task_id=task.task_id,
+        note=note,
+        reason=reason,
     )
-    return reply.changed, TaskSnapshot.model_validate(reply.data)
+    sent = seal_command(keyring(), example_roster(), command, task_tier=task.tier)
+    reply = await caller.ok(subjects.CMD_TASK_ACT, sent)
+    return reply.changed, open_view(keyring(), TaskSnapshot.model_validate(reply.data))
 
 
 async def close(caller: Caller, incident_id: str) -> None:

@@ -10,10 +10,11 @@ from schemas.commands import AssignTask, ClaimTask, ErrorCode, GetTask, NoteTask
 from schemas.enums import TaskStatus, Tier
 from schemas.tasks import TaskSnapshot
 from services.core.access import withheld
+from services.core.confidential import open_view, seal_command
 from services.core.runtime import Runtime
 from tests.integration.conftest import Caller
 from tests.integration.helpers import act, log_incident, wait_for_tasks
-from tests.support import eventually, request_id
+from tests.support import eventually, keyring, request_id
 
 pytestmark = pytest.mark.integration
 
@@ -93,24 +94,30 @@ async def test_notes_are_entries_of_their_own_and_restricted_ones_reach_only_the
 ) -> None:
     task = await family_contact(caller)
     assert task.assignee is not None
-    note = NoteTask(
+    words = "Family prefers calls after 6pm"
+    plain = NoteTask(
         request_id=request_id(),
         actor=task.assignee,
         task_id=task.task_id,
-        text="Family prefers calls after 6pm",
+        text=words,
         tier=Tier.RESTRICTED,
     )
+    unsealed = await caller(subjects.CMD_TASK_NOTE, plain)
+    assert unsealed.error is not None
+    assert unsealed.error.message.startswith("text: restricted text must be sealed")
+    note = seal_command(keyring(), runtime.roster, plain)
     noted = TaskSnapshot.model_validate((await caller.ok(subjects.CMD_TASK_NOTE, note)).data)
-    assert [(n.author, n.tier, n.text) for n in noted.notes] == [
-        (task.assignee, Tier.RESTRICTED, "Family prefers calls after 6pm")
+    assert [(n.author, n.tier, n.sealed) for n in noted.notes] == [
+        (task.assignee, Tier.RESTRICTED, note.sealed)
     ]
     assert (await caller.ok(subjects.CMD_TASK_NOTE, note)).changed is False
     hidden = withheld(runtime.roster, task.assignee)
-    assert hidden.startswith("[restricted: visible to ") and note.text not in hidden
-    for reader, text in ((task.assignee, note.text), ("renee.alvarez", hidden)):
+    assert hidden.startswith("[restricted: visible to ") and words not in hidden
+    for reader, text in ((task.assignee, words), ("renee.alvarez", hidden)):
         get = GetTask(task_id=task.task_id)
         shown = await caller.ok(subjects.QRY_TASK_GET, get, reader=reader)
-        assert TaskSnapshot.model_validate(shown.data).notes[0].text == text
+        opened = open_view(keyring(), TaskSnapshot.model_validate(shown.data))
+        assert opened.notes[0].text == text
     outsider = note.model_copy(update={"actor": "dana.reyes", "request_id": request_id()})
     refused = await caller(subjects.CMD_TASK_NOTE, outsider)
     assert refused.error is not None and refused.error.code is ErrorCode.FORBIDDEN

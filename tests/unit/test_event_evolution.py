@@ -20,6 +20,7 @@ from schemas.evolution import (
     task_snapshot_of,
 )
 from schemas.principals import Principal
+from schemas.sealed import Sealed
 from services.core.errors import Unprocessable
 from services.core.reactors import read_as
 from services.core.rpc import answer
@@ -229,3 +230,42 @@ def test_a_run_stored_with_classic_roles_still_reads() -> None:
     event = read_event(json.dumps(run))
     assert event.type == "playbook.triggered"
     assert [t.role for t in event.tasks] == ["command_staff", "peer_support"]
+
+
+# Written before restricted text was sealed: the note and the reason in plain text.
+STORED_BEFORE_SEALING = {
+    "schema_version": 1,
+    "type": "task.declined",
+    "event_id": "INC-AAAAAAAA.family-contact.declined.priya.nair",
+    "incident_id": "INC-AAAAAAAA",
+    "actor": "priya.nair",
+    "at": "2026-03-02T08:00:00Z",
+    "task": {
+        **json.loads(a_task(status=TaskStatus.UNASSIGNED, assignee=None).model_dump_json()),
+        "notes": [
+            {
+                "author": "priya.nair",
+                "at": "2026-03-02T07:00:00Z",
+                "tier": "restricted",
+                "text": "Knows the family",
+            }
+        ],
+    },
+    "reason": "Knows the family",
+}
+
+
+def test_restricted_text_stored_in_plain_before_sealing_still_reads() -> None:
+    event = read_event(json.dumps(STORED_BEFORE_SEALING))
+    assert isinstance(event, TaskDeclined)
+    assert (event.reason, event.reason_sealed) == ("Knows the family", None)
+    assert [(n.text, n.sealed) for n in event.task.notes] == [("Knows the family", None)]
+    assert (event.task.note, event.task.note_sealed) == (None, None)
+
+
+def test_a_sealed_decline_reads_back_as_it_was_written() -> None:
+    sealed = Sealed(
+        scope="team.victim-services", key_id="k1a2", nonce="A" * 16, ciphertext="B" * 40
+    )
+    written = declined().model_copy(update={"reason": None, "reason_sealed": sealed})
+    assert read_event(written.model_dump_json()) == written
