@@ -37,6 +37,7 @@ def bench_settings(
         roster=roster,
         log_format=LogFormat.JSON,
         log_level="warning",
+        port=0,  # the gateway: any free port, never this machine's 8080
     )
 
 
