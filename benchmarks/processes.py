@@ -97,7 +97,8 @@ async def running_processes(
     env = {k: v for k, v in os.environ.items() if not k.startswith("PATHWAYS_")}
     env.update(settings)
     env.update(signing()[1])
-    env.update(PATHWAYS_NATS_URL=server.url, PATHWAYS_LOG_FORMAT="json")
+    # PATHWAYS_PORT: a gateway among them takes any free port, never this machine's 8080.
+    env.update(PATHWAYS_NATS_URL=server.url, PATHWAYS_LOG_FORMAT="json", PATHWAYS_PORT="0")
     processes: list[Process] = []
     nc: Client | None = None
     try:

@@ -38,6 +38,7 @@ def bench_settings(
         roster=roster,
         log_format=LogFormat.JSON,
         log_level="warning",
+        port=0,  # the gateway: any free port, never this machine's 8080
     )
 
 

@@ -20,6 +20,8 @@ from services.core.runtime import Runtime
 from services.core.settings import Settings
 from services.engine.service import build as build_engine
 from services.engine.service import started as engine_started
+from services.gateway.service import Gateway
+from services.gateway.service import build as build_gateway
 from services.intake.service import build as build_intake
 from services.notifier.service import build as build_notifier
 from services.notifier.service import check_settings as check_notifier_settings
@@ -34,7 +36,10 @@ SERVICES: dict[str, Callable[[Runtime], NatsRouter]] = {
     "projector": build_projector,
     "timeline": build_timeline,
     "notifier": build_notifier,
+    "gateway": build_gateway,
 }
+# The service that also answers HTTP (services.gateway.service.Gateway).
+GATEWAY = "gateway"
 # Settings a service reads for itself, checked before anything starts: each raises ValueError
 # with one line naming the variable at fault.
 SETTINGS_CHECKS: dict[str, Callable[[], None]] = {"notifier": check_notifier_settings}
@@ -85,10 +90,29 @@ async def serve(
     names: list[str],
     stop: asyncio.Event,
     on_started: Callable[[], None] | None = None,
+    gateway: Gateway | None = None,
 ) -> None:
     """Run the named services until `stop` is set; `on_started` once they are connected and
-    subscribed."""
-    broker = new_broker(rt.settings.nats_url)
+    subscribed and the gateway, if among them, is listening. The gateway's socket is bound
+    before anything connects: by the caller (`gateway`), so that a busy port is found before
+    NATS is even started, or here. Raises PortUnavailable if it cannot listen."""
+    if gateway is None and GATEWAY in names:
+        gateway = Gateway(rt.settings)
+    try:
+        await _serve(rt, names, stop, on_started, gateway)
+    finally:
+        if gateway is not None:
+            gateway.close()
+
+
+async def _serve(
+    rt: Runtime,
+    names: list[str],
+    stop: asyncio.Event,
+    on_started: Callable[[], None] | None,
+    gateway: Gateway | None,
+) -> None:
+    broker = new_broker(rt.settings.nats_url, gateway.metrics if gateway else None)
     routers = [SERVICES[name](rt) for name in names]
     for router in routers:
         broker.include_router(router)
@@ -105,16 +129,40 @@ async def serve(
     # The stored roster version in force, if any, before anything is decided with a roster.
     await live_roster.adopt(rt, keep_file_version="engine" in names)
     await broker.start()
-    # What is loaded by now lives as long as the process; keeping it out of the collector's
-    # full passes removes pauses of tens of milliseconds under load.
-    gc.collect()
-    gc.freeze()
+    background: list[asyncio.Task[None]] = []
+    try:
+        # HTTP last: whatever it is asked can be answered by now.
+        if gateway is not None:
+            await gateway.start(rt)
+        # What is loaded by now lives as long as the process; keeping it out of the
+        # collector's full passes removes pauses of tens of milliseconds under load.
+        gc.collect()
+        gc.freeze()
+        background = _start_background(rt, names)
+        _announce(rt, names, on_started)
+        await stop.wait()
+    finally:
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
+        # HTTP first: requests in flight may still need the broker to finish.
+        if gateway is not None:
+            await gateway.stop()
+        await broker.stop()
+        log.info("services_stopped", services=names)
+
+
+def _start_background(rt: Runtime, names: list[str]) -> list[asyncio.Task[None]]:
     background = [
         asyncio.create_task(_started(name, ON_START[name], rt))
         for name in names
         if name in ON_START
     ]
     background.append(asyncio.create_task(live_roster.follow(rt)))
+    return background
+
+
+def _announce(rt: Runtime, names: list[str], on_started: Callable[[], None] | None) -> None:
     for role, playbooks in roles_without_holders(rt.library.values(), rt.roster).items():
         log.warning("role_without_holders", role=role, playbooks=playbooks)
     if on_started is not None:
@@ -127,14 +175,6 @@ async def serve(
         roster_version=rt.roster_version,
         roster_origin="stored" if rt.roster_loaded else "file",
     )
-    try:
-        await stop.wait()
-    finally:
-        for task in background:
-            task.cancel()
-        await asyncio.gather(*background, return_exceptions=True)
-        await broker.stop()
-        log.info("services_stopped", services=names)
 
 
 async def _started(name: str, work: Callable[[Runtime], Awaitable[None]], rt: Runtime) -> None:

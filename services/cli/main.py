@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
+from pydantic import HttpUrl, ValidationError
 
 from schemas import subjects
 from schemas.commands import GetTimeline
 from schemas.views import Timeline
 from schemas.yaml_source import SourceInvalid
-from services.app import SERVICES, check_settings, load_runtime, serve
+from services.app import GATEWAY, SERVICES, check_settings, load_runtime, serve
 from services.cli import (
     accounts,
     admin,
@@ -42,7 +44,8 @@ from services.core.embedded import EmbeddedNats
 from services.core.library import roles_without_holders
 from services.core.logging import configure_logging
 from services.core.runtime import Runtime
-from services.core.settings import LogFormat, Settings
+from services.core.settings import DEFAULT_HOST, DEFAULT_PORT, LogFormat, Settings
+from services.gateway.service import Gateway, PortUnavailable
 from services.notifier.service import describe_email
 
 app = typer.Typer(
@@ -78,22 +81,47 @@ def _print_migration(lines: list[str]) -> None:
         errors.print(line, markup=False)
 
 
-async def _up(rt: Runtime, embedded: EmbeddedNats | None) -> None:
+async def _up(rt: Runtime, embedded: EmbeddedNats | None, gateway: Gateway) -> None:
     stop = _stop_on_signals()
-    if embedded is not None:
-        await embedded.start()
     try:
+        if embedded is not None:
+            await embedded.start()
         settings = rt.settings
         _print_migration(await run_migrate(settings.nats_url, settings.stream_replicas))
-        await serve(rt, list(SERVICES), stop, on_started=partial(_banner, rt))
+        banner = partial(_banner, rt, gateway.address)
+        await _serve(rt, list(SERVICES), stop, banner, gateway)
     finally:
+        gateway.close()
         if embedded is not None:
             await embedded.stop()
 
 
-def _banner(rt: Runtime) -> None:
-    """Printed once every service is connected and subscribed, so what it says is true."""
+async def _serve(
+    rt: Runtime,
+    names: list[str],
+    stop: asyncio.Event,
+    on_started: Callable[[], None] | None,
+    gateway: Gateway | None,
+) -> None:
+    try:
+        await serve(rt, names, stop, on_started, gateway)
+    except PortUnavailable as exc:
+        fail(str(exc))
+
+
+def _open_gateway(settings: Settings) -> Gateway:
+    """Bind the gateway's port first: if it is taken, nothing else has started yet."""
+    try:
+        return Gateway(settings)
+    except PortUnavailable as exc:
+        fail(str(exc))
+
+
+def _banner(rt: Runtime, console: str) -> None:
+    """Printed once every service is connected and subscribed and the gateway listens, so what
+    it says is true."""
     errors.print(f"Pathways is up on {rt.settings.nats_url}. Press Ctrl-C to stop.")
+    errors.print(f"Console and API: {console}/", markup=False)
     playbooks = bundled.playbooks_dir(rt.settings.playbooks_dir)
     errors.print(f"Playbooks: {len(rt.library)} from {playbooks}", markup=False)
     roster = bundled.roster_file(rt.settings.roster)
@@ -142,6 +170,20 @@ LogLevelOpt = Annotated[
     str,
     typer.Option("--log-level", envvar="PATHWAYS_LOG_LEVEL", help="debug, info, warning, error."),
 ]
+HostOpt = Annotated[
+    str,
+    typer.Option(
+        "--host",
+        envvar="PATHWAYS_HOST",
+        help="Where the console and API listen (0.0.0.0: every interface).",
+    ),
+]
+PortOpt = Annotated[
+    int,
+    typer.Option(
+        "--port", envvar="PATHWAYS_PORT", help="Port of the console and API (0: any free port)."
+    ),
+]
 ReplicasOpt = Annotated[
     int,
     typer.Option(
@@ -167,6 +209,8 @@ def up(
         int,
         typer.Option("--nats-port", envvar="PATHWAYS_NATS_PORT", help="Port of the bundled NATS."),
     ] = 4222,
+    host: HostOpt = DEFAULT_HOST,
+    port: PortOpt = DEFAULT_PORT,
     playbooks_dir: PlaybooksDir = None,
     roster: RosterFile = None,
     replicas: ReplicasOpt = 1,
@@ -178,6 +222,8 @@ def up(
         nats_url=nats_url or DEFAULT_URL,
         data_dir=data_dir,
         nats_port=nats_port,
+        host=host,
+        port=port,
         playbooks_dir=playbooks_dir,
         roster=roster,
         stream_replicas=replicas,
@@ -189,8 +235,18 @@ def up(
         settings = settings.model_copy(update={"nats_url": embedded.url})
     configure_logging(settings.log_format, settings.log_level)
     _check_services(list(SERVICES))
+    gateway = _open_gateway(settings)
+    if settings.public_url is None:
+        settings = _public_at(settings, gateway.address)
     rt = _load(settings, create_keys=True)
-    execute(_up(rt, embedded))
+    execute(_up(rt, embedded, gateway))
+
+
+def _public_at(settings: Settings, address: str) -> Settings:
+    """On one machine, people open Pathways where this process listens. The notifier reads
+    PATHWAYS_PUBLIC_URL itself (for the links in messages), so it is set there too."""
+    os.environ["PATHWAYS_PUBLIC_URL"] = f"{address}/"
+    return settings.model_copy(update={"public_url": HttpUrl(f"{address}/")})
 
 
 def _settings(**flags: object) -> Settings:
@@ -233,16 +289,21 @@ def run(
         str, typer.Argument(metavar="SERVICE", help=f"One of: {', '.join(SERVICES)}")
     ],
     nats_url: NatsUrl = DEFAULT_URL,
+    host: HostOpt = DEFAULT_HOST,
+    port: PortOpt = DEFAULT_PORT,
     playbooks_dir: PlaybooksDir = None,
     roster: RosterFile = None,
     log_format: LogFormatOpt = LogFormat.AUTO,
     log_level: LogLevelOpt = "info",
 ) -> None:
-    """Run one service against an existing NATS; start as many replicas as you like."""
+    """Run one service against an existing NATS; start as many replicas as you like.
+    --host and --port are the gateway's."""
     if service not in SERVICES:
         fail(f"unknown service {service!r}; expected one of: {', '.join(SERVICES)}")
     settings = _settings(
         nats_url=nats_url,
+        host=host,
+        port=port,
         playbooks_dir=playbooks_dir,
         roster=roster,
         log_format=log_format,
@@ -250,10 +311,11 @@ def run(
     )
     configure_logging(settings.log_format, settings.log_level)
     _check_services([service])
+    gateway = _open_gateway(settings) if service == GATEWAY else None
     rt = _load(settings)
 
     async def main() -> None:
-        await serve(rt, [service], _stop_on_signals())
+        await _serve(rt, [service], _stop_on_signals(), None, gateway)
 
     execute(main())
 

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import nats
 from faststream.nats import JStream, NatsBroker, NatsMessage
+from faststream.types import BrokerMiddleware
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 from nats.js.kv import KeyValue
 
 from schemas.subjects import EVENTS, INCIDENTS_BUCKET, ROSTERS_STREAM, TASKS_BUCKET, TIMERS
 from services.core.logging import BROKER_LOGGER
+
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
 
 # Subscribers bind to the streams `pathways migrate` declares; FastStream must not re-declare
 # them with its own idea of the configuration (nor may a service user change one).
@@ -48,7 +53,14 @@ class NatsUnreachable(Exception):
         self.url = without_credentials(url)
 
 
-def new_broker(url: str) -> NatsBroker:
+def new_broker(url: str, metrics: CollectorRegistry | None = None) -> NatsBroker:
+    """A broker for the services; with `metrics`, FastStream counts and times every message
+    there (the gateway serves them)."""
+    middlewares: tuple[BrokerMiddleware[Any, Any], ...] = ()
+    if metrics is not None:
+        from services.core.broker_metrics import message_metrics
+
+        middlewares = (message_metrics(metrics),)
     return NatsBroker(
         servers=url.split(","),
         # FastStream's per-message lines are debug-level: a busy engine handles thousands of
@@ -62,6 +74,7 @@ def new_broker(url: str) -> NatsBroker:
         # Handlers take the raw message and validate it themselves; FastStream's per-call
         # dependency resolution ran in a worker thread and cost more than the work.
         apply_types=False,
+        middlewares=middlewares,
     )
 
 

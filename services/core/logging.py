@@ -21,7 +21,7 @@ BROKER_LOGGER = "faststream.pathways"
 
 # Libraries that narrate every message or connection at info level. httpx's and Apprise's lines
 # name whole URLs, with any password or token in them (webhook and Apprise targets).
-_QUIET = ("faststream", "nats", "asyncio", "httpx", "httpcore", "apprise")
+_QUIET = ("faststream", "nats", "asyncio", "httpx", "httpcore", "apprise", "uvicorn")
 
 
 def configure_logging(log_format: LogFormat = LogFormat.AUTO, level: str = "info") -> None:

@@ -4,7 +4,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, HttpUrl, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -22,6 +22,8 @@ class PasswordProfile(StrEnum):
 
 
 DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8080
 # Waits before each redelivery of a failed reaction: about 19 minutes in all, so an outage of
 # NATS storage or a disk of several minutes is ridden out before anything is dead-lettered.
 DEFAULT_RETRY_DELAYS = (1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0)
@@ -64,11 +66,23 @@ class Settings(BaseSettings):
     # out of NATS so a stream dump holds only ciphertext. None: <data_dir>/keys.
     keys_dir: Path | None = None
     password_profile: PasswordProfile = PasswordProfile.DEFAULT
-
     # Refuse restricted text that is not sealed (services.core.restricted_text): with it on,
     # nothing restricted is ever stored in plain text. Off only to accept clients that cannot
     # seal yet.
     require_sealed: bool = True
+
+    # Where the gateway (HTTP: the API, health, metrics) listens; port 0 takes any free port.
+    host: str = DEFAULT_HOST
+    port: int = Field(default=DEFAULT_PORT, ge=0, le=65535)
+    # Where people open Pathways: links in messages, and HSTS when it is https. `pathways up`
+    # makes it the gateway's own address when unset.
+    public_url: HttpUrl | None = None
+
+    @field_validator("public_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # docker compose passes `${VAR:-}` through as an empty string.
+        return None if isinstance(value, str) and not value.strip() else value
 
     @property
     def key_directory(self) -> Path:

@@ -283,16 +283,25 @@ class Stack:
     data_dir: Path
 
 
-def start_up(log_dir: Path, port: int | None = None) -> tuple[Service, str, Path]:
+def start_up(
+    log_dir: Path, port: int | None = None, http_port: int | None = None, *extra: str
+) -> tuple[Service, str, Path]:
+    """`pathways up` with NATS on `port` and the gateway on `http_port` (free ports if None:
+    never 4222 or 8080, which this machine shares)."""
     port = port or free_port()
     data_dir = log_dir / "data"
     service = Service(
         "up",
-        ["up", "--data-dir", str(data_dir), "--nats-port", str(port)],
+        ["up", "--data-dir", str(data_dir), "--nats-port", str(port), *up_ports(http_port), *extra],
         process_env(),
         log_dir,
     )
     return service, f"nats://127.0.0.1:{port}", data_dir
+
+
+def up_ports(http_port: int | None = None) -> list[str]:
+    """The gateway's port for a `pathways up` or `pathways run gateway` a test starts."""
+    return ["--port", str(http_port or free_port())]
 
 
 # ------------------------------------------------------------------- playbook and roster

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import PATHWAYS, Cli, CliResult, process_env
+from tests.e2e.harness import PATHWAYS, Cli, CliResult, process_env, up_ports
 from tests.support import free_port
 
 pytestmark = pytest.mark.e2e
@@ -29,18 +29,27 @@ class Bad:
     alone: bool = False  # run without PATHWAYS_NATS_URL (`up` would use that server)
 
 
+def nats_and_http_ports() -> list[str]:
+    return ["--nats-port", str(free_port()), *up_ports()]
+
+
 BAD = [
     Bad("empty nats url", lambda t, i: ["incident", "list", "--nats-url", ""], "invalid NATS URL"),
-    Bad("port past 65535", lambda t, i: ["up", "--nats-port", "99999"], "nats_port", alone=True),
+    Bad(
+        "port past 65535",
+        lambda t, i: ["up", "--nats-port", "99999", *up_ports()],
+        "nats_port",
+        alone=True,
+    ),
     Bad(
         "data dir that is a file",
-        lambda t, i: ["up", "--data-dir", str(t / "a-file"), "--nats-port", str(free_port())],
+        lambda t, i: ["up", "--data-dir", str(t / "a-file"), *nats_and_http_ports()],
         "is a file",
         alone=True,
     ),
     Bad(
         "data dir inside a file",
-        lambda t, i: ["up", "--data-dir", str(t / "a-file" / "x"), "--nats-port", str(free_port())],
+        lambda t, i: ["up", "--data-dir", str(t / "a-file" / "x"), *nats_and_http_ports()],
         "cannot use data directory",
         alone=True,
     ),
@@ -140,7 +149,7 @@ def test_a_request_id_reused_for_other_content_is_one_line_naming_the_original(
 
 @pytest.mark.parametrize("after", [0.25, 0.35, 0.5])
 def test_ctrl_c_while_starting_up_is_one_line(tmp_path: Path, after: float) -> None:
-    command = [str(PATHWAYS), "up", "--data-dir", str(tmp_path), "--nats-port", str(free_port())]
+    command = [str(PATHWAYS), "up", "--data-dir", str(tmp_path), *nats_and_http_ports()]
     up = subprocess.Popen(
         command, env=process_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )

@@ -22,7 +22,7 @@ from schemas.events import ResponseCompleted
 from services.core.broker import connect
 from services.core.deadletters import DeadLetterStore
 from services.core.embedded import EmbeddedNats
-from tests.e2e.harness import ROSTER, Cli, Service, process_env
+from tests.e2e.harness import ROSTER, Cli, Service, process_env, up_ports
 from tests.support import ROOT, free_port, request_id
 
 pytestmark = pytest.mark.e2e
@@ -79,7 +79,7 @@ async def installation(tmp_path: Path) -> AsyncIterator[Installation]:
         PATHWAYS_ROSTER=str(ROSTER),
         PATHWAYS_RETRY_DELAYS="0.2,0.2",
     )
-    up = Service("up", ["up", "--nats-url", server.url], env, tmp_path)
+    up = Service("up", ["up", "--nats-url", server.url, *up_ports()], env, tmp_path)
     nc = await connect(server.url, name="e2e-dead-letters")
     try:
         await up.started()

@@ -16,6 +16,7 @@ from tests.e2e.harness import (
     log_incident,
     playbook_tasks,
     process_env,
+    up_ports,
     wait_for,
     wait_for_tasks,
 )
@@ -60,7 +61,9 @@ def test_the_timeline_reproduces_titles_and_notes_verbatim(cli: Cli) -> None:
 
 
 def test_up_with_an_invalid_port_is_a_one_line_error(tmp_path: Path) -> None:
-    result = Cli(None)("up", "--data-dir", str(tmp_path), "--nats-port", "70000", timeout=20)
+    result = Cli(None)(
+        "up", "--data-dir", str(tmp_path), "--nats-port", "70000", *up_ports(), timeout=20
+    )
     assert result.returncode != 0, str(result)
     assert "Traceback" not in result.stderr, str(result)
     assert len(result.error_lines) == 1, str(result)

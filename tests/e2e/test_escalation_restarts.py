@@ -19,6 +19,7 @@ from tests.e2e.harness import (
     nats_server_children,
     process_env,
     start_up,
+    up_ports,
     wait_for,
     wait_for_tasks,
 )
@@ -94,7 +95,7 @@ def start_up_at(log_dir: Path, data_dir: Path, port: int) -> Service:
     log_dir.mkdir(parents=True, exist_ok=True)
     return Service(
         "up",
-        ["up", "--data-dir", str(data_dir), "--nats-port", str(port)],
+        ["up", "--data-dir", str(data_dir), "--nats-port", str(port), *up_ports()],
         process_env(),
         log_dir,
     )

@@ -24,6 +24,7 @@ from tests.e2e.harness import (
     local_roster,
     process_env,
     unexpected_tracebacks,
+    up_ports,
     wait_for,
 )
 from tests.integration.receivers import SmtpSink
@@ -90,7 +91,7 @@ def test_the_readme_exercise_reminds_escalates_and_stops_at_an_acknowledgement(
     port = free_port()
     env = process_env(PATHWAYS_SMTP_URL=smtp_url, PATHWAYS_MAIL_FROM=MAIL_FROM)
     argv = ["up", "--data-dir", str(tmp_path / "data"), "--nats-port", str(port),
-            "--roster", str(roster)]  # fmt: skip
+            *up_ports(), "--roster", str(roster)]  # fmt: skip
     up = Service("up", argv, env, tmp_path)
     cli = Cli(f"nats://127.0.0.1:{port}")
     try:

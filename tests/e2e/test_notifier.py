@@ -26,6 +26,7 @@ from tests.e2e.harness import (
     mails,
     process_env,
     unexpected_tracebacks,
+    up_ports,
     wait_for,
 )
 from tests.integration.receivers import SmtpSink
@@ -71,7 +72,7 @@ async def test_pathways_up_emails_the_assignees_and_their_inbox_lists_the_assign
     env = process_env(PATHWAYS_SMTP_URL=smtp_url, PATHWAYS_MAIL_FROM=MAIL_FROM,
                       PATHWAYS_PUBLIC_URL="https://pathways.pd.example.org")  # fmt: skip
     argv = ["up", "--data-dir", str(tmp_path / "data"), "--nats-port", str(port),
-            "--roster", str(roster)]  # fmt: skip
+            *up_ports(), "--roster", str(roster)]  # fmt: skip
     up = Service("up", argv, env, tmp_path)
     url = f"nats://127.0.0.1:{port}"
     try:

@@ -20,6 +20,7 @@ from tests.e2e.harness import (
     process_env,
     start_up,
     unexpected_tracebacks,
+    up_ports,
     wait_for,
 )
 from tests.support import free_port
@@ -35,9 +36,8 @@ def test_up_on_a_port_in_use_exits_quickly_with_one_line_naming_the_port(
         taken.listen()
         port = taken.getsockname()[1]
         started = time.monotonic()
-        result = Cli(None)(
-            "up", "--data-dir", str(tmp_path / "data"), "--nats-port", str(port), timeout=20
-        )
+        argv = ["up", "--data-dir", str(tmp_path / "data"), "--nats-port", str(port), *up_ports()]
+        result = Cli(None)(*argv, timeout=20)
         elapsed = time.monotonic() - started
     assert result.returncode != 0, str(result)
     assert elapsed < 10, f"took {elapsed:.1f}s to refuse"
@@ -92,9 +92,8 @@ def test_a_second_up_on_the_same_data_dir_is_refused_naming_the_first(tmp_path: 
     first, url, data_dir = start_up(tmp_path)
     try:
         first.wait_started()
-        second = Cli(None)(
-            "up", "--data-dir", str(data_dir), "--nats-port", str(free_port()), timeout=20
-        )
+        argv = ["up", "--data-dir", str(data_dir), "--nats-port", str(free_port()), *up_ports()]
+        second = Cli(None)(*argv, timeout=20)
         assert second.returncode == 1, str(second)
         assert "Traceback" not in second.stderr, str(second)
         assert len(second.error_lines) == 1, str(second)
@@ -120,7 +119,7 @@ def test_the_data_dir_lock_dies_with_its_holder(tmp_path: Path) -> None:
         first.stop()
     second = Service(
         "up-again",
-        ["up", "--data-dir", str(data_dir), "--nats-port", str(free_port())],
+        ["up", "--data-dir", str(data_dir), "--nats-port", str(free_port()), *up_ports()],
         process_env(),
         tmp_path,
     )
@@ -137,7 +136,7 @@ def test_up_runs_on_a_data_dir_whose_name_the_config_language_would_misread(
     port = free_port()
     service = Service(
         "up-odd",
-        ["up", "--data-dir", str(data_dir), "--nats-port", str(port)],
+        ["up", "--data-dir", str(data_dir), "--nats-port", str(port), *up_ports()],
         process_env(),
         tmp_path,
     )

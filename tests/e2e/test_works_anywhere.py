@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import PATHWAYS, Cli, process_env, wait_for
+from tests.e2e.harness import PATHWAYS, Cli, process_env, up_ports, wait_for
 from tests.support import free_port
 
 pytestmark = pytest.mark.e2e
@@ -19,7 +19,7 @@ def test_up_outside_the_repository_uses_the_shipped_library(tmp_path: Path) -> N
     log = tmp_path / "up.log"
     with log.open("wb") as out:
         up = subprocess.Popen(
-            [str(PATHWAYS), "up", "--nats-port", str(port), "--log-format", "json"],
+            [str(PATHWAYS), "up", "--nats-port", str(port), *up_ports(), "--log-format", "json"],
             cwd=tmp_path,
             env=process_env(),
             stdin=subprocess.DEVNULL,
