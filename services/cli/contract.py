@@ -18,7 +18,11 @@ def asyncapi(out_file: OutFile = None) -> None:
     # Building it loads FastStream's specification code: only this command pays for it.
     from services.core.asyncapi import specification
 
-    text = specification()
+    emit(specification(), out_file)
+
+
+def emit(text: str, out_file: Path | None) -> None:
+    """`text` on stdout, or written to `out_file` with a line on stderr saying so."""
     if out_file is None:
         sys.stdout.write(text)
         return

@@ -367,14 +367,7 @@ def timeline(
         text = json_text(document)
     else:
         text = timeline_text(found)
-    if out_file is None:
-        sys.stdout.write(text)
-        return
-    try:
-        out_file.write_text(text)
-    except OSError as exc:
-        fail(f"cannot write {out_file}: {(exc.strerror or type(exc).__name__).lower()}")
-    errors.print(f"Wrote {out_file}", markup=False)
+    contract.emit(text, out_file)
 
 
 def main() -> None:
