@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from benchmarks.common import ROOT
 from benchmarks.load import DriveResult, TaskRef, drive
 from benchmarks.probes import CpuMeter
 from schemas.commands import TaskVerb
+from tests.support import signing
 
 ACK_VERBS = (TaskVerb.ACKNOWLEDGE,)
 LIFECYCLE_VERBS = (TaskVerb.ACKNOWLEDGE, TaskVerb.START, TaskVerb.COMPLETE)
@@ -67,6 +69,7 @@ async def separate_process(
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         cwd=str(ROOT),
+        env={**os.environ, **signing()[1]},  # it signs with the key the services check
     )
     cpu = CpuMeter(bench.server_pid)
     out, _ = await process.communicate(json.dumps(job).encode())

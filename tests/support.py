@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import tempfile
 import uuid
 from collections.abc import Awaitable, Callable
@@ -17,7 +18,7 @@ from pydantic import BaseModel
 from schemas.commands import Command, ListInbox
 from schemas.principals import AccessRole, Principal, Via
 from schemas.roster import Roster
-from services.core.assertions import Signer, key_pair_in
+from services.core.assertions import Signer, key_pair_in, read_signer
 from services.core.embedded import free_port
 from services.core.library import load_roster
 from services.core.rpc import Caller
@@ -91,7 +92,13 @@ def example_roster() -> Roster:
 def signing() -> tuple[Signer, dict[str, str]]:
     """One key pair for the whole test session: the signer, and the PATHWAYS_* settings that
     make processes the tests start verify (services) and sign (the command line) with it."""
+    inherited = {k: os.environ.get(k, "") for k in KEY_SETTINGS}
+    if all(inherited.values()):  # a process started by one that made the pair (benchmarks)
+        return read_signer(Path(inherited["PATHWAYS_PRINCIPAL_KEY_FILE"])), inherited
     return key_pair_in(Path(tempfile.mkdtemp(prefix="pathways-keys-")))
+
+
+KEY_SETTINGS = ("PATHWAYS_PRINCIPAL_KEY_FILE", "PATHWAYS_PRINCIPAL_PUBLIC_KEY_FILE")
 
 
 # Reads as an account granted reviewer and admin: sees every task and the roster's channels.
