@@ -173,3 +173,30 @@ def compose_interpolated(text: str) -> str:
     unescaped = re.sub(r"\$\$", "", text)
     assert "$" not in unescaped, f"a `$` compose would substitute: {text!r}"
     return text.replace("$$", "$")
+
+
+def as_a_secret_volume(directory: Path, files: dict[str, bytes]) -> None:
+    """The layout the kubelet gives a Secret volume: a 1777 directory, each key a symlink into a
+    timestamped directory of root's 0444 files (run as another user, they must be 0444)."""
+    data = directory / "..2026_01_01_00_00_00.000000000"
+    data.mkdir(parents=True)
+    for name, content in files.items():
+        (data / name).write_bytes(content)
+        (data / name).chmod(0o444)
+        (directory / name).symlink_to(Path("..data") / name)
+    (directory / "..data").symlink_to(data.name)
+    directory.chmod(0o1777)
+
+
+# Where the deployment puts the keys, and where a test puts them instead.
+KEY_PATHS = {
+    "/secrets/": "secrets/",
+    "/etc/pathways/public": "public",
+    "/mnt/": "mnt/",
+}
+
+
+def localised(text: str, root: Path) -> str:
+    """`text` with the deployment's key paths moved under `root` (each replaced once)."""
+    pattern = "|".join(re.escape(path) for path in KEY_PATHS)
+    return re.sub(pattern, lambda found: f"{root}/{KEY_PATHS[found.group()]}", text)

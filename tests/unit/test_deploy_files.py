@@ -27,6 +27,7 @@ from tests.deploy_files import (
     HELM_VALUES,
     Container,
     all_containers,
+    as_a_secret_volume,
     compose,
     compose_containers,
     compose_interpolated,
@@ -277,29 +278,16 @@ def test_the_image_owns_the_mount_points_the_keys_are_written_to() -> None:
     assert modes["/secrets/principal"] == modes["/secrets/keys"] == "0700"
 
 
-def _as_a_secret_volume(directory: Path, files: dict[str, bytes]) -> None:
-    """The layout the kubelet gives a Secret volume: a 1777 directory, each key a symlink into a
-    timestamped directory of root's 0444 files (run as another user, they must be 0444)."""
-    data = directory / "..2026_01_01_00_00_00.000000000"
-    data.mkdir(parents=True)
-    for name, content in files.items():
-        (data / name).write_bytes(content)
-        (data / name).chmod(0o444)
-        (directory / name).symlink_to(Path("..data") / name)
-    (directory / "..data").symlink_to(data.name)
-    directory.chmod(0o1777)
-
-
 def test_a_secret_volume_used_as_it_is_would_be_refused(tmp_path: Path) -> None:
     """Why the gateway's keys are copied by an init container, not read from the Secret."""
     create_key_pair(tmp_path / "made" / "principal.key", tmp_path / "made" / "principal.pub")
     secret = tmp_path / "sealing-keys"
-    _as_a_secret_volume(secret, {"team.peer-support.key": b"# keys\n"})
+    as_a_secret_volume(secret, {"team.peer-support.key": b"# keys\n"})
     with pytest.raises(KeyringInsecure, match="chmod 700"):
         KeyDirectory(secret).load()
     principal = tmp_path / "principal-key"
     key = (tmp_path / "made" / "principal.key").read_bytes()
-    _as_a_secret_volume(principal, {"principal.key": key})
+    as_a_secret_volume(principal, {"principal.key": key})
     with pytest.raises(KeyFileProblem, match="readable by others"):
         read_signer(principal / "principal.key")
     assert os.access(principal / "principal.key", os.R_OK)
