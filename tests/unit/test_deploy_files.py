@@ -18,6 +18,7 @@ import yaml
 from pydantic_settings import BaseSettings
 
 import services
+from schemas import subjects
 from services.app import SERVICES
 from services.core.assertions import KeyFileProblem, create_key_pair, read_signer
 from services.core.keyfiles import KeyDirectory, KeyringInsecure
@@ -128,11 +129,25 @@ def test_every_run_names_a_service_and_every_service_is_deployed() -> None:
         assert {c.service for c in containers if c.service} == set(SERVICES)
 
 
+def _known_variables() -> set[str]:
+    return _settings_variables() | _cli_variables() | _nats_variables()
+
+
 def test_every_pathways_variable_is_a_setting() -> None:
-    known = _settings_variables() | _cli_variables() | _nats_variables()
-    unknown = {name: where for name, where in _variables_in_deploy_files().items()}
-    unknown = {name: where for name, where in unknown.items() if name not in known}
-    assert unknown == {}
+    known = _known_variables()
+    used = _variables_in_deploy_files()
+    assert {name: where for name, where in used.items() if name not in known} == {}
+
+
+def test_the_readme_names_real_settings_and_the_secrets_there_are() -> None:
+    readme = (DEPLOY / "README.md").read_text()
+    streams = {value for name, value in vars(subjects).items() if name.endswith("_STREAM")}
+    named = set(re.findall(r"\b(PATHWAYS_[A-Z0-9_]*[A-Z0-9])\b", readme))
+    assert named - _known_variables() - streams == set()
+    created = set(re.findall(r"create secret generic (pathways-[a-z-]+)", readme))
+    assert created == {secret["metadata"]["name"] for secret in secret_examples()} - {
+        "pathways-notifier"  # optional; its own example in secret.example.yaml
+    }
 
 
 def test_every_service_checks_principals_with_the_public_key_alone() -> None:
