@@ -61,6 +61,16 @@ WORKDIR /app
 COPY playbooks/ playbooks/
 COPY rosters/ rosters/
 
+# Mount points for the installation's keys, owned by the service user. docker compose mounts a
+# named volume on each; a new volume takes the owner and mode of the directory it is mounted on,
+# so the one-shot `keys` service (running as 10001, like everything else) can write into it:
+#   /secrets/principal      the signing key pair (principal.key 0600), in a 0700 directory
+#   /secrets/keys           the keys that seal restricted text, 0700 (services/core/keyfiles.py)
+#   /etc/pathways/public    the public key alone, which every service reads
+# Kubernetes mounts its own volumes there (deploy/k8s/gateway.yaml).
+RUN install -d -o 10001 -g 10001 -m 0700 /secrets/principal /secrets/keys \
+ && install -d -o 10001 -g 10001 -m 0755 /etc/pathways/public
+
 USER 10001:10001
 
 ENTRYPOINT ["pathways"]

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import json
 import os
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,6 +87,9 @@ class Signer:
 @dataclass(frozen=True)
 class Verifier:
     key: Ed25519PublicKey
+    # Keys also accepted: while the signing key is rotated, the services trust the old and the
+    # new one, so that requests signed with either pass (deploy/README.md, "Keys").
+    also: tuple[Ed25519PublicKey, ...] = ()
 
     def verify(self, header: str | None, subject: str, body: bytes) -> Principal:
         if not header:
@@ -94,11 +99,20 @@ class Verifier:
         if version != VERSION or not encoded or not signature:
             raise Untrusted("the request's principal is malformed")
         try:
-            self.key.verify(_unb64(signature), f"{VERSION}.{encoded}".encode())
+            self._check_signature(_unb64(signature), f"{VERSION}.{encoded}".encode())
             claims = json.loads(_unb64(encoded))
         except (InvalidSignature, binascii.Error, ValueError):
             raise Untrusted("the request's principal is not signed by this installation") from None
         return _checked(claims, subject, body)
+
+    def _check_signature(self, signature: bytes, signed: bytes) -> None:
+        """Returns when one of the keys made `signature`; raises InvalidSignature otherwise."""
+        *others, last = (self.key, *self.also)
+        for key in others:
+            with contextlib.suppress(InvalidSignature):
+                key.verify(signature, signed)
+                return
+        last.verify(signature, signed)
 
 
 def _checked(claims: object, subject: str, body: bytes) -> Principal:
@@ -180,16 +194,32 @@ def read_signer(path: Path) -> Signer:
     return Signer(key)
 
 
+# One public key after another in a file, as `cat old.pub new.pub` makes it.
+_PUBLIC_KEYS = re.compile(rb"-----BEGIN PUBLIC KEY-----.+?-----END PUBLIC KEY-----", re.DOTALL)
+
+
 def read_verifier(path: Path) -> Verifier:
+    """The public key in `path`, or every public key in it (a rotation's old and new keys)."""
     data = _read(path, secret=False)
+    several = _PUBLIC_KEYS.findall(data)
+    if len(several) > 1:
+        try:
+            first, *others = (_public_key(path, block) for block in several)
+        except ValueError:
+            raise KeyFileProblem(f"{path} holds a public key that does not parse") from None
+        return Verifier(first, also=tuple(others))
     try:
-        key = serialization.load_pem_public_key(data)
+        return Verifier(_public_key(path, data))
     except ValueError:
         # The private key will do too: its public half is derived from it.
         return read_signer(path).verifier
+
+
+def _public_key(path: Path, pem: bytes) -> Ed25519PublicKey:
+    key = serialization.load_pem_public_key(pem)
     if not isinstance(key, Ed25519PublicKey):
         raise KeyFileProblem(f"{path} is not an Ed25519 public key")
-    return Verifier(key)
+    return key
 
 
 def _read(path: Path, *, secret: bool) -> bytes:

@@ -1,0 +1,131 @@
+"""The shell the deployment files run to put the keys in place, run here on a temporary directory
+in place of the containers' paths: compose's one-shot `keys` service, and the init container of
+the Kubernetes gateway, which copies the keys out of their Secrets. What they leave must be what
+the gateway and the services accept: 0600 keys, 0700 key directories, the public key alone
+where every service reads it."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from services.core.assertions import create_key_pair, read_signer, read_verifier
+from services.core.sealing import Keyring
+from tests.deploy_files import (
+    as_a_secret_volume,
+    compose,
+    compose_interpolated,
+    compose_keys_entrypoint,
+    k8s_init_script,
+    localised,
+)
+from tests.e2e.harness import PATHWAYS
+
+pytestmark = pytest.mark.e2e
+
+SCOPES = ("team.victim-services", "org.harbor-crisis-center")
+TIMEOUT = 60.0
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def run(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PATHWAYS_")}
+    clean["PATH"] = f"{PATHWAYS.parent}{os.pathsep}{clean.get('PATH', '')}"
+    done = subprocess.run(
+        argv, env=clean | env, capture_output=True, text=True, timeout=TIMEOUT, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    return done
+
+
+def compose_keys(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`docker compose run --rm keys ARGS`, on volumes made as the image makes their mount
+    points (Dockerfile: owned by the service user, 0700, the public one 0755)."""
+    for directory, directory_mode in (("secrets/principal", 0o700), ("secrets/keys", 0o700),
+                                      ("public", 0o755)):  # fmt: skip
+        (root / directory).mkdir(parents=True, exist_ok=True)
+        (root / directory).chmod(directory_mode)
+    entrypoint = [localised(compose_interpolated(part), root) for part in compose_keys_entrypoint()]
+    service_env = compose()["services"]["keys"]["environment"]
+    return run([*entrypoint, *args], {k: localised(v, root) for k, v in service_env.items()})
+
+
+def test_compose_keys_makes_the_pair_once_and_the_public_key_alone_for_the_services(
+    tmp_path: Path,
+) -> None:
+    first = compose_keys(tmp_path)
+    principal, public, keys = (
+        tmp_path / "secrets/principal",
+        tmp_path / "public",
+        tmp_path / "secrets/keys",
+    )
+    assert f"No keys in {keys}." in first.stdout
+    assert (mode(principal), mode(principal / "principal.key"), mode(keys)) == (0o700, 0o600, 0o700)
+    assert [p.name for p in public.iterdir()] == ["principal.pub"]
+    assert mode(public / "principal.pub") == 0o644
+    assert b"PRIVATE KEY" not in (public / "principal.pub").read_bytes()
+    private_key = (principal / "principal.key").read_bytes()
+    assert (
+        read_verifier(public / "principal.pub") == read_signer(principal / "principal.key").verifier
+    )
+
+    compose_keys(tmp_path)  # every `docker compose up` runs it again: the pair is kept
+    assert (principal / "principal.key").read_bytes() == private_key
+    assert (
+        read_verifier(public / "principal.pub") == read_signer(principal / "principal.key").verifier
+    )
+
+
+def test_compose_keys_runs_the_key_commands_on_its_volumes(tmp_path: Path) -> None:
+    compose_keys(tmp_path, "admin", "keys", "ensure", *SCOPES)
+    keys = tmp_path / "secrets/keys"
+    assert {scope.scope for scope in Keyring(keys).scopes()} == set(SCOPES)
+    assert {mode(path) for path in keys.glob("*.key")} == {0o600}
+    listed = compose_keys(tmp_path, "admin", "keys", "list")
+    assert all(scope in listed.stdout for scope in SCOPES)
+
+
+def install_keys(root: Path, sealing: dict[str, bytes], private_key: bytes) -> str:
+    """The gateway pod's init container, on Secret volumes laid out as the kubelet does."""
+    as_a_secret_volume(root / "mnt/principal-key", {"principal.key": private_key})
+    as_a_secret_volume(root / "mnt/sealing-keys", sealing)
+    (root / "secrets").mkdir()
+    (root / "secrets").chmod(0o777)  # an emptyDir
+    return run(["sh", "-c", localised(k8s_init_script(), root)], {}).stdout
+
+
+def test_the_init_container_installs_the_secrets_as_the_gateway_requires(tmp_path: Path) -> None:
+    operator = tmp_path / "operator"
+    create_key_pair(operator / "principal.key", operator / "principal.pub")
+    made = Keyring(operator / "keys")
+    for scope in SCOPES:
+        made.ensure(scope)
+    sealing = {path.name: path.read_bytes() for path in (operator / "keys").glob("*.key")}
+
+    listed = install_keys(tmp_path, sealing, (operator / "principal.key").read_bytes())
+    installed = tmp_path / "secrets"
+    assert all(scope in listed for scope in SCOPES)
+    assert (mode(installed / "principal"), mode(installed / "keys")) == (0o700, 0o700)
+    assert {
+        mode(p) for p in [installed / "principal/principal.key", *(installed / "keys").iterdir()]
+    } == {0o600}
+    assert Keyring(installed / "keys").scopes() == made.scopes()
+    assert read_signer(installed / "principal/principal.key").verifier == read_verifier(
+        operator / "principal.pub"
+    )
+
+
+def test_the_init_container_starts_the_gateway_with_no_sealing_key_yet(tmp_path: Path) -> None:
+    create_key_pair(tmp_path / "operator/principal.key", tmp_path / "operator/principal.pub")
+    private_key = (tmp_path / "operator/principal.key").read_bytes()
+    listed = install_keys(tmp_path, {}, private_key)
+    assert f"No keys in {tmp_path}/secrets/keys." in listed
+    assert mode(tmp_path / "secrets/keys") == 0o700
