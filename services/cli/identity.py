@@ -47,7 +47,8 @@ def caller_for(request: BaseModel, person: str | None = None) -> Caller:
         signer = read_signer(path)
     except KeyFileProblem as exc:
         raise NoOperatorKey(
-            f"{exc}; --as needs the key of the installation's operator, which `pathways up` "
-            "keeps in its data directory (set PATHWAYS_DATA_DIR or PATHWAYS_PRINCIPAL_KEY_FILE)"
+            f"{exc}: the command line signs as the installation's operator with the key "
+            "`pathways up` keeps in its data directory (run it there, or set PATHWAYS_DATA_DIR "
+            "or PATHWAYS_PRINCIPAL_KEY_FILE)"
         ) from None
     return Caller(signer, operator_principal(person))
