@@ -3,9 +3,9 @@ bodies of /api/v1 and what only the API answers (a command's outcome, the accoun
 
 from __future__ import annotations
 
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import Field
+from pydantic import Field, Strict
 from typing_extensions import TypeForm
 
 from schemas.accounts import MAX_PASSWORD_LENGTH, TokenId, TokenName, Username
@@ -64,6 +64,11 @@ class Readiness(Contract):
     checks: list[str]
 
 
+# JSON's true and false, and numbers; not 0, 1 or "1.5" taken for them.
+StrictBool = Annotated[bool, Strict()]
+StrictFloat = Annotated[float, Strict()]
+
+
 # ---- request bodies of /api/v1 ----------------------------------------------------------------
 # What a client sends: never who it is (the token says) nor a request id (the Idempotency-Key
 # header gives one). The gateway makes the internal command (schemas/commands.py) from a body
@@ -75,14 +80,16 @@ class LogIncidentBody(Contract):
     title: str = Field(min_length=1, max_length=TITLE_MAX)
     severity: Severity = Severity.HIGH
     attributes: dict[AttributeKey, AttributeValue] = Field(default={}, max_length=ATTRIBUTES_MAX)
-    auto_trigger: bool = Field(default=True, description="Start a matching automatic playbook")
+    auto_trigger: StrictBool = Field(
+        default=True, description="Start a matching automatic playbook"
+    )
     involved: tuple[PersonId, ...] = Field(
         default=(),
         max_length=INVOLVED_MAX,
         description="Roster members involved in the incident: never assigned its tasks",
     )
-    exercise: bool = Field(default=False, description="A tabletop drill, marked as such")
-    time_scale: float = Field(
+    exercise: StrictBool = Field(default=False, description="A tabletop drill, marked as such")
+    time_scale: StrictFloat = Field(
         default=1.0,
         gt=0,
         le=MAX_TIME_SCALE,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import uuid
 
 from nats.js.kv import KeyValue
@@ -23,6 +24,8 @@ from services.gateway.problems import ProblemException, problem
 
 HEADER = "Idempotency-Key"
 KEY_MAX = 255
+# Printable ASCII, with no space at either end (a header's value would lose it).
+KEY_PATTERN = r"^[!-~]([ -~]*[!-~])?$"
 # Request ids are 8–64 of [A-Za-z0-9_-] (schemas.base.RequestId): "ik" and 40 of base32.
 _ID_LENGTH = 40
 # What never counts as part of what was asked: who asks (the token says) and the request id.
@@ -42,7 +45,7 @@ def fresh_request_id() -> str:
 
 def check_key(key: str) -> None:
     """RFC 9110 field values; a key is an opaque string the client chose (a UUID, usually)."""
-    if not key or len(key) > KEY_MAX or not key.isascii() or not key.isprintable():
+    if len(key) > KEY_MAX or re.match(KEY_PATTERN, key) is None:
         raise ProblemException(
             problem(
                 422,

@@ -17,6 +17,8 @@ from schemas.replies import Page
 from services.gateway.edge import edge_of
 from services.gateway.idempotency import (
     HEADER,
+    KEY_MAX,
+    KEY_PATTERN,
     check_key,
     claim,
     fingerprint,
@@ -32,13 +34,15 @@ from services.gateway.problems import (
 
 # What any route that reaches the services may answer with besides its success.
 QUERY_PROBLEMS = problem_responses(401, 403, 404, 422, 429, 503)
-COMMAND_PROBLEMS = problem_responses(401, 403, 404, 409, 413, 422, 429, 503)
+# 400: a body that is not JSON at all.
+COMMAND_PROBLEMS = problem_responses(400, 401, 403, 404, 409, 413, 422, 429, 503)
 
 IdempotencyKey = Annotated[
     str | None,
     Header(
         alias=HEADER,
-        max_length=255,
+        max_length=KEY_MAX,
+        pattern=KEY_PATTERN,
         description="Send the same key to retry safely: the request is applied once, and the "
         "answer says `changed: false` the second time. A key used for another request in the "
         "last 24 hours is refused (422).",

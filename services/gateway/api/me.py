@@ -83,7 +83,7 @@ async def list_tokens(request: Request, principal: Authenticated) -> list[TokenI
     status_code=201,
     summary="A new API token for your account",
     description="The token is in this answer only: keep it.",
-    responses=problem_responses(401, 422),
+    responses=problem_responses(400, 401, 422),
 )
 async def create_token(
     request: Request, principal: Authenticated, body: TokenRequest
@@ -117,7 +117,7 @@ async def revoke_token(
     summary="Sign in with a password for a new API token",
     description="What `pathways login` does. The token is in this answer only. A wrong "
     "username or password, or a disabled account, is one and the same 401.",
-    responses=problem_responses(401, 422, 429),
+    responses=problem_responses(400, 401, 422, 429),
     openapi_extra={"security": []},
 )
 async def password_token(request: Request, body: PasswordTokenRequest) -> TokenCreated:
