@@ -29,8 +29,9 @@ from benchmarks.probes import load_average
 from benchmarks.stack import running_stack
 from benchmarks.stats import distribution, ms
 from schemas import subjects
-from schemas.commands import ListIncidents, ListQuery, ListTasks, Page
+from schemas.commands import ListIncidents, ListQuery, ListTasks
 from schemas.enums import TaskStatus
+from schemas.replies import RawPage as Page
 from services.core import indexes, listing, loop
 from services.core.broker import connect
 from services.core.projections import values

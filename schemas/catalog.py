@@ -3,8 +3,9 @@
 The AsyncAPI document (`pathways asyncapi`) is built from this catalog, and a unit test checks it
 against the subjects the services' routers really serve and the events `AnyEvent` can hold.
 
-An `Operation` is a request-reply subject: what the request is and what comes back. Each names
-its own reply model, so giving an operation a typed reply is a change to its `reply=` line.
+An `Operation` is a request-reply subject: what the request is, what the reply's data is
+(schemas/replies.py), and where the HTTP API serves it, so the command line's HTTP client and the
+gateway's routes agree on one table.
 An `EventDoc` is a subject pattern and the model of what is published on it; a `{name}` in a
 pattern is one subject token, described in `PARAMETERS`. Patterns are built with the functions
 of schemas/subjects.py, so nothing here spells a subject of its own.
@@ -12,13 +13,14 @@ of schemas/subjects.py, so nothing here spells a subject of its own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
 from schemas import subjects
-from schemas.availability import AwayRecords
+from schemas.availability import AwayPeriod, AwayRecords
 from schemas.base import Contract
 from schemas.commands import (
     ActOnTask,
@@ -36,7 +38,6 @@ from schemas.commands import (
     ListTasks,
     LogIncident,
     NoteTask,
-    Reply,
     TriggerPlaybook,
 )
 from schemas.deadletters import LetterRecord, ReplayRequested
@@ -66,20 +67,50 @@ from schemas.events import (
     TaskSkipped,
     TaskStarted,
 )
-from schemas.notifications import PendingSend
+from schemas.notifications import InboxEntry, PendingSend
+from schemas.replies import (
+    Answer,
+    BackRecorded,
+    IncidentClosedResult,
+    LogIncidentResult,
+    Page,
+    PlaybookCancelledResult,
+    PlaybookDetail,
+    PlaybookStarted,
+    RosterLoaded,
+    RosterReply,
+)
 from schemas.roster_commands import EndAway, GetRoster, LoadRoster, RecordAway
 from schemas.roster_versions import RosterVersion
+from schemas.tasks import TaskSnapshot
+from schemas.views import IncidentListItem, IncidentSummary, PlaybookInfo, Timeline
 
 OperationKind = Literal["command", "query"]
+HttpMethod = Literal["GET", "POST"]
+
+
+@dataclass(frozen=True, slots=True)
+class HttpRoute:
+    """Where the HTTP API serves an operation (under /api/v1). Each `{name}` of the path is the
+    request's field of that name; a command's other fields are its JSON body (without `actor`
+    and `request_id`: the caller is the token's account, the request id its Idempotency-Key);
+    a query's are query parameters, named as `query` renames them."""
+
+    method: HttpMethod
+    path: str
+    query: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
 class Operation:
     subject: str
     request: type[BaseModel]
+    # What the reply's `data` holds (schemas/replies.py), and the whole reply as NATS carries it.
+    data: Any
     reply: type[BaseModel]
     summary: str
     kind: OperationKind
+    http: HttpRoute
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,89 +149,170 @@ PARAMETERS: dict[str, str] = {
 
 
 def _command(
-    subject: str, request: type[BaseModel], reply: type[BaseModel], summary: str
+    subject: str, request: type[BaseModel], data: Any, summary: str, http: HttpRoute
 ) -> Operation:
-    return Operation(subject, request, reply, summary, "command")
+    return Operation(subject, request, data, Answer[data], summary, "command", http)
 
 
 def _query(
-    subject: str, request: type[BaseModel], reply: type[BaseModel], summary: str
+    subject: str, request: type[BaseModel], data: Any, summary: str, http: HttpRoute
 ) -> Operation:
-    return Operation(subject, request, reply, summary, "query")
+    return Operation(subject, request, data, Answer[data], summary, "query", http)
 
 
-# (subject, request, reply, summary): the reply is `Reply`, the untyped envelope, until each
-# operation gets a model of its own.
+def _post(path: str) -> HttpRoute:
+    return HttpRoute("POST", path)
+
+
+def _get(path: str, **query: str) -> HttpRoute:
+    return HttpRoute("GET", path, query)
+
+
+# (subject, request, what the reply's data is, summary, where the HTTP API serves it)
 OPERATIONS: tuple[Operation, ...] = (
     _command(
         subjects.CMD_INCIDENT_LOG,
         LogIncident,
-        Reply,
+        LogIncidentResult,
         "Log an incident; the reply suggests the playbooks that match it",
+        _post("/incidents"),
     ),
     _command(
-        subjects.CMD_PLAYBOOK_TRIGGER, TriggerPlaybook, Reply, "Start a playbook run on an incident"
+        subjects.CMD_PLAYBOOK_TRIGGER,
+        TriggerPlaybook,
+        PlaybookStarted,
+        "Start a playbook run on an incident",
+        _post("/incidents/{incident_id}/playbook"),
     ),
     _command(
-        subjects.CMD_TASK_ACT, ActOnTask, Reply, "Acknowledge, start, complete or decline a task"
+        subjects.CMD_TASK_ACT,
+        ActOnTask,
+        TaskSnapshot,
+        "Acknowledge, start, complete or decline a task",
+        _post("/tasks/{task_id}/{verb}"),
     ),
     _command(
         subjects.CMD_INCIDENT_CLOSE,
         CloseIncident,
-        Reply,
+        IncidentClosedResult,
         "End the response: open tasks are cancelled, nothing pending fires",
+        _post("/incidents/{incident_id}/close"),
     ),
     _command(
         subjects.CMD_PLAYBOOK_CANCEL,
         CancelPlaybook,
-        Reply,
+        PlaybookCancelledResult,
         "Undo a playbook run triggered by mistake",
+        _post("/incidents/{incident_id}/playbook/cancel"),
     ),
     _command(
         subjects.CMD_TASK_ASSIGN,
         AssignTask,
-        Reply,
+        TaskSnapshot,
         "Give a task to an eligible person (command staff)",
+        _post("/tasks/{task_id}/assign"),
     ),
     _command(
         subjects.CMD_TASK_CLAIM,
         ClaimTask,
-        Reply,
+        TaskSnapshot,
         "Take a task nobody holds, as a holder of its role",
+        _post("/tasks/{task_id}/claim"),
     ),
-    _command(subjects.CMD_TASK_NOTE, NoteTask, Reply, "Add a note to a task"),
-    _command(subjects.CMD_ROSTER_LOAD, LoadRoster, Reply, "Put a roster version in force"),
-    _command(subjects.CMD_ROSTER_AWAY, RecordAway, Reply, "Record a period someone is away"),
-    _command(subjects.CMD_ROSTER_BACK, EndAway, Reply, "End the away period someone is in now"),
-    _query(subjects.QRY_INCIDENT_GET, GetIncident, Reply, "One incident's summary"),
-    _query(subjects.QRY_INCIDENT_LIST, ListIncidents, Reply, "A page of incidents, newest first"),
+    _command(
+        subjects.CMD_TASK_NOTE,
+        NoteTask,
+        TaskSnapshot,
+        "Add a note to a task",
+        _post("/tasks/{task_id}/notes"),
+    ),
+    _command(
+        subjects.CMD_ROSTER_LOAD,
+        LoadRoster,
+        RosterLoaded,
+        "Put a roster version in force",
+        _post("/roster"),
+    ),
+    _command(
+        subjects.CMD_ROSTER_AWAY,
+        RecordAway,
+        AwayPeriod,
+        "Record a period someone is away",
+        _post("/roster/away"),
+    ),
+    _command(
+        subjects.CMD_ROSTER_BACK,
+        EndAway,
+        BackRecorded,
+        "End the away period someone is in now",
+        _post("/roster/back"),
+    ),
     _query(
-        subjects.QRY_TASK_LIST, ListTasks, Reply, "A page of tasks, by incident, assignee or status"
+        subjects.QRY_INCIDENT_GET,
+        GetIncident,
+        IncidentSummary,
+        "One incident's summary",
+        _get("/incidents/{incident_id}"),
     ),
-    _query(subjects.QRY_TASK_GET, GetTask, Reply, "One task as it stands"),
+    _query(
+        subjects.QRY_INCIDENT_LIST,
+        ListIncidents,
+        Page[IncidentListItem],
+        "A page of incidents, newest first",
+        _get("/incidents"),
+    ),
+    _query(
+        subjects.QRY_TASK_LIST,
+        ListTasks,
+        Page[TaskSnapshot],
+        "A page of tasks, by incident, assignee or status",
+        _get("/tasks", incident_id="incident"),
+    ),
+    _query(
+        subjects.QRY_TASK_GET,
+        GetTask,
+        TaskSnapshot,
+        "One task as it stands",
+        _get("/tasks/{task_id}"),
+    ),
     _query(
         subjects.QRY_TIMELINE,
         GetTimeline,
-        Reply,
+        Timeline,
         "An incident's events in order, replayed from the stream",
+        _get("/incidents/{incident_id}/timeline"),
     ),
-    _query(subjects.QRY_PLAYBOOK_LIST, ListPlaybooks, Reply, "The playbooks in the library"),
+    _query(
+        subjects.QRY_PLAYBOOK_LIST,
+        ListPlaybooks,
+        list[PlaybookInfo],
+        "The playbooks in the library",
+        _get("/playbooks"),
+    ),
     _query(
         subjects.QRY_PLAYBOOK_GET,
         GetPlaybook,
-        Reply,
+        PlaybookDetail,
         "One playbook, the current version or a pinned one",
+        _get("/playbooks/{playbook_id}"),
     ),
     _query(
-        subjects.QRY_INBOX, ListInbox, Reply, "A page of a person's in-app notices, newest first"
+        subjects.QRY_INBOX,
+        ListInbox,
+        Page[InboxEntry],
+        "A page of a person's in-app notices, newest first",
+        _get("/me/inbox"),
     ),
     _query(
         subjects.QRY_ROSTER_GET,
         GetRoster,
-        Reply,
+        RosterReply,
         "The roster in force, its version, and the away periods not over yet",
+        _get("/roster"),
     ),
 )
+
+BY_SUBJECT: dict[str, Operation] = {operation.subject: operation for operation in OPERATIONS}
 
 
 def _task_event(model: type[TaskEvent], summary: str) -> EventDoc:

@@ -197,16 +197,6 @@ class ErrorInfo(Contract):
     message: str
 
 
-class Page(Contract):
-    """The `data` of a list reply. `remaining` counts the items after this page; it is an upper
-    bound (`remaining_exact` false) when a filter is applied to records as they are read."""
-
-    items: list[dict[str, Any]]
-    next_cursor: str | None = None
-    remaining: int = 0
-    remaining_exact: bool = True
-
-
 class Reply(Contract):
     """The envelope of every reply. `changed` is false when the request was already applied."""
 

@@ -8,8 +8,9 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from schemas.commands import ListQuery, Page
+from schemas.commands import ListQuery
 from schemas.limits import LIST_LIMIT_DEFAULT
+from schemas.replies import RawPage
 from services.cli.client import Refusal, errors
 from services.cli.identity import caller_for
 from services.core.broker import connect
@@ -35,7 +36,7 @@ async def fetch_pages(
     timeout: float = 10.0,
     *,
     reader: str | None = None,
-) -> tuple[list[dict[str, Any]], Page]:
+) -> tuple[list[dict[str, Any]], RawPage]:
     """The items of one page (or of every page after it), and the last page read, as `reader`
     sees them."""
     caller = caller_for(query, reader)
@@ -47,7 +48,7 @@ async def fetch_pages(
             if not reply.ok:
                 assert reply.error is not None
                 raise Refusal(reply.error.message)
-            page = Page.model_validate(reply.data)
+            page = RawPage.model_validate(reply.data)
             items.extend(page.items)
             if not every or page.next_cursor is None:
                 return items, page
@@ -56,7 +57,7 @@ async def fetch_pages(
         await nc.close()
 
 
-def more_hint(page: Page, command: list[str]) -> None:
+def more_hint(page: RawPage, command: list[str]) -> None:
     """On stderr, so --json output stays the list it always was."""
     if page.next_cursor is None:
         return

@@ -9,7 +9,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from schemas.commands import ErrorCode, Page
+from schemas.commands import ErrorCode
+from schemas.replies import RawPage
 from services.core.errors import Refused
 
 # Room left in a reply for the envelope around the items.
@@ -75,10 +76,10 @@ class PageBuilder:
         """An item read but filtered out: the next page starts after it too."""
         self.last = position
 
-    def page(self, remaining: int, *, exact: bool = True) -> Page:
+    def page(self, remaining: int, *, exact: bool = True) -> RawPage:
         passed = (self.start.passed if self.start else 0) + len(self.items)
         more = remaining > 0 and self.last is not None
-        return Page(
+        return RawPage(
             items=self.items,
             next_cursor=encode_cursor(Cursor(self.last or "", passed)) if more else None,
             remaining=max(remaining, 0),

@@ -7,9 +7,9 @@ service keeps serving either way.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from faststream.nats import NatsMessage, NatsRouter
 from nats.aio.client import Client
@@ -31,12 +31,14 @@ RequestT = TypeVar("RequestT", bound=BaseModel)
 Handler = Callable[[RequestT, Principal], Awaitable[Reply]]
 
 
-def ok(
-    data: BaseModel | dict[str, Any] | list[Any] | None = None, *, changed: bool = True
-) -> Reply:
+def ok(data: BaseModel | Sequence[BaseModel] | None = None, *, changed: bool = True) -> Reply:
+    """A reply carrying `data`: the operation's reply model (schemas/replies.py), or a list of
+    models for an operation that answers with one."""
     if isinstance(data, BaseModel):
-        data = data.model_dump(mode="json")
-    return Reply(ok=True, changed=changed, data=data)
+        return Reply(ok=True, changed=changed, data=data.model_dump(mode="json"))
+    if data is None:
+        return Reply(ok=True, changed=changed)
+    return Reply(ok=True, changed=changed, data=[item.model_dump(mode="json") for item in data])
 
 
 def failure(code: ErrorCode, message: str) -> Reply:

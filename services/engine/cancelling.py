@@ -5,7 +5,6 @@ follow-ups removed, so nothing of it fires later, and the incident is free for a
 from __future__ import annotations
 
 import contextlib
-from typing import Any
 
 from nats.js.errors import NotFoundError
 
@@ -14,6 +13,7 @@ from schemas.base import task_id_for, utc_now
 from schemas.commands import CancelPlaybook, ErrorCode, Reply
 from schemas.events import PlaybookCancelled, PlaybookTriggered
 from schemas.principals import Principal
+from schemas.replies import PlaybookCancelledResult
 from services.core.access import Action
 from services.core.errors import Refused
 from services.core.eventstore import ConcurrencyConflict, Expect
@@ -29,14 +29,14 @@ from services.engine.tasks import load_run
 log = get_logger(__name__)
 
 
-def _reply(event: PlaybookCancelled, cancelled: int | None) -> dict[str, Any]:
-    return {
-        "incident_id": event.incident_id,
-        "playbook_id": event.playbook_id,
-        "run": event.run,
-        "cancelled_by": event.actor,
-        "cancelled_tasks": cancelled,
-    }
+def _reply(event: PlaybookCancelled, cancelled: int | None) -> PlaybookCancelledResult:
+    return PlaybookCancelledResult(
+        incident_id=event.incident_id,
+        playbook_id=event.playbook_id,
+        run=event.run,
+        cancelled_by=event.actor,
+        cancelled_tasks=cancelled,
+    )
 
 
 async def cancel_playbook(rt: Runtime, command: CancelPlaybook, principal: Principal) -> Reply:

@@ -13,6 +13,7 @@ from schemas.base import task_id_for, utc_now
 from schemas.commands import CloseIncident, ErrorCode, Reply
 from schemas.events import CancelCause, IncidentClosed, IncidentLogged
 from schemas.principals import Principal
+from schemas.replies import IncidentClosedResult
 from services.core import access
 from services.core.access import Action, Target
 from services.core.errors import Refused
@@ -55,11 +56,10 @@ async def close_incident(rt: Runtime, command: CloseIncident, principal: Princip
     except ConcurrencyConflict:
         found = await rt.store.last_of(subject, IncidentClosed)
         assert found is not None
-        return ok(
-            {"incident_id": command.incident_id, "closed_by": found.event.actor}, changed=False
-        )
+        closed = IncidentClosedResult(incident_id=command.incident_id, closed_by=found.event.actor)
+        return ok(closed, changed=False)
     log.info("incident_closed", incident_id=command.incident_id)
-    return ok({"incident_id": command.incident_id, "closed_by": command.actor})
+    return ok(IncidentClosedResult(incident_id=command.incident_id, closed_by=command.actor))
 
 
 async def on_incident_closed(rt: Runtime, event: IncidentClosed) -> None:

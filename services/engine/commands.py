@@ -11,6 +11,7 @@ from schemas.base import utc_now
 from schemas.commands import ActOnTask, ErrorCode, Reply, TaskVerb, TriggerPlaybook
 from schemas.events import AnyTaskEvent, IncidentLogged, PlaybookCancelled, PlaybookTriggered
 from schemas.principals import Principal
+from schemas.replies import PlaybookStarted
 from schemas.tasks import TaskSnapshot
 from services.core import access, restricted_text
 from services.core.access import Action, Reader, Target
@@ -182,14 +183,12 @@ async def trigger_playbook(rt: Runtime, command: TriggerPlaybook, principal: Pri
     run, changed = await start_run(
         rt, logged.event, command.playbook_id, how="manual", actor=command.actor
     )
-    return ok(
-        {
-            "incident_id": run.incident_id,
-            "playbook_id": run.playbook_id,
-            "version": run.version,
-            "tasks": len(run.tasks),
-            "trigger": run.trigger,
-            "run": run.run,
-        },
-        changed=changed,
+    started = PlaybookStarted(
+        incident_id=run.incident_id,
+        playbook_id=run.playbook_id,
+        version=run.version,
+        tasks=len(run.tasks),
+        trigger=run.trigger,
+        run=run.run,
     )
+    return ok(started, changed=changed)

@@ -7,6 +7,7 @@ from nats.js.errors import KeyNotFoundError
 from schemas.commands import ErrorCode, GetPlaybook, ListPlaybooks, Reply
 from schemas.playbook import PinnedPlaybook
 from schemas.principals import Principal
+from schemas.replies import PlaybookDetail
 from schemas.views import PlaybookInfo
 from services.core import access
 from services.core.access import Action
@@ -34,9 +35,7 @@ def info(pinned: PinnedPlaybook) -> PlaybookInfo:
 
 async def list_playbooks(rt: Runtime, query: ListPlaybooks, principal: Principal) -> Reply:
     access.check(principal, rt.roster, Action.READ_PLAYBOOKS)
-    return ok(
-        [info(p).model_dump(mode="json") for _, p in sorted(rt.library.items())], changed=False
-    )
+    return ok([info(p) for _, p in sorted(rt.library.items())], changed=False)
 
 
 async def get_playbook(rt: Runtime, query: GetPlaybook, principal: Principal) -> Reply:
@@ -54,11 +53,5 @@ async def get_playbook(rt: Runtime, query: GetPlaybook, principal: Principal) ->
         pinned = PinnedPlaybook.model_validate_json(entry.value)
     if pinned is None:
         raise Refused(ErrorCode.NOT_FOUND, f"no playbook {query.playbook_id}")
-    return ok(
-        {
-            "info": info(pinned).model_dump(mode="json"),
-            "playbook": pinned.playbook.model_dump(mode="json"),
-            "source": pinned.source,
-        },
-        changed=False,
-    )
+    detail = PlaybookDetail(info=info(pinned), playbook=pinned.playbook, source=pinned.source)
+    return ok(detail, changed=False)

@@ -16,6 +16,7 @@ from schemas.availability import AwayPeriod, AwayRecords, still_relevant
 from schemas.base import utc_now
 from schemas.commands import ErrorCode, Reply
 from schemas.principals import Principal
+from schemas.replies import BackRecorded, RosterLoaded, RosterReply
 from schemas.roster import Roster, RosterInconsistent
 from schemas.roster_commands import EndAway, GetRoster, LoadRoster, RecordAway
 from schemas.roster_versions import RosterVersion, canonical_json
@@ -65,14 +66,16 @@ async def load_roster(rt: Runtime, command: LoadRoster, principal: Principal) ->
             f"roster refused: the playbooks give tasks to roles it does not declare: {needed}",
         )
     version = await store_version(rt.rosters, roster)
-    summary = {"version": version, "previous": before.version if before else rt.roster_version}
+    summary = RosterLoaded(
+        version=version, previous=before.version if before else rt.roster_version
+    )
     if before is not None and before.version == version:
         return ok(summary, changed=False)
     record = RosterVersion(
         version=version, loaded_by=command.actor, loaded_at=utc_now(), source=command.source
     )
     await put_current(rt.rosters, record)
-    log.info("roster_loaded", version=version, previous=summary["previous"])
+    log.info("roster_loaded", version=version, previous=summary.previous)
     return ok(summary)
 
 
@@ -129,7 +132,7 @@ async def end_away(rt: Runtime, command: EndAway, principal: Principal) -> Reply
     changed = await _change_away(rt, lambda r: _without_current(r, command.person, now))
     if changed:
         log.info("roster_away_ended")
-    return ok({"id": command.person, "back_at": now.isoformat()}, changed=changed)
+    return ok(BackRecorded(id=command.person, back_at=now), changed=changed)
 
 
 def _may_record(roster: Roster, principal: Principal, person: str) -> None:
@@ -158,16 +161,14 @@ async def get_roster(rt: Runtime, query: GetRoster, principal: Principal) -> Rep
     if not access.decide(reader, Action.READ_CHANNELS).allowed:
         roster = access.without_channels(roster)
     away = still_relevant((await read_away(rt.rosters)).periods, utc_now())
-    return ok(
-        {
-            "version": current.version if current else rt.roster_version,
-            "loaded": current.model_dump(mode="json") if current else None,
-            "file": str(bundled.roster_file(rt.settings.roster)),
-            "roster": _roster_json(roster),
-            "away": [p.model_dump(mode="json") for p in away],
-        },
-        changed=False,
+    shown = RosterReply(
+        version=current.version if current else rt.roster_version,
+        loaded=current,
+        file=str(bundled.roster_file(rt.settings.roster)),
+        roster=_roster_json(roster),
+        away=list(away),
     )
+    return ok(shown, changed=False)
 
 
 def _roster_json(roster: Roster) -> dict[str, Any]:

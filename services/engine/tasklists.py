@@ -17,8 +17,9 @@ from typing import Any
 
 from schemas import subjects
 from schemas.base import task_id_for
-from schemas.commands import ListTasks, Page, Reply
+from schemas.commands import ListTasks, Reply
 from schemas.principals import Principal
+from schemas.replies import RawPage
 from schemas.roster import Roster
 from schemas.subjects import INDEX_BUCKET, TASKS_BUCKET
 from schemas.tasks import TaskSnapshot
@@ -172,7 +173,7 @@ def _start_group(start: Cursor | None) -> str:
     return indexes.group_of(start.after) if start else ""
 
 
-async def _one_incident(rt: Runtime, query: ListTasks, page: PageBuilder, lens: Lens) -> Page:
+async def _one_incident(rt: Runtime, query: ListTasks, page: PageBuilder, lens: Lens) -> RawPage:
     assert query.incident_id is not None
     filters = [f"{query.incident_id}.*"]
     found = await listing.values(rt.nc, TASKS_BUCKET, filters)
@@ -189,7 +190,7 @@ def _assignee_groups(positions: list[str]) -> list[Group]:
     return [(group, ids, len(ids)) for group, ids in sorted(groups.items())]
 
 
-async def _of_assignee(rt: Runtime, query: ListTasks, page: PageBuilder, lens: Lens) -> Page:
+async def _of_assignee(rt: Runtime, query: ListTasks, page: PageBuilder, lens: Lens) -> RawPage:
     assert query.assignee is not None
     prefix = indexes.assignee_prefix(query.assignee)
     walk, begin = Walk(page, query, lens), _start_group(page.start)
@@ -204,7 +205,7 @@ async def _of_assignee(rt: Runtime, query: ListTasks, page: PageBuilder, lens: L
     return page.page(remaining, exact=lens.exact(query))
 
 
-async def _everyone(rt: Runtime, query: ListTasks, page: PageBuilder, lens: Lens) -> Page:
+async def _everyone(rt: Runtime, query: ListTasks, page: PageBuilder, lens: Lens) -> RawPage:
     walk, begin = Walk(page, query, lens), _start_group(page.start)
     want = page.limit // TASKS_PER_INCIDENT_GUESS + 2
     while True:

@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic_core import ErrorDetails
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from schemas.api import PROBLEM_MEDIA_TYPE, Problem, ProblemField
@@ -115,7 +116,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         status: {
             "model": Problem,
             "description": phrase(status),
-            "content": {PROBLEM_MEDIA_TYPE: {}},
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }
         for status in statuses
     }
@@ -149,12 +150,25 @@ async def _on_invalid(_: Request, exc: Exception) -> JSONResponse:
     return problem_response(validation_problem(invalid_fields(list(exc.errors()))))
 
 
-async def _on_http_error(_: Request, exc: Exception) -> JSONResponse:
+async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     status = exc.status_code
     # Starlette's own details are the status phrase; a route's are meant for the client.
     detail = exc.detail if exc.detail != phrase(status) else None
-    return problem_response(problem(status, detail or DETAIL_BY_STATUS.get(status)), exc.headers)
+    headers = dict(exc.headers or {})
+    if status == 405:
+        headers["Allow"] = allowed_methods(request)
+    return problem_response(problem(status, detail or DETAIL_BY_STATUS.get(status)), headers)
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path: Starlette names only the first route's,
+    and a GET and a POST on one path are two routes."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if route.matches(request.scope)[0] is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return ", ".join(sorted(methods - {"HEAD"}))
 
 
 async def _on_unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -14,6 +14,7 @@ from schemas.base import incident_id_for, utc_now
 from schemas.commands import ErrorCode, GetIncident, ListIncidents, LogIncident, Reply
 from schemas.events import IncidentLogged
 from schemas.principals import Principal
+from schemas.replies import LogIncidentResult
 from schemas.views import IncidentListItem, IncidentSummary, TaskRecord
 from services.core import access, indexes, listing
 from services.core.access import Action, Target
@@ -123,15 +124,13 @@ async def log_incident(rt: Runtime, command: LogIncident, principal: Principal) 
         for p in suggestions(rt, event)
         if rt.library[p].playbook.triggers.auto and event.auto_trigger
     ]
-    return ok(
-        {
-            "incident": IncidentSummary.from_logged(event).model_dump(mode="json"),
-            "suggested_playbooks": suggestions(rt, event),
-            "below_min_severity": below_min_severity(rt, event),
-            "automatic_playbook": automatic[0] if automatic else None,
-        },
-        changed=changed,
+    result = LogIncidentResult(
+        incident=IncidentSummary.from_logged(event),
+        suggested_playbooks=suggestions(rt, event),
+        below_min_severity=below_min_severity(rt, event),
+        automatic_playbook=automatic[0] if automatic else None,
     )
+    return ok(result, changed=changed)
 
 
 async def get_incident(rt: Runtime, query: GetIncident, principal: Principal) -> Reply:

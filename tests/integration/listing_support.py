@@ -11,9 +11,10 @@ from nats.js import JetStreamContext
 
 from schemas import subjects
 from schemas.base import incident_id_for, task_id_for
-from schemas.commands import ListQuery, Page
+from schemas.commands import ListQuery
 from schemas.enums import Severity, TaskStatus, Tier
 from schemas.events import AnyEvent, IncidentLogged, TaskAssigned, TaskCreated
+from schemas.replies import RawPage as Page
 from schemas.tasks import TaskSnapshot
 from tests.integration.conftest import Caller
 

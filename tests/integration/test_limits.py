@@ -12,7 +12,7 @@ from nats.js.errors import NotFoundError
 
 from schemas import subjects
 from schemas.base import incident_id_for
-from schemas.commands import ErrorCode, ListIncidents, ListTasks, LogIncident, Page, Reply
+from schemas.commands import ErrorCode, ListIncidents, ListTasks, LogIncident, Reply
 from schemas.enums import Severity
 from schemas.events import IncidentLogged
 from schemas.limits import (
@@ -25,6 +25,7 @@ from schemas.limits import (
     REASON_MAX,
     TITLE_MAX,
 )
+from schemas.replies import RawPage as Page
 from services.core.rpc import RequestTooLarge, call
 from services.core.runtime import Runtime
 from tests import support

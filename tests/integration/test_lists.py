@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from schemas import subjects
-from schemas.commands import ErrorCode, ListIncidents, ListTasks, Page
+from schemas.commands import ErrorCode, ListIncidents, ListTasks
 from schemas.enums import TaskStatus, Tier
+from schemas.replies import RawPage as Page
 from services.core import indexes, listing
 from services.core.access import withheld
 from services.core.runtime import Runtime

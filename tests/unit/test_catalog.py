@@ -16,7 +16,8 @@ from faststream.nats.subscriber.usecases import CoreSubscriber
 from pydantic import BaseModel
 
 from schemas import subjects
-from schemas.catalog import EVENTS, OPERATIONS, PARAMETERS
+from schemas.catalog import BY_SUBJECT, EVENTS, OPERATIONS, PARAMETERS
+from schemas.commands import Reply
 from schemas.events import AnyEvent
 from services.app import SERVICES, load_runtime
 from services.core import rpc
@@ -198,3 +199,25 @@ def test_each_event_shows_its_schema(document: dict[str, Any]) -> None:
         else:
             members = {_resolve(document, one["$ref"])["title"] for one in payload["oneOf"]}
             assert members == {m.__name__ for m in _models(event.model)}
+
+
+def test_every_reply_carries_a_typed_model(document: dict[str, Any]) -> None:
+    """No operation answers with the untyped envelope: its data has a schema of its own."""
+    for op in OPERATIONS:
+        assert op.reply is not Reply, op.subject
+        described = document["operations"][op.subject]
+        [answer] = described["reply"]["messages"]
+        data = _payload(document, answer["$ref"])["properties"]["data"]
+        assert any(_refs(data)), (op.subject, data)
+
+
+def test_each_operation_has_one_http_route_made_of_its_request_fields() -> None:
+    routes = [(op.http.method, op.http.path) for op in OPERATIONS]
+    assert len(routes) == len(set(routes))
+    for op in OPERATIONS:
+        assert op.http.method == {"command": "POST", "query": "GET"}[op.kind], op.subject
+        assert op.http.path.startswith("/"), op.subject
+        fields = set(op.request.model_fields)
+        assert set(re.findall(r"\{(\w+)\}", op.http.path)) <= fields, op.subject
+        assert set(op.http.query) <= fields, op.subject
+        assert BY_SUBJECT[op.subject] is op

@@ -4,7 +4,7 @@ import pytest
 from pydantic import ValidationError
 
 from schemas.base import incident_id_for, split_task_id, task_id_for
-from schemas.commands import ErrorCode, LogIncident
+from schemas.commands import ErrorCode, ErrorInfo, LogIncident
 from schemas.events import ANY_EVENT
 from schemas.principals import Principal
 from services.core.embedded import server_config
@@ -65,7 +65,7 @@ async def test_answer_hides_internal_failures_behind_a_clear_reply() -> None:
     reply = await answer(raw.encode(), LogIncident, handler, AUDITOR)  # type: ignore[arg-type]
     assert reply.error is not None and reply.error.code is ErrorCode.INTERNAL
     assert "boom" not in reply.error.message
-    assert ok({"x": 1}).ok
+    assert ok(ErrorInfo(code=ErrorCode.CONFLICT, message="x")).ok
 
 
 def test_embedded_server_syncs_every_write(tmp_path: object) -> None:
