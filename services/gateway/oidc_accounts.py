@@ -31,7 +31,8 @@ def identity_of(claims: Mapping[str, object]) -> Identity | None:
     if not isinstance(issuer, str) or not isinstance(subject, str) or not issuer or not subject:
         return None
     email = claims.get("email")
-    verified = claims.get("email_verified") in (True, "true")
+    said = claims.get("email_verified")
+    verified = said is True or said == "true"  # some providers send a string
     return Identity(issuer, subject, email if isinstance(email, str) and verified else None)
 
 
