@@ -60,8 +60,7 @@ class Throttle:
         """Seconds until an attempt may be made again; None when it may be made now."""
         now = now or utc_now()
         waits = [await self._wait(counter, now) for counter in self.counters(username, client)]
-        longest = max((w for w in waits if w is not None), default=None)
-        return longest
+        return max((wait for wait in waits if wait is not None), default=None)
 
     async def _wait(self, counter: Counter, now: datetime) -> int | None:
         found = await self._records.read(counter.key)

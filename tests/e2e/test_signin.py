@@ -25,7 +25,7 @@ from tests.e2e.console_client import (
     form_token,
     set_cookies,
 )
-from tests.e2e.harness import Service, Stack, process_env, up_ports
+from tests.e2e.harness import Cli, Service, Stack, process_env, up_ports
 from tests.support import free_port
 
 pytestmark = pytest.mark.e2e
@@ -92,6 +92,18 @@ def test_the_landing_page_names_who_signed_in(browser: Browser, password: str) -
     assert 'action="/signout"' in page.text
     assert page.headers["cache-control"] == "no-store"
     assert "content-security-policy" in page.headers
+
+
+def test_the_signin_page_is_labelled_and_has_landmarks(browser: Browser) -> None:
+    page = browser.get("/signin").text
+    assert '<html lang="en">' in page
+    assert '<a class="skip-link" href="#main">' in page and '<main id="main"' in page
+    assert '<label for="username">' in page and 'id="username"' in page
+    assert '<label for="password">' in page and 'autocomplete="current-password"' in page
+    assert "<style" not in page and "<script" not in page and " style=" not in page
+    wrong = browser.sign_in("kim.liu", "not-the-password-2").text
+    assert 'class="error-summary" role="alert"' in wrong and 'href="#username"' in wrong
+    assert 'aria-invalid="true"' in wrong
 
 
 def test_a_page_sends_whoever_is_not_signed_in_to_sign_in_and_back(
@@ -202,6 +214,23 @@ def test_an_unknown_username_is_recorded_as_its_sha256_only(browser: Browser, st
     assert [(r.account, r.username_sha256, r.outcome.value) for r in recorded] == [
         (None, username_digest(typed), "unknown")
     ]
+
+
+@pytest.mark.parametrize("problem", ["missing", "readable"])
+def test_run_gateway_without_a_usable_console_key_stops_with_one_line(
+    tmp_path: Path, problem: str
+) -> None:
+    key = tmp_path / "console.key"
+    if problem == "readable":
+        key.write_text("ab" * 32 + "\n")
+        key.chmod(0o644)
+    cli = Cli(f"nats://127.0.0.1:{free_port()}")
+    cli.env["PATHWAYS_CONSOLE_KEY_FILE"] = str(key)
+    result = cli("run", "gateway", *up_ports(), timeout=30)
+    assert result.returncode == 1, str(result)
+    expected = f"no console key at {key}" if problem == "missing" else "readable by others"
+    assert len(result.error_lines) == 1 and expected in result.error_lines[0], str(result)
+    assert result.error_lines[0].startswith("error: cannot start the console: ")
 
 
 @pytest.fixture
