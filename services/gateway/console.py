@@ -6,6 +6,7 @@ inline script or style (the Content-Security-Policy forbids both) and nothing fr
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -16,27 +17,20 @@ from nats.js.kv import KeyValue
 from starlette.staticfiles import StaticFiles
 
 from schemas.subjects import ACCOUNTS_BUCKET, SESSIONS_BUCKET, THROTTLE_BUCKET
-from services.core.accounts import AccountStore
+from services.core.accounts import AccountStore, ensure_demo_accounts
+from services.core.logging import get_logger
 from services.core.passwords import Passwords
 from services.core.runtime import Runtime
 from services.gateway import csrf
-from services.gateway.console_keys import ConsoleKeys
-from services.gateway.console_settings import ConsoleSettings
+from services.gateway.console_keys import KEY_BYTES, ConsoleKeys
+from services.gateway.console_settings import read_console_settings
+from services.gateway.console_setup import ConsoleSetup
 from services.gateway.refusals import ConsoleRefusal, install_refusals
 from services.gateway.sessions import SessionStore
 from services.gateway.throttle import Throttle
 
 HERE = Path(__file__).parent
-
-
-@dataclass(frozen=True)
-class ConsoleSetup:
-    """What the console is given before it starts (read by the command that runs it)."""
-
-    keys: ConsoleKeys
-    settings: ConsoleSettings
-    # The demo accounts' password; only `pathways up` gives one, used with the example roster.
-    demo_password: str | None = None
+log = get_logger(__name__)
 
 
 @dataclass
@@ -80,6 +74,20 @@ async def open_console(rt: Runtime, setup: ConsoleSetup) -> Console:
         from services.gateway.oidc import agency_client
 
         console.oidc = agency_client(setup.settings)
+    return console
+
+
+async def start_console(rt: Runtime, setup: ConsoleSetup | None) -> Console:
+    """The console, its demo accounts made first when there are to be any. Without a setup
+    (services started from code, not by a command) the key is one for this process alone."""
+    if setup is None:
+        keys = ConsoleKeys(secrets.token_bytes(KEY_BYTES))
+        setup = ConsoleSetup(keys=keys, settings=read_console_settings())
+        log.warning("console_key_for_this_process_only")
+    console = await open_console(rt, setup)
+    if setup.demo_password is not None and rt.roster.example:
+        created = await ensure_demo_accounts(console.accounts, rt.roster, setup.demo_password)
+        log.info("demo_accounts", created=len(created))
     return console
 
 

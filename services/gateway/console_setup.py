@@ -10,28 +10,32 @@ from __future__ import annotations
 
 import os
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 
 from schemas.accounts import password_problem
-from services.core.accounts import ensure_demo_accounts
-from services.core.logging import get_logger
-from services.core.runtime import Runtime
 from services.core.settings import Settings
-from services.gateway.console import Console, ConsoleSetup, open_console
 from services.gateway.console_keys import (
-    KEY_BYTES,
     ConsoleKeyProblem,
     ConsoleKeys,
     create_console_key,
     read_console_keys,
 )
-from services.gateway.console_settings import read_console_settings
-
-log = get_logger(__name__)
+from services.gateway.console_settings import ConsoleSettings, read_console_settings
 
 DEMO_PASSWORD_FILE = "demo-password"
 # Easy to read out and type: no 0/o, 1/l/i.
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+@dataclass(frozen=True)
+class ConsoleSetup:
+    """What the console is given before it starts (read by the command that runs it)."""
+
+    keys: ConsoleKeys
+    settings: ConsoleSettings
+    # The demo accounts' password; only `pathways up` gives one, used with the example roster.
+    demo_password: str | None = None
 
 
 class ConsoleSetupProblem(Exception):
@@ -73,17 +77,3 @@ def demo_password_in(data_dir: Path) -> str:
     with os.fdopen(fd, "w") as out:
         out.write(made + "\n")
     return made
-
-
-async def start_console(rt: Runtime, setup: ConsoleSetup | None) -> Console:
-    """The console, its demo accounts made first when there are to be any. Without a setup
-    (services started from code, not by a command) the key is one for this process alone."""
-    if setup is None:
-        keys = ConsoleKeys(secrets.token_bytes(KEY_BYTES))
-        setup = ConsoleSetup(keys=keys, settings=read_console_settings())
-        log.warning("console_key_for_this_process_only")
-    console = await open_console(rt, setup)
-    if setup.demo_password is not None and rt.roster.example:
-        created = await ensure_demo_accounts(console.accounts, rt.roster, setup.demo_password)
-        log.info("demo_accounts", created=len(created))
-    return console

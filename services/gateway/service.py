@@ -20,7 +20,7 @@ from services.gateway.sockets import PortUnavailable, bind, reason, url_of, wher
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
 
-    from services.gateway.console import ConsoleSetup
+    from services.gateway.console_setup import ConsoleSetup
     from services.gateway.context import GatewayContext
     from services.gateway.server import HttpServer
 
@@ -55,7 +55,7 @@ class Gateway:
     async def start(self, rt: Runtime) -> None:
         """Serve until stop(); raise PortUnavailable if the socket cannot listen after all."""
         from services.gateway.app import create_app
-        from services.gateway.console_setup import start_console
+        from services.gateway.console import start_console
         from services.gateway.context import GatewayContext
         from services.gateway.readiness import standard_checks
         from services.gateway.server import HttpServer
