@@ -24,6 +24,7 @@ from services.core.library import load_roster
 from services.core.rpc import Caller
 from services.core.runtime import Runtime
 from services.core.sealing import Keyring
+from services.gateway.console_keys import create_console_key
 
 __all__ = [
     "FIXTURES",
@@ -86,6 +87,15 @@ def keyring() -> Keyring:
 @functools.cache
 def example_roster() -> Roster:
     return load_roster(ROOT / "rosters" / "example.yaml")
+
+
+@functools.cache
+def console_key() -> dict[str, str]:
+    """One console key for the whole test session (the gateway's cookies and form tokens), and
+    the setting that gives it to the processes the tests start."""
+    path = Path(tempfile.mkdtemp(prefix="pathways-console-")) / "console.key"
+    create_console_key(path)
+    return {"PATHWAYS_CONSOLE_KEY_FILE": str(path)}
 
 
 @functools.cache

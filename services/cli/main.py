@@ -38,6 +38,7 @@ from services.cli.migrating import run_migrate
 from services.cli.options import DEFAULT_URL, Json, NatsUrl, RosterFile
 from services.cli.output import entry_json, incident_json, json_text, timeline_text
 from services.cli.safe import terminal_safe
+from services.cli.signin_banner import demo_lines
 from services.core import bundled
 from services.core.assertions import KeyFileProblem, installation_verifier
 from services.core.embedded import EmbeddedNats
@@ -45,6 +46,7 @@ from services.core.library import roles_without_holders
 from services.core.logging import configure_logging
 from services.core.runtime import Runtime
 from services.core.settings import DEFAULT_HOST, DEFAULT_PORT, LogFormat, Settings
+from services.gateway.console_setup import ConsoleSetupProblem, read_console_setup
 from services.gateway.service import Gateway, PortUnavailable
 from services.notifier.service import describe_email
 
@@ -88,7 +90,9 @@ async def _up(rt: Runtime, embedded: EmbeddedNats | None, gateway: Gateway) -> N
             await embedded.start()
         settings = rt.settings
         _print_migration(await run_migrate(settings.nats_url, settings.stream_replicas))
-        banner = partial(_banner, rt, gateway.address)
+        setup = gateway.console_setup
+        demo = setup.demo_password if setup is not None else None
+        banner = partial(_banner, rt, gateway.address, demo)
         await _serve(rt, list(SERVICES), stop, banner, gateway)
     finally:
         gateway.close()
@@ -117,7 +121,18 @@ def _open_gateway(settings: Settings) -> Gateway:
         fail(str(exc))
 
 
-def _banner(rt: Runtime, console: str) -> None:
+def _prepare_console(gateway: Gateway, settings: Settings, *, up: bool, example: bool) -> None:
+    """The console's key and settings, read now so that a problem is one line; `pathways up`
+    makes the key the first time and, with the example roster, the demo accounts' password."""
+    try:
+        setup = read_console_setup(settings, create=up, demo=up and example)
+    except ConsoleSetupProblem as exc:
+        gateway.close()
+        fail(f"cannot start the console: {exc}")
+    gateway.console_setup = setup
+
+
+def _banner(rt: Runtime, console: str, demo_password: str | None) -> None:
     """Printed once every service is connected and subscribed and the gateway listens, so what
     it says is true."""
     errors.print(f"Pathways is up on {rt.settings.nats_url}. Press Ctrl-C to stop.")
@@ -141,6 +156,9 @@ def _banner(rt: Runtime, console: str) -> None:
         )
     if rt.roster.example:
         errors.print("Using the EXAMPLE roster (fictional people).", markup=False)
+    if demo_password is not None and rt.roster.example:
+        for line in demo_lines(rt.roster, console, demo_password):
+            errors.print(terminal_safe(line), markup=False)
     errors.print(terminal_safe(describe_email()), markup=False)
     for role, books in roles_without_holders(rt.library.values(), rt.roster).items():
         errors.print(
@@ -239,6 +257,7 @@ def up(
     if settings.public_url is None:
         settings = _public_at(settings, gateway.address)
     rt = _load(settings, create_keys=True)
+    _prepare_console(gateway, settings, up=True, example=rt.roster.example)
     execute(_up(rt, embedded, gateway))
 
 
@@ -313,6 +332,8 @@ def run(
     _check_services([service])
     gateway = _open_gateway(settings) if service == GATEWAY else None
     rt = _load(settings)
+    if gateway is not None:
+        _prepare_console(gateway, settings, up=False, example=False)
 
     async def main() -> None:
         await _serve(rt, [service], _stop_on_signals(), None, gateway)

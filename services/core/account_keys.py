@@ -19,6 +19,7 @@ from dataclasses import dataclass
 ACCOUNT_PREFIX = "acct."
 TOKEN_PREFIX = "token."
 OWNER_PREFIX = "owner."
+OIDC_PREFIX = "oidc."
 ACCOUNTS_FILTER = ACCOUNT_PREFIX + "*"
 
 TOKEN_SCHEME = "pwt"
@@ -50,6 +51,11 @@ def owner_key(username: str, token_id: str) -> str:
 
 def owner_filter(username: str) -> str:
     return f"{OWNER_PREFIX}{key_token(username)}.*"
+
+
+def oidc_key(issuer: str, subject: str) -> str:
+    """Which account an OpenID Connect identity signs in as (its value is the username)."""
+    return OIDC_PREFIX + hashlib.sha256(f"{issuer}|{subject}".encode()).hexdigest()
 
 
 def is_token_id(text: str) -> bool:

@@ -11,7 +11,7 @@ from importlib.metadata import version
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
-from services.gateway import api, health, metrics, problems
+from services.gateway import api, console, health, metrics, problems
 from services.gateway.accesslog import AccessLog
 from services.gateway.context import GatewayContext
 from services.gateway.headers import SecurityHeaders
@@ -35,6 +35,8 @@ def create_app(ctx: GatewayContext) -> ASGIApp:
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(api.router)
+    if ctx.console is not None:
+        console.install(app, ctx.console)
     wrapped: ASGIApp = problems.LastResort(app)
     wrapped = metrics.HttpMetrics(wrapped, registry=ctx.metrics)
     wrapped = AccessLog(wrapped)

@@ -20,6 +20,7 @@ from services.gateway.sockets import PortUnavailable, bind, reason, url_of, wher
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
 
+    from services.gateway.console_setup import ConsoleSetup
     from services.gateway.context import GatewayContext
     from services.gateway.server import HttpServer
 
@@ -47,10 +48,14 @@ class Gateway:
         self.metrics: CollectorRegistry = new_registry()
         self._context: GatewayContext | None = None
         self._server: HttpServer | None = None
+        # The console's keys and settings, read by the command that runs the gateway (so a
+        # problem is one line before anything starts); see services.gateway.console_setup.
+        self.console_setup: ConsoleSetup | None = None
 
     async def start(self, rt: Runtime) -> None:
         """Serve until stop(); raise PortUnavailable if the socket cannot listen after all."""
         from services.gateway.app import create_app
+        from services.gateway.console import start_console
         from services.gateway.context import GatewayContext
         from services.gateway.readiness import standard_checks
         from services.gateway.server import HttpServer
@@ -61,6 +66,7 @@ class Gateway:
             metrics=self.metrics,
             readiness=standard_checks(rt),
             hsts=public is not None and public.scheme == "https",
+            console=await start_console(rt, self.console_setup),
         )
         self._server = HttpServer(create_app(self._context), self._socket)
         try:

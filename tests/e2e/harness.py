@@ -28,7 +28,7 @@ from schemas.commands import ListInbox
 from services.core.broker import connect
 from services.core.rpc import call
 from tests.integration.receivers import SmtpSink
-from tests.support import ROOT, caller, free_port, sealing_keys, signing
+from tests.support import ROOT, caller, console_key, free_port, sealing_keys, signing
 
 PATHWAYS = Path(sys.executable).parent / "pathways"
 PLAYBOOK = ROOT / "playbooks" / "officer-involved-shooting.yaml"
@@ -47,6 +47,7 @@ def process_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PATHWAYS_")}
     env["PATHWAYS_LOG_FORMAT"] = "json"
     env.update(signing()[1])  # services verify, and `--as` signs, with the session's key
+    env.update(console_key())  # `pathways run gateway` has no data directory to make one in
     # `--as` seals restricted text with the session's keys, never with a checkout's .pathways.
     env["PATHWAYS_KEYS_DIR"] = str(sealing_keys())
     env.update(extra)
