@@ -76,6 +76,10 @@ async def _send(
     try:
         async with httpx.AsyncClient(base_url=api.url + API, timeout=timeout) as client:
             answer = await client.request(method, path, json=json, params=params, headers=sent)
+    except httpx.InvalidURL:
+        raise ApiRefusal(
+            f"invalid PATHWAYS_URL {api.url!r}: expected http(s)://HOST:PORT"
+        ) from None
     except httpx.HTTPError as exc:
         raise ApiRefusal(
             f"cannot reach Pathways at {api.url} ({type(exc).__name__}; is `pathways up` "
