@@ -12,9 +12,12 @@ from pydantic_core import ErrorDetails
 from rich.console import Console
 
 from schemas.base import PersonId
-from schemas.commands import Reply
+from schemas.commands import Command, Reply
 from schemas.limits import FLAGS
 from schemas.yaml_source import SourceInvalid
+from services.cli import http_api
+from services.cli.credentials import SignedIn, signed_in
+from services.cli.http_api import ApiRefusal
 from services.cli.identity import NoOperatorKey, caller_for
 from services.cli.safe import terminal_safe
 from services.core import loop
@@ -30,6 +33,50 @@ errors = Console(stderr=True, highlight=False, emoji=False, soft_wrap=True)
 
 class Refusal(Exception):
     """The service answered with an error."""
+
+
+SIGN_IN = (
+    "not signed in: run `pathways login` (or set PATHWAYS_TOKEN); with the example roster or "
+    "in an exercise, --as PERSON acts for someone"
+)
+
+
+class _Speaking:
+    """The signed-in account a command acts as, once `acting` chose it (one per process)."""
+
+    api: SignedIn | None = None
+
+
+def acting(person: str | None) -> str:
+    """Who a command acts as: the person `--as` names (the operator path, over NATS), else
+    the account signed in with an API token (over HTTP); one line saying how to sign in when
+    there is neither."""
+    if person is not None:
+        return person
+    api = signed_in()
+    if api is None:
+        fail(SIGN_IN)
+    account = execute(http_api.me(api))
+    _Speaking.api = api
+    return account.person or account.account
+
+
+def speaking_over_http() -> bool:
+    """Whether this command acts over HTTP (then the gateway seals what it must)."""
+    return _Speaking.api is not None
+
+
+def as_option(actor: str) -> str:
+    """How to name the actor again in a command to suggest: nothing when signed in."""
+    return "" if speaking_over_http() else f" --as {actor}"
+
+
+def _over_http(payload: BaseModel, reader: str | None) -> SignedIn | None:
+    """A command goes over HTTP when it acts as the signed-in account; a query when it reads
+    as nobody named (`--as`) and a token is there."""
+    if isinstance(payload, Command):
+        return _Speaking.api
+    return signed_in() if reader is None else None
 
 
 def fail(message: str) -> NoReturn:
@@ -56,6 +103,7 @@ def execute(work: Coroutine[Any, Any, T]) -> T:
         StreamsNotSetUp,
         MigrationRefused,
         NoOperatorKey,
+        ApiRefusal,
     ) as exc:
         fail(str(exc))
     except SourceInvalid as exc:
@@ -67,7 +115,11 @@ def execute(work: Coroutine[Any, Any, T]) -> T:
 async def request(
     url: str, subject: str, payload: BaseModel, timeout: float = 10.0, *, reader: str | None = None
 ) -> Reply:
-    """Send `payload` as its actor (a command) or as `reader` (a query); see cli/identity."""
+    """Send `payload` as its actor (a command) or as `reader` (a query): over HTTP as the
+    signed-in account, else over NATS as the operator (see cli/identity)."""
+    api = _over_http(payload, reader)
+    if api is not None:
+        return await http_api.call(api, subject, payload, timeout)
     caller = caller_for(payload, reader)
     nc = await connect(url)
     try:

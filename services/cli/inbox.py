@@ -11,7 +11,8 @@ from schemas import subjects
 from schemas.commands import ListInbox
 from schemas.limits import LIST_LIMIT_DEFAULT
 from schemas.notifications import InboxEntry
-from services.cli.client import execute, make
+from services.cli.client import SIGN_IN, execute, fail, make
+from services.cli.credentials import signed_in
 from services.cli.listing import Column, Listing, when
 from services.cli.options import DEFAULT_URL, Json, NatsUrl
 from services.cli.output import out, print_json
@@ -59,12 +60,18 @@ def inbox_table(entries: list[InboxEntry], now: datetime | None = None) -> Listi
 
 
 Reader = Annotated[
-    str, typer.Option("--as", envvar="PATHWAYS_ACTOR", help="Whose notices (a roster member id).")
+    str | None,
+    typer.Option(
+        "--as",
+        envvar="PATHWAYS_ACTOR",
+        help="Whose notices (example roster and exercises); without it, the signed-in account's.",
+        show_default=False,
+    ),
 ]
 
 
 def inbox(
-    person: Reader,
+    person: Reader = None,
     limit: Limit = LIST_LIMIT_DEFAULT,
     cursor: CursorOpt = None,
     every: Every = False,
@@ -72,17 +79,19 @@ def inbox(
     nats_url: NatsUrl = DEFAULT_URL,
 ) -> None:
     """Your notices — tasks given to you, reminders, escalations — newest first."""
+    if person is None and signed_in() is None:
+        fail(SIGN_IN)
     query = make(ListInbox, person=person, limit=limit, cursor=cursor)
     listed = fetch_pages(nats_url, subjects.QRY_INBOX, query, every, reader=person)
     items, page = execute(listed)
     entries = [InboxEntry.model_validate(item) for item in items]
-    command = ["pathways", "inbox", "--as", person]
+    command = ["pathways", "inbox", *(["--as", person] if person else [])]
     command += ["--limit", str(limit)] if limit != LIST_LIMIT_DEFAULT else []
     if as_json:
         print_json([inbox_json(entry) for entry in entries])
     elif entries:
         out.print(inbox_table(entries))
     else:
-        out.print(f"No notices for {person}.", markup=False)
+        out.print(f"No notices for {person or 'you'}.", markup=False)
     # Last, where someone reading a terminal looks for what comes next.
     more_hint(page, command + (["--json"] if as_json else []))

@@ -22,9 +22,9 @@ from schemas.enums import Severity, TaskStatus
 from schemas.limits import LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX
 from schemas.tasks import TaskSnapshot
 from schemas.views import IncidentListItem, IncidentSummary
-from services.cli.client import execute, fail, make, new_request_id, request
+from services.cli.client import acting, as_option, execute, fail, make, new_request_id, request
 from services.cli.listing import when
-from services.cli.options import DEFAULT_URL, Json, NatsUrl, RequestIdOpt, RequiredActor
+from services.cli.options import DEFAULT_URL, Actor, Json, NatsUrl, RequestIdOpt
 from services.cli.output import (
     attention,
     incident_json,
@@ -56,7 +56,6 @@ def log_incident(
         str, typer.Option("--type", help="Incident type, e.g. officer-involved-shooting.")
     ],
     title: Annotated[str, typer.Option("--title", help="A short description.")],
-    actor: RequiredActor,
     severity: Annotated[Severity, typer.Option("--severity")] = Severity.HIGH,
     attr: Annotated[list[str] | None, typer.Option("--attr", help="KEY=VALUE, repeatable.")] = None,
     exercise: Annotated[
@@ -77,11 +76,13 @@ def log_incident(
     manual: Annotated[
         bool, typer.Option("--manual", help="Do not trigger a playbook automatically.")
     ] = False,
+    actor: Actor = None,
     request_id: RequestIdOpt = None,
     as_json: Json = False,
     nats_url: NatsUrl = DEFAULT_URL,
 ) -> None:
     """Log a high-profile incident; a matching playbook starts on its own."""
+    actor = acting(actor)
     if not (math.isfinite(time_scale) and 0 < time_scale <= MAX_TIME_SCALE):
         fail(
             f"--time-scale must be a number above 0 and at most {MAX_TIME_SCALE:g} "
@@ -140,7 +141,7 @@ def log_incident(
             )
         out.print(
             f"Start it anyway with: pathways playbook trigger {incident.incident_id} "
-            f"{next(iter(held_back))} --as {actor}"
+            f"{next(iter(held_back))}{as_option(actor)}"
         )
     else:
         out.print(
@@ -267,13 +268,14 @@ def list_incidents(
 def close_incident(
     incident_id: Annotated[str, typer.Argument(metavar="ID")],
     reason: Annotated[str, typer.Option("--reason", help="Why the response ends.")],
-    actor: RequiredActor,
+    actor: Actor = None,
     request_id: RequestIdOpt = None,
     as_json: Json = False,
     nats_url: NatsUrl = DEFAULT_URL,
 ) -> None:
     """End the response (a real incident or an exercise): open tasks are cancelled and nothing
     pending fires later. Command staff only."""
+    actor = acting(actor)
     command = make(
         CloseIncident,
         request_id=request_id or new_request_id(),

@@ -26,6 +26,7 @@ from services.cli import (
     inbox,
     incidents,
     keys,
+    login,
     playbooks,
     rebuilding,
     rosters,
@@ -67,6 +68,7 @@ app.add_typer(accounts.tokens, name="token")
 _ = (task_commands, rebuilding, signing_keys, keys)
 app.add_typer(admin.app, name="admin")
 app.command("inbox")(inbox.inbox)
+app.command("login")(login.login)
 app.command("asyncapi")(contract.asyncapi)
 
 

@@ -29,7 +29,14 @@ RosterFile = Annotated[
         show_default=False,
     ),
 ]
-RequiredActor = Annotated[
-    str, typer.Option("--as", envvar="PATHWAYS_ACTOR", help="Who is acting (a roster member id).")
+Actor = Annotated[
+    str | None,
+    typer.Option(
+        "--as",
+        envvar="PATHWAYS_ACTOR",
+        help="Act as this roster member (example roster and exercises only); without it, as "
+        "the account signed in with `pathways login` or PATHWAYS_TOKEN.",
+        show_default=False,
+    ),
 ]
 DEFAULT_URL = DEFAULT_NATS_URL

@@ -13,13 +13,13 @@ from schemas.commands import CancelPlaybook, GetPlaybook, ListPlaybooks, Trigger
 from schemas.playbook import playbook_json_schema
 from schemas.views import PlaybookInfo
 from schemas.yaml_source import SourceInvalid
-from services.cli.client import errors, execute, fail, make, new_request_id, request
+from services.cli.client import acting, errors, execute, fail, make, new_request_id, request
 from services.cli.options import (
     DEFAULT_URL,
+    Actor,
     Json,
     NatsUrl,
     RequestIdOpt,
-    RequiredActor,
     RosterFile,
 )
 from services.cli.output import out, print_json
@@ -120,12 +120,13 @@ def validate(
 def trigger(
     incident_id: Annotated[str, typer.Argument(metavar="INCIDENT")],
     name: Annotated[str, typer.Argument(metavar="NAME")],
-    actor: RequiredActor,
+    actor: Actor = None,
     request_id: RequestIdOpt = None,
     as_json: Json = False,
     nats_url: NatsUrl = DEFAULT_URL,
 ) -> None:
     """Start a playbook for an incident (pins the playbook's current version)."""
+    actor = acting(actor)
     command = make(
         TriggerPlaybook,
         request_id=request_id or new_request_id(),
@@ -160,13 +161,14 @@ def trigger(
 def cancel(
     incident_id: Annotated[str, typer.Argument(metavar="INCIDENT")],
     reason: Annotated[str, typer.Option("--reason", help="Why the playbook is cancelled.")],
-    actor: RequiredActor,
+    actor: Actor = None,
     request_id: RequestIdOpt = None,
     as_json: Json = False,
     nats_url: NatsUrl = DEFAULT_URL,
 ) -> None:
     """Undo a playbook triggered by mistake: its open tasks are cancelled and nothing of it
     fires later; then another playbook can be triggered. Command staff only."""
+    actor = acting(actor)
     command = make(
         CancelPlaybook,
         request_id=request_id or new_request_id(),

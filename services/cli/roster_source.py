@@ -16,6 +16,7 @@ from schemas.roster_commands import GetRoster
 from schemas.roster_versions import RosterVersion, read_roster, roster_version
 from schemas.yaml_source import SourceInvalid
 from services.cli.client import Refusal, errors, fail, request
+from services.cli.http_api import ApiRefusal
 from services.cli.identity import NoOperatorKey
 from services.cli.safe import terminal_safe
 from services.core import bundled, loop
@@ -63,7 +64,7 @@ def shown_roster(file: Path | None, url: str) -> ShownRoster:
         return loop.run(from_server(url))
     except InvalidNatsUrl as exc:
         fail(str(exc))
-    except (NatsUnreachable, ServiceUnavailable, Refusal, NoOperatorKey) as exc:
+    except (NatsUnreachable, ServiceUnavailable, Refusal, ApiRefusal, NoOperatorKey) as exc:
         local = bundled.roster_file(_configured_roster())
         errors.print(
             terminal_safe(f"note: {exc}; showing the roster file {local} instead"), markup=False

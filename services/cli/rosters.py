@@ -17,9 +17,9 @@ from schemas.roster import Member, Roster
 from schemas.roster_commands import EndAway, LoadRoster, RecordAway
 from schemas.roster_versions import canonical_json
 from schemas.yaml_source import SourceInvalid
-from services.cli.client import errors, execute, fail, make, new_request_id, request
+from services.cli.client import acting, errors, execute, fail, make, new_request_id, request
 from services.cli.duty_output import duty_json, duty_text, local
-from services.cli.options import DEFAULT_URL, Json, NatsUrl, RequestIdOpt, RequiredActor
+from services.cli.options import DEFAULT_URL, Actor, Json, NatsUrl, RequestIdOpt
 from services.cli.output import out, print_json
 from services.cli.roster_output import roster_json, roster_text
 from services.cli.roster_source import ShownRoster, from_server, shown_roster
@@ -93,12 +93,13 @@ def validate(
 @app.command("load")
 def load(
     path: Annotated[Path, typer.Argument(metavar="FILE", help="The roster file to put in force")],
-    actor: RequiredActor,
+    actor: Actor = None,
     request_id: RequestIdOpt = None,
     as_json: Json = False,
     nats_url: NatsUrl = DEFAULT_URL,
 ) -> None:
     """Validate a roster file and put it in force on every service, without a restart."""
+    actor = acting(actor)
     roster = _read_or_exit(path)
     command = make(
         LoadRoster,
@@ -168,13 +169,14 @@ def away(
     person: Annotated[str, typer.Argument(metavar="PERSON", help="Who is away")],
     starts: Annotated[str, typer.Option("--from", help="From when (a date or a time).")],
     until: Annotated[str, typer.Option("--until", help="Until when (a date or a time).")],
-    actor: RequiredActor,
+    actor: Actor = None,
     request_id: RequestIdOpt = None,
     as_json: Json = False,
     nats_url: NatsUrl = DEFAULT_URL,
 ) -> None:
     """Record someone away: they are offered no task and are on call for nothing meanwhile.
     Times without an offset are the person's local time."""
+    actor = acting(actor)
     shown = execute(from_server(nats_url))
     where = zone(shown.roster.time_zone_of(_member_or_exit(shown, person)))
     command = make(
@@ -198,13 +200,14 @@ def away(
 @app.command("back")
 def back(
     person: Annotated[str, typer.Argument(metavar="PERSON", help="Who is back")],
-    actor: RequiredActor,
+    actor: Actor = None,
     request_id: RequestIdOpt = None,
     as_json: Json = False,
     nats_url: NatsUrl = DEFAULT_URL,
 ) -> None:
     """End the away period someone is in now: they are offered tasks again at once (later
     away periods stay)."""
+    actor = acting(actor)
     _member_or_exit(execute(from_server(nats_url)), person)
     command = make(EndAway, request_id=request_id or new_request_id(), actor=actor, person=person)
     reply = execute(request(nats_url, subjects.CMD_ROSTER_BACK, command))

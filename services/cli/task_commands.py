@@ -14,9 +14,9 @@ from schemas import subjects
 from schemas.commands import AssignTask, ClaimTask, GetTask, NoteTask
 from schemas.enums import Tier
 from schemas.tasks import TaskSnapshot
-from services.cli.client import execute, make, new_request_id, person_option, request
+from services.cli.client import acting, execute, make, new_request_id, person_option, request
 from services.cli.listing import when
-from services.cli.options import DEFAULT_URL, Json, NatsUrl, RequestIdOpt, RequiredActor
+from services.cli.options import DEFAULT_URL, Actor, Json, NatsUrl, RequestIdOpt
 from services.cli.output import (
     ack_overdue,
     completion_note,
@@ -97,12 +97,13 @@ def task_lines(task: TaskSnapshot, now: datetime) -> list[Text | Padding | str]:
 def assign(
     task_id: TaskArg,
     to: Annotated[str, typer.Option("--to", help="Who takes the task (a roster member id).")],
-    actor: RequiredActor,
+    actor: Actor = None,
     request_id: RequestIdOpt = None,
     as_json: Json = False,
     nats_url: NatsUrl = DEFAULT_URL,
 ) -> None:
     """Give a task to an eligible person (command staff); their clock starts now."""
+    actor = acting(actor)
     command = make(
         AssignTask, request_id=request_id or new_request_id(), actor=actor, task_id=task_id, to=to
     )
@@ -114,12 +115,13 @@ def assign(
 @app.command("claim")
 def claim(
     task_id: TaskArg,
-    actor: RequiredActor,
+    actor: Actor = None,
     request_id: RequestIdOpt = None,
     as_json: Json = False,
     nats_url: NatsUrl = DEFAULT_URL,
 ) -> None:
     """Take a task nobody has, if you hold its role."""
+    actor = acting(actor)
     command = make(
         ClaimTask, request_id=request_id or new_request_id(), actor=actor, task_id=task_id
     )
@@ -131,16 +133,17 @@ def claim(
 @app.command("note")
 def note(
     task_id: TaskArg,
-    actor: RequiredActor,
     text: Annotated[str, typer.Option("--text", help="The note.")],
     tier: Annotated[
         Tier, typer.Option("--tier", help="Who may read it: public, command or restricted.")
     ],
+    actor: Actor = None,
     request_id: RequestIdOpt = None,
     as_json: Json = False,
     nats_url: NatsUrl = DEFAULT_URL,
 ) -> None:
     """Add a note to a task, as an entry of its own (author, time, tier)."""
+    actor = acting(actor)
     command = make(
         NoteTask,
         request_id=request_id or new_request_id(),

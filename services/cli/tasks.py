@@ -11,8 +11,8 @@ from schemas.commands import ActOnTask, ListTasks, TaskVerb
 from schemas.enums import TaskStatus
 from schemas.limits import LIST_LIMIT_DEFAULT
 from schemas.tasks import TaskSnapshot
-from services.cli.client import execute, make, new_request_id, person_option, request
-from services.cli.options import DEFAULT_URL, Json, NatsUrl, RequestIdOpt, RequiredActor
+from services.cli.client import acting, execute, make, new_request_id, person_option, request
+from services.cli.options import DEFAULT_URL, Actor, Json, NatsUrl, RequestIdOpt
 from services.cli.output import out, print_json, task_json, task_table
 from services.cli.pages import CursorOpt, Every, Limit, fetch_pages, more_hint
 from services.cli.restricted import sealed
@@ -123,50 +123,54 @@ def act(
 @app.command("ack")
 def ack(
     task_id: TaskArg,
-    actor: RequiredActor,
+    actor: Actor = None,
     request_id: RequestIdOpt = None,
     as_json: Json = False,
     nats_url: NatsUrl = DEFAULT_URL,
 ) -> None:
     """Acknowledge a task assigned to you."""
+    actor = acting(actor)
     act(TaskVerb.ACKNOWLEDGE, task_id, actor, None, None, request_id, as_json, nats_url)
 
 
 @app.command("start")
 def start(
     task_id: TaskArg,
-    actor: RequiredActor,
+    actor: Actor = None,
     request_id: RequestIdOpt = None,
     as_json: Json = False,
     nats_url: NatsUrl = DEFAULT_URL,
 ) -> None:
     """Start work on a task assigned to you."""
+    actor = acting(actor)
     act(TaskVerb.START, task_id, actor, None, None, request_id, as_json, nats_url)
 
 
 @app.command("complete")
 def complete(
     task_id: TaskArg,
-    actor: RequiredActor,
     note: Annotated[
         str | None, typer.Option("--note", help="What was done (kept at the task's tier).")
     ] = None,
+    actor: Actor = None,
     request_id: RequestIdOpt = None,
     as_json: Json = False,
     nats_url: NatsUrl = DEFAULT_URL,
 ) -> None:
     """Complete a task assigned to you, with a note."""
+    actor = acting(actor)
     act(TaskVerb.COMPLETE, task_id, actor, note, None, request_id, as_json, nats_url)
 
 
 @app.command("decline")
 def decline(
     task_id: TaskArg,
-    actor: RequiredActor,
     reason: Annotated[str, typer.Option("--reason", help="Why; the task goes to the next person.")],
+    actor: Actor = None,
     request_id: RequestIdOpt = None,
     as_json: Json = False,
     nats_url: NatsUrl = DEFAULT_URL,
 ) -> None:
     """Decline a task; it goes back to the pool and to the next person in the role."""
+    actor = acting(actor)
     act(TaskVerb.DECLINE, task_id, actor, None, reason, request_id, as_json, nats_url)

@@ -15,6 +15,12 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 def route_template(scope: Scope) -> str:
     """`/api/v1/tasks/{task_id}` for a request that matched that route (Starlette's router
     records the route in the scope); "unmatched" for one that matched none."""
+    # FastAPI (0.165) puts in scope["route"] the route as its router declared it, without the
+    # prefixes the router was included under; the whole template is in its route context.
+    context = scope.get("fastapi", {}).get("effective_route_context")
+    whole = getattr(context, "path", None)
+    if isinstance(whole, str) and whole:
+        return whole
     route = scope.get("route")
     path = getattr(route, "path", None)
     if not isinstance(path, str):

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import email
+import functools
 import json
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -50,8 +52,16 @@ def process_env(**extra: str) -> dict[str, str]:
     env.update(console_key())  # `pathways run gateway` has no data directory to make one in
     # `--as` seals restricted text with the session's keys, never with a checkout's .pathways.
     env["PATHWAYS_KEYS_DIR"] = str(sealing_keys())
+    # Never the credentials of whoever runs the tests (`pathways login` keeps them there).
+    env["XDG_CONFIG_HOME"] = str(no_credentials())
     env.update(extra)
     return env
+
+
+@functools.cache
+def no_credentials() -> Path:
+    """An empty config directory: the command line finds no saved API token in it."""
+    return Path(tempfile.mkdtemp(prefix="pathways-config-"))
 
 
 def wait_for(probe: Callable[[], T | None], timeout: float, what: str, interval: float = 0.1) -> T:

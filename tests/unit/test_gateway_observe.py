@@ -7,7 +7,7 @@ import socket
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from starlette.types import Receive, Scope, Send
 
 from services.gateway.observe import UNMATCHED, method_label, route_template
@@ -16,10 +16,15 @@ from services.gateway.sockets import PortUnavailable, bind, url_of
 
 async def seen_route(method: str, path: str) -> tuple[str, str]:
     api = FastAPI()
+    # Routers included under prefixes, as the gateway's API is.
+    version, tasks = APIRouter(prefix="/api/v1"), APIRouter(prefix="/tasks")
 
-    @api.get("/api/v1/tasks/{task_id}")
+    @tasks.get("/{task_id}")
     async def task(task_id: str) -> dict[str, str]:
         return {"id": task_id}
+
+    version.include_router(tasks)
+    api.include_router(version)
 
     seen: list[tuple[str, str]] = []
 
