@@ -15,7 +15,10 @@ TITLES = {
     400: "This did not work",
     403: "Not allowed",
     404: "Not found",
+    409: "This has changed",
+    410: "No longer available",
     429: "Too many attempts",
+    503: "Try again shortly",
 }
 # Where a `next` address may lead after signing in: a path of this site, nothing else.
 LONGEST_NEXT = 2000
