@@ -22,6 +22,7 @@ from services.app import GATEWAY, SERVICES, check_settings, load_runtime, serve
 from services.cli import (
     accounts,
     admin,
+    console_key,
     contract,
     inbox,
     incidents,
@@ -65,7 +66,7 @@ app.add_typer(admin.app, name="admin")
 app.add_typer(accounts.users, name="user")
 app.add_typer(accounts.tokens, name="token")
 # Imported for their commands, which join `pathways task` and `pathways admin`.
-_ = (task_commands, rebuilding, signing_keys, keys)
+_ = (task_commands, rebuilding, signing_keys, console_key, keys)
 app.add_typer(admin.app, name="admin")
 app.command("inbox")(inbox.inbox)
 app.command("login")(login.login)

@@ -93,7 +93,12 @@ def api_stack(log_dir: Path) -> Iterator[ApiStack]:
     data_dir = log_dir / "data"
     argv = ["up", "--data-dir", str(data_dir), "--nats-port", str(nats_port)]
     service = Service(
-        "up", [*argv, "--port", str(http_port)], process_env(**FAST_PASSWORDS), log_dir
+        "up",
+        [*argv, "--port", str(http_port)],
+        # The example roster's demo accounts get this password, so that every member signs
+        # in with it whether `up` or the test made the account.
+        process_env(**FAST_PASSWORDS, PATHWAYS_DEMO_PASSWORD=PASSWORD),
+        log_dir,
     )
     nats_url = f"nats://127.0.0.1:{nats_port}"
     cli = Cli(nats_url)

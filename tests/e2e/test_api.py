@@ -263,3 +263,17 @@ def test_the_inbox_fills_as_tasks_are_assigned(stack: ApiStack) -> None:
         return [i for i in items if i["task_id"] == wider] or None
 
     assert wait_for(arrived, 20, "Tom's notice")[0]["recipient_id"] == TOM
+
+
+def test_password_sign_in_for_a_token_is_throttled_like_the_sign_in_page(stack: ApiStack) -> None:
+    # Nobody else in this module signs in as this member, so its counter is this test's own.
+    guessed = "miguel.santos"
+    anonymous = stack.anonymous()
+    wrong = {"username": guessed, "password": "not-" + PASSWORD}
+    for _ in range(5):
+        problem_of(anonymous("POST", "/session/token", json=wrong), 401, "unauthenticated")
+    refused = anonymous("POST", "/session/token", json={"username": guessed, "password": PASSWORD})
+    assert refused.status_code == 429, refused.text
+    assert refused.headers["content-type"] == PROBLEM_MEDIA_TYPE
+    assert 0 < int(refused.headers["retry-after"]) <= 15 * 60
+    assert "token" not in refused.json()

@@ -7,6 +7,7 @@ where every service reads it."""
 from __future__ import annotations
 
 import os
+import secrets
 import stat
 import subprocess
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 
 from services.core.assertions import create_key_pair, read_signer, read_verifier
 from services.core.sealing import Keyring
+from services.gateway.console_keys import read_console_keys
 from tests.deploy_files import (
     as_a_secret_volume,
     compose,
@@ -77,8 +79,12 @@ def test_compose_keys_makes_the_pair_once_and_the_public_key_alone_for_the_servi
         read_verifier(public / "principal.pub") == read_signer(principal / "principal.key").verifier
     )
 
-    compose_keys(tmp_path)  # every `docker compose up` runs it again: the pair is kept
+    assert mode(principal / "console.key") == 0o600
+    console_key = read_console_keys(principal / "console.key")
+
+    compose_keys(tmp_path)  # every `docker compose up` runs it again: the keys are kept
     assert (principal / "principal.key").read_bytes() == private_key
+    assert read_console_keys(principal / "console.key") == console_key
     assert (
         read_verifier(public / "principal.pub") == read_signer(principal / "principal.key").verifier
     )
@@ -95,7 +101,10 @@ def test_compose_keys_runs_the_key_commands_on_its_volumes(tmp_path: Path) -> No
 
 def install_keys(root: Path, sealing: dict[str, bytes], private_key: bytes) -> str:
     """The gateway pod's init container, on Secret volumes laid out as the kubelet does."""
-    as_a_secret_volume(root / "mnt/principal-key", {"principal.key": private_key})
+    console_key = secrets.token_bytes(32).hex().encode()
+    as_a_secret_volume(
+        root / "mnt/principal-key", {"principal.key": private_key, "console.key": console_key}
+    )
     as_a_secret_volume(root / "mnt/sealing-keys", sealing)
     (root / "secrets").mkdir()
     (root / "secrets").chmod(0o777)  # an emptyDir
@@ -115,8 +124,14 @@ def test_the_init_container_installs_the_secrets_as_the_gateway_requires(tmp_pat
     assert all(scope in listed for scope in SCOPES)
     assert (mode(installed / "principal"), mode(installed / "keys")) == (0o700, 0o700)
     assert {
-        mode(p) for p in [installed / "principal/principal.key", *(installed / "keys").iterdir()]
+        mode(p)
+        for p in [
+            installed / "principal/principal.key",
+            installed / "principal/console.key",
+            *(installed / "keys").iterdir(),
+        ]
     } == {0o600}
+    read_console_keys(installed / "principal/console.key")
     assert Keyring(installed / "keys").scopes() == made.scopes()
     assert read_signer(installed / "principal/principal.key").verifier == read_verifier(
         operator / "principal.pub"

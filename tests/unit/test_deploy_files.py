@@ -44,6 +44,7 @@ from tests.support import ROOT
 PUBLIC_KEY = "PATHWAYS_PRINCIPAL_PUBLIC_KEY_FILE"
 PRIVATE_KEY = "PATHWAYS_PRINCIPAL_KEY_FILE"
 KEYS_DIR = "PATHWAYS_KEYS_DIR"
+CONSOLE_KEY = "PATHWAYS_CONSOLE_KEY_FILE"
 PUBLIC_SOURCES = {"volume:principal-public", "secret:pathways-principal-public"}
 PRIVATE_SOURCES = {
     "volume:principal-key",
@@ -189,6 +190,7 @@ def _source_of(container: Container, variable: str) -> str | None:
 def test_the_gateway_reads_its_keys_from_where_they_are_put() -> None:
     [compose_gateway] = [c for c in compose_containers() if c.service == "gateway"]
     assert _source_of(compose_gateway, PRIVATE_KEY) == "volume:principal-key"
+    assert _source_of(compose_gateway, CONSOLE_KEY) == "volume:principal-key"
     assert _source_of(compose_gateway, KEYS_DIR) == "volume:sealing-keys"
     # Kubernetes: the init container reads the Secrets and writes the emptyDir the gateway reads.
     [init] = [c for c in k8s_containers() if c.where == f"{GATEWAY_POD}/install-keys"]
@@ -201,7 +203,8 @@ def test_the_gateway_reads_its_keys_from_where_they_are_put() -> None:
         "secret:pathways-principal-key",
         "secret:pathways-sealing-keys",
     }
-    assert _source_of(gateway, PRIVATE_KEY) == _source_of(gateway, KEYS_DIR) == "emptyDir:secrets"
+    for variable in (PRIVATE_KEY, CONSOLE_KEY, KEYS_DIR):
+        assert _source_of(gateway, variable) == "emptyDir:secrets", variable
 
 
 def _nats_users(url: str) -> set[str]:
@@ -271,7 +274,7 @@ def test_every_secret_the_manifests_read_is_shown_in_the_examples() -> None:
             if "secret" in volume:
                 assert volume["secret"]["secretName"] in shown
     assert shown["pathways-principal-public"] == {"principal.pub"}
-    assert shown["pathways-principal-key"] == {"principal.key"}
+    assert shown["pathways-principal-key"] == {"principal.key", "console.key"}
 
 
 def test_the_scripts_survive_their_own_substitutions() -> None:

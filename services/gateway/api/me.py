@@ -25,6 +25,7 @@ from services.gateway.api.common import (
     ask,
     link_next,
 )
+from services.gateway.console import console_of
 from services.gateway.edge import Authenticated, edge_of, unauthenticated
 from services.gateway.problems import ProblemException, problem, problem_responses
 
@@ -122,10 +123,25 @@ async def revoke_token(
 )
 async def password_token(request: Request, body: PasswordTokenRequest) -> TokenCreated:
     edge = await edge_of(request)
+    # The console's throttle: guessing here counts against the same username and client as
+    # guessing on the sign-in page, so neither door is a way round the other.
+    throttle = console_of(request).throttle
+    client = request.client.host if request.client else "unknown"
+    wait = await throttle.retry_after(body.username, client)
+    if wait is not None:
+        known = await edge.accounts.get(body.username) is not None  # no password is checked
+        await record_sign_in(edge.rt.js, _attempt(body.username, SignInOutcome.THROTTLED, known))
+        raise ProblemException(
+            problem(429, "too many sign-in attempts; try again later"),
+            headers={"Retry-After": str(wait)},
+        )
     outcome, account = await edge.accounts.check_password(body.username, body.password)
     await record_sign_in(edge.rt.js, _attempt(body.username, outcome, account is not None))
     if outcome is not SignInOutcome.OK or account is None:
+        if outcome is not SignInOutcome.DISABLED:
+            await throttle.failed(body.username, client)
         raise unauthenticated("wrong username or password")
+    await throttle.succeeded(body.username, client)
     token, secret = await edge.accounts.issue_token(account.id, body.name)
     return TokenCreated(**_info(token).model_dump(), token=secret)
 
