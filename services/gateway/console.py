@@ -111,13 +111,24 @@ def console_router() -> APIRouter:
 
 def install(app: FastAPI, console: Console) -> None:
     """The console's routes, assets and error pages."""
-    from services.gateway import home, signin
+    from services.gateway import (
+        home,
+        library_pages,
+        my_tasks,
+        on_call,
+        signin,
+        task_forms,
+        task_page,
+        timeline_page,
+    )
 
     app.state.console = console
     install_refusals(app)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(signin.router)
     app.include_router(home.router)
+    for pages in (my_tasks, task_page, task_forms, timeline_page, library_pages, on_call):
+        app.include_router(pages.router)
     if console.oidc is not None:
         from services.gateway import oidc
 
