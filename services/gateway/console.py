@@ -111,13 +111,14 @@ def console_router() -> APIRouter:
 
 def install(app: FastAPI, console: Console) -> None:
     """The console's routes, assets and error pages."""
-    from services.gateway import home, signin
+    from services.gateway import home, links, signin
 
     app.state.console = console
     install_refusals(app)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(signin.router)
     app.include_router(home.router)
+    app.include_router(links.router)
     if console.oidc is not None:
         from services.gateway import oidc
 
