@@ -110,6 +110,13 @@ class Settings(BaseSettings):
             raise ValueError("every delay must be more than 0 seconds")
         return value
 
+    @field_validator("link_max_age", mode="before")
+    @classmethod
+    def _seconds(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().replace(".", "", 1).isdigit():
+            return float(value)
+        return value
+
     @field_validator("link_max_age")
     @classmethod
     def _positive_age(cls, value: timedelta) -> timedelta:
