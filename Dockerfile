@@ -66,9 +66,10 @@ COPY rosters/ rosters/
 # so the one-shot `keys` service (running as 10001, like everything else) can write into it:
 #   /secrets/principal      the signing key pair (principal.key 0600), in a 0700 directory
 #   /secrets/keys           the keys that seal restricted text, 0700 (services/core/keyfiles.py)
+#   /secrets/links          the key of partners' action links (links.key 0600), 0700
 #   /etc/pathways/public    the public key alone, which every service reads
 # Kubernetes mounts its own volumes there (deploy/k8s/gateway.yaml).
-RUN install -d -o 10001 -g 10001 -m 0700 /secrets/principal /secrets/keys \
+RUN install -d -o 10001 -g 10001 -m 0700 /secrets/principal /secrets/keys /secrets/links \
  && install -d -o 10001 -g 10001 -m 0755 /etc/pathways/public
 
 USER 10001:10001

@@ -60,6 +60,12 @@ class Notice(Contract):
         default=None, description="Where to open the task; set when PATHWAYS_PUBLIC_URL is"
     )
     exercise: bool = Field(default=False, description="About a drill, not a real incident")
+    link_assignment: int | None = Field(
+        default=None,
+        ge=1,
+        description="To a partner who holds the task: the assignment an action link is made for "
+        "when the message is sent (the link itself, a credential, is never kept)",
+    )
     missed_by: PersonId | None = Field(
         default=None,
         description="Escalations: who missed the deadline; delivery_failed: who was not reached",

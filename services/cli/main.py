@@ -45,6 +45,7 @@ from services.core import bundled
 from services.core.assertions import KeyFileProblem, installation_verifier
 from services.core.embedded import EmbeddedNats
 from services.core.library import roles_without_holders
+from services.core.links import LinkKeyProblem, installation_links
 from services.core.logging import configure_logging
 from services.core.runtime import Runtime
 from services.core.settings import DEFAULT_HOST, DEFAULT_PORT, LogFormat, Settings
@@ -302,6 +303,10 @@ def _load(settings: Settings, *, create_keys: bool = False) -> Runtime:
             f"cannot start: {exc} (the key that checks who is asking; "
             "see PATHWAYS_PRINCIPAL_PUBLIC_KEY_FILE in docs/architecture.md)"
         )
+    try:
+        rt.links = installation_links(settings, create=create_keys)
+    except (LinkKeyProblem, OSError) as exc:
+        fail(f"cannot start: {exc} (the key of partners' action links; PATHWAYS_LINK_KEY_FILE)")
     return rt
 
 

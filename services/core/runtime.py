@@ -24,6 +24,7 @@ from schemas.subjects import (
 from services.core.assertions import Verifier
 from services.core.eventstore import EventStore
 from services.core.keyed_locks import KeyedLocks
+from services.core.links import ActionLinks
 from services.core.migrate import require_streams
 from services.core.settings import Settings
 from services.core.singleflight import SingleFlight
@@ -61,6 +62,9 @@ class Runtime:
     shared_reads: SingleFlight[str, object] = field(default_factory=SingleFlight, init=False)
     # Checks who is asking (services.core.assertions); read when a service starts.
     verifier: Verifier | None = field(default=None, init=False)
+    # Signs and checks partners' action links (services.core.links); None: no link key, so
+    # messages carry the plain address of the task and the gateway opens no links.
+    links: ActionLinks | None = field(default=None, init=False)
 
     def verifying_key(self) -> Verifier | None:
         return self.verifier

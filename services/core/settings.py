@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -65,6 +66,12 @@ class Settings(BaseSettings):
     # The keys that seal restricted text, one file per scope (services/core/sealing.py); kept
     # out of NATS so a stream dump holds only ciphertext. None: <data_dir>/keys.
     keys_dir: Path | None = None
+    # Signed action links in partners' messages (services.core.links): the key the notifier
+    # signs with and the gateway checks with, and how long a link works. Default:
+    # <data_dir>/secrets/links.key, which `pathways up` makes. PATHWAYS_LINK_MAX_AGE: seconds
+    # or an ISO 8601 duration (P14D).
+    link_key_file: Path | None = None
+    link_max_age: timedelta = timedelta(days=14)
     password_profile: PasswordProfile = PasswordProfile.DEFAULT
     # Refuse restricted text that is not sealed (services.core.restricted_text): with it on,
     # nothing restricted is ever stored in plain text. Off only to accept clients that cannot
@@ -102,6 +109,24 @@ class Settings(BaseSettings):
         if any(delay <= 0 for delay in value):
             raise ValueError("every delay must be more than 0 seconds")
         return value
+
+    @field_validator("link_max_age", mode="before")
+    @classmethod
+    def _seconds(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().replace(".", "", 1).isdigit():
+            return float(value)
+        return value
+
+    @field_validator("link_max_age")
+    @classmethod
+    def _positive_age(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("a link must work for some time: more than 0 seconds")
+        return value
+
+    @property
+    def link_key_path(self) -> Path:
+        return self.link_key_file or self.data_dir / "secrets" / "links.key"
 
     @property
     def signing_key_path(self) -> Path:

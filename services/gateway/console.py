@@ -114,6 +114,7 @@ def install(app: FastAPI, console: Console) -> None:
     from services.gateway import (
         home,
         library_pages,
+        links,
         my_tasks,
         on_call,
         signin,
@@ -129,6 +130,7 @@ def install(app: FastAPI, console: Console) -> None:
     app.include_router(home.router)
     for pages in (my_tasks, task_page, task_forms, timeline_page, library_pages, on_call):
         app.include_router(pages.router)
+    app.include_router(links.router)
     if console.oidc is not None:
         from services.gateway import oidc
 

@@ -44,6 +44,11 @@ class ConsoleKeys:
         return self._derived("oidc state")
 
     @property
+    def link_sessions(self) -> bytes:
+        """Signs the cookie of a session opened from a partner's action link."""
+        return self._derived("link sessions")
+
+    @property
     def counters(self) -> bytes:
         """Names failed sign-in counters without writing down a username or an address."""
         return self._derived("counters")

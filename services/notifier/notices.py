@@ -80,6 +80,18 @@ def _about(task: TaskSnapshot, settings: NotifierSettings, incident_type: str) -
     }
 
 
+# A task its assignee can still act on, through a link as anywhere else.
+OPEN = frozenset({TaskStatus.ASSIGNED, TaskStatus.ACKNOWLEDGED, TaskStatus.IN_PROGRESS})
+
+
+def link_assignment(task: TaskSnapshot, member: Member, roster: Roster) -> int | None:
+    """The assignment a partner's action link is for: only in a notice to a partner about a
+    task they hold and can act on. Staff sign in; nobody else gets a credential for it."""
+    if member.id != task.assignee or task.status not in OPEN or task.assignment < 1:
+        return None
+    return task.assignment if roster.is_partner(member) else None
+
+
 def notice(
     task: TaskSnapshot,
     kind: NoticeKind,
@@ -103,6 +115,7 @@ def notice(
         time_zone=roster.time_zone_of(member),
         **_about(task, settings, incident_type),
         urgent=urgent,
+        link_assignment=link_assignment(task, member, roster),
         missed_by=None if restricted else missed_by,
         step=step,
     )

@@ -110,9 +110,12 @@ def _environment() -> Environment:
     )
 
 
-def context_for(notice: Notice, lang: str) -> dict[str, Any]:
-    """What the templates are given: for a restricted task, nothing that says what it is."""
+def context_for(notice: Notice, lang: str, link_until: datetime | None = None) -> dict[str, Any]:
+    """What the templates are given: for a restricted task, nothing that says what it is.
+    With `link_until`, the link is a partner's action link, good until then."""
+    until = format_when(link_until, notice.time_zone, lang) if link_until is not None else None
     context: dict[str, Any] = {
+        "link_until": until,
         "lang": lang,
         "kind": str(notice.kind),
         "name": single_line(notice.recipient_name),
@@ -148,10 +151,11 @@ def _subject(env: Environment, lang: str, context: dict[str, Any]) -> str:
     return subject
 
 
-def render(notice: Notice) -> RenderedMessage:
+def render(notice: Notice, link_until: datetime | None = None) -> RenderedMessage:
+    """The message; `link_until` when its link is an action link (services.core.links)."""
     lang = language_for(notice.language)
     env = _environment()
-    context = context_for(notice, lang)
+    context = context_for(notice, lang, link_until)
     body = "restricted" if notice.restricted else str(notice.kind)
     return RenderedMessage(
         subject=_subject(env, lang, context),

@@ -11,6 +11,7 @@ from nats.errors import Error as NatsError
 from nats.js.errors import KeyWrongLastSequenceError
 
 from schemas.notifications import Channel, Delivery, Notice, Target
+from services.notifier.action_links import with_action_link
 from services.notifier.channels.apprise_channel import send_apprise
 from services.notifier.channels.email import send_email
 from services.notifier.channels.webhook import send_webhook
@@ -55,9 +56,11 @@ async def send(
     at: datetime,
 ) -> Delivery:
     timeout = notifier.settings.send_timeout
+    if target.kind is Channel.INBOX:
+        return await put_in_inbox(notifier, notice, rendered, at)
+    # Leaving Pathways: a partner's message gets their action link now, and nothing keeps it.
+    notice, rendered = with_action_link(notifier, notice, rendered)
     match target.kind:
-        case Channel.INBOX:
-            return await put_in_inbox(notifier, notice, rendered, at)
         case Channel.EMAIL:
             if notifier.smtp is None:
                 return _failed(notice, Channel.EMAIL, "smtp", "no SMTP server is set", True)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from services.core.assertions import create_key_pair, read_signer, read_verifier
+from services.core.links import read_link_key
 from services.core.sealing import Keyring
 from services.gateway.console_keys import read_console_keys
 from tests.deploy_files import (
@@ -52,7 +53,7 @@ def compose_keys(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """`docker compose run --rm keys ARGS`, on volumes made as the image makes their mount
     points (Dockerfile: owned by the service user, 0700, the public one 0755)."""
     for directory, directory_mode in (("secrets/principal", 0o700), ("secrets/keys", 0o700),
-                                      ("public", 0o755)):  # fmt: skip
+                                      ("secrets/links", 0o700), ("public", 0o755)):  # fmt: skip
         (root / directory).mkdir(parents=True, exist_ok=True)
         (root / directory).chmod(directory_mode)
     entrypoint = [localised(compose_interpolated(part), root) for part in compose_keys_entrypoint()]
@@ -81,10 +82,14 @@ def test_compose_keys_makes_the_pair_once_and_the_public_key_alone_for_the_servi
 
     assert mode(principal / "console.key") == 0o600
     console_key = read_console_keys(principal / "console.key")
+    links = tmp_path / "secrets/links"
+    assert (mode(links), mode(links / "links.key")) == (0o700, 0o600)
+    link_key = read_link_key(links / "links.key")
 
     compose_keys(tmp_path)  # every `docker compose up` runs it again: the keys are kept
     assert (principal / "principal.key").read_bytes() == private_key
     assert read_console_keys(principal / "console.key") == console_key
+    assert read_link_key(links / "links.key") == link_key
     assert (
         read_verifier(public / "principal.pub") == read_signer(principal / "principal.key").verifier
     )
@@ -99,12 +104,16 @@ def test_compose_keys_runs_the_key_commands_on_its_volumes(tmp_path: Path) -> No
     assert all(scope in listed.stdout for scope in SCOPES)
 
 
+LINK_KEY = (bytes(range(32)).hex() + "\n").encode()
+
+
 def install_keys(root: Path, sealing: dict[str, bytes], private_key: bytes) -> str:
     """The gateway pod's init container, on Secret volumes laid out as the kubelet does."""
     console_key = secrets.token_bytes(32).hex().encode()
     as_a_secret_volume(
         root / "mnt/principal-key", {"principal.key": private_key, "console.key": console_key}
     )
+    as_a_secret_volume(root / "mnt/link-key", {"links.key": LINK_KEY})
     as_a_secret_volume(root / "mnt/sealing-keys", sealing)
     (root / "secrets").mkdir()
     (root / "secrets").chmod(0o777)  # an emptyDir
@@ -136,6 +145,8 @@ def test_the_init_container_installs_the_secrets_as_the_gateway_requires(tmp_pat
     assert read_signer(installed / "principal/principal.key").verifier == read_verifier(
         operator / "principal.pub"
     )
+    assert mode(installed / "links") == 0o700
+    assert read_link_key(installed / "links/links.key") == bytes(range(32))
 
 
 def test_the_init_container_starts_the_gateway_with_no_sealing_key_yet(tmp_path: Path) -> None:

@@ -202,9 +202,45 @@ def test_the_gateway_reads_its_keys_from_where_they_are_put() -> None:
     assert {m.source for m in init.mounts if m.read_only} == {
         "secret:pathways-principal-key",
         "secret:pathways-sealing-keys",
+        "secret:pathways-link-key",
     }
     for variable in (PRIVATE_KEY, CONSOLE_KEY, KEYS_DIR):
         assert _source_of(gateway, variable) == "emptyDir:secrets", variable
+
+
+LINK_KEY = "PATHWAYS_LINK_KEY_FILE"
+LINK_SOURCES = {"volume:links-key", "secret:pathways-link-key"}
+NOTIFIER_POD = "k8s:Deployment/pathways-notifier"
+
+
+def test_the_gateway_and_the_notifier_alone_hold_the_link_key() -> None:
+    """The notifier signs partners' action links and the gateway checks them: both read the
+    same key, read-only, where it is put; nothing else holds it."""
+    holders = {
+        c.where
+        for c in all_containers()
+        if LINK_KEY in c.env or any(m.source in LINK_SOURCES for m in c.mounts)
+    }
+    assert holders == {
+        "compose:keys",  # makes it (one-shot)
+        "compose:gateway",
+        "compose:notifier",
+        f"{GATEWAY_POD}/install-keys",
+        f"{GATEWAY_POD}/gateway",
+        f"{NOTIFIER_POD}/install-link-key",
+        f"{NOTIFIER_POD}/notifier",
+    }
+    for container in all_containers():
+        if container.service in ("gateway", "notifier"):
+            mount = container.mount_holding(container.env[LINK_KEY])
+            assert mount is not None and mount.read_only, container.where
+            expected = (
+                "volume:links-key"
+                if container.where.startswith("compose:")
+                else ("emptyDir:secrets")
+            )
+            assert mount.source == expected, container.where
+    assert "/secrets/links/links.key" in compose_keys_entrypoint()[2]
 
 
 def _nats_users(url: str) -> set[str]:

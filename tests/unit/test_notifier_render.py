@@ -96,7 +96,16 @@ def test_a_restricted_task_says_only_that_there_is_a_confidential_task(
 
 def test_the_templates_of_a_restricted_task_are_not_even_given_what_it_is() -> None:
     context = context_for(a_notice(restricted=True, missed_by="sam.okafor"), "en")
-    assert set(context) == {"lang", "kind", "name", "restricted", "urgent", "exercise", "link"}
+    assert set(context) == {
+        "lang",
+        "kind",
+        "name",
+        "restricted",
+        "urgent",
+        "exercise",
+        "link",
+        "link_until",
+    }
 
 
 @pytest.mark.parametrize(("language", "mark"), [("en", "EXERCISE"), ("es", "EJERCICIO")])
