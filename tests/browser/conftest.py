@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import pytest
 from playwright.async_api import BrowserContext, Page
 
-from tests.e2e.demo_stack import DEMO_PASSWORD, DemoStack, demo_stack
+from tests.e2e.demo_stack import ADMIN, DEMO_PASSWORD, REVIEWER, DemoStack, demo_stack
 
 # Without a sandbox: tests run as root in a container, where Chromium's sandbox cannot start.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
@@ -83,7 +83,11 @@ def browser_type_launch_args() -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoStack]:
+    """The example roster's people, and a reviewer and an administrator (no roster members),
+    all with the demo password."""
     with demo_stack(tmp_path_factory.mktemp("browser-stack")) as running:
+        running.add_user(REVIEWER, "reviewer")
+        running.add_user(ADMIN, "admin")
         yield running
 
 
