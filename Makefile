@@ -4,7 +4,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install asyncapi-tools up test check unit integration e2e bench mutate clean
+.PHONY: install asyncapi-tools browser up test check unit integration e2e browser-tests screenshots \
+	bench mutate clean
 
 # The official AsyncAPI parser, which validates `pathways asyncapi` in the integration tests.
 ASYNCAPI_TOOLS := tools/asyncapi
@@ -29,6 +30,15 @@ $(ASYNCAPI_STAMP): $(ASYNCAPI_TOOLS)/package.json $(ASYNCAPI_TOOLS)/package-lock
 	npm ci --prefix $(ASYNCAPI_TOOLS) --no-audit --no-fund --ignore-scripts
 	touch $@
 
+# The browser tests drive Debian's Chromium: installed with apt when missing (as root), never a
+# browser Playwright would download. The version is not pinned: security updates replace it.
+browser:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; } \
+		|| { echo "make: browser tests need Debian's chromium: apt-get install chromium (as root)" >&2; \
+			exit 1; }
+
 up: install
 	$(BIN)/pathways up $(ARGS)
 
@@ -38,7 +48,7 @@ check: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-logo
 
-test: check asyncapi-tools
+test: check browser asyncapi-tools
 	$(BIN)/pytest
 
 unit: install
@@ -49,6 +59,13 @@ integration: install asyncapi-tools
 
 e2e: install
 	$(BIN)/pytest tests/e2e
+
+browser-tests: install browser
+	$(BIN)/pytest tests/browser
+
+# The console's screenshots in docs/screenshots/, taken by the browser tests.
+screenshots: install browser
+	PATHWAYS_SCREENSHOTS=1 $(BIN)/pytest tests/browser -k screenshot
 
 bench: install
 	$(BIN)/python -m benchmarks.run $(ARGS)

@@ -39,7 +39,10 @@ def security_headers(hsts: bool) -> list[tuple[bytes, bytes]]:
         "content-security-policy": CONTENT_SECURITY_POLICY,
         "x-frame-options": "DENY",
         "x-content-type-options": "nosniff",
-        "referrer-policy": "no-referrer",
+        # Not no-referrer: under it a browser sends `Origin: null` with a form posted to its
+        # own site, which the cross-site check (services.gateway.csrf) must refuse. Same-origin
+        # requests carry the origin; no address ever leaves for another site.
+        "referrer-policy": "same-origin",
         "cross-origin-opener-policy": "same-origin",
         "permissions-policy": PERMISSIONS_POLICY,
     }

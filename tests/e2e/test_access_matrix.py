@@ -1,0 +1,302 @@
+"""Who gets what from every route of a real `pathways up`: a table written by hand of each
+route × each kind of reader → the status they get, run over HTTP with an API token (the API)
+or a console session (the pages); every route of the app must have its row; and a restricted
+note of one team, holding a canary, is in no answer to anyone outside that team.
+
+The expectations come from the policy (services/core/access.py, tests/unit/test_access_policy.py)
+and are written out here rather than computed, so a change of who may do what shows up as a
+change of this table. Readers, in the order each row is run (the ones refused first, so that
+what an allowed reader changes cannot change their answer):
+
+    anon     nobody (no token, no session)
+    admin    an account granted admin (no roster member: reads no incident content)
+    rev      an account granted reviewer
+    other    dana.reyes, a responder of another team (community engagement), no task here
+    cmd      renee.alvarez, command staff
+    resp     aisha.grant, a peer support responder holding the incident's tasks
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
+from prometheus_client import CollectorRegistry
+from starlette.routing import Mount
+
+from services.core.runtime import Runtime
+from services.gateway.app import create_app
+from services.gateway.console import Console
+from services.gateway.console_keys import KEY_BYTES, ConsoleKeys
+from services.gateway.context import GatewayContext
+from tests.e2e.access_world import PLAYBOOK, READERS, RESPONDER, World, access_world
+from tests.e2e.api_support import Api
+from tests.e2e.console_client import form_token
+from tests.e2e.demo_stack import DEMO_PASSWORD
+
+pytestmark = pytest.mark.e2e
+
+RouteKey = tuple[str, str]  # (method, route template)
+KINDS = tuple(READERS)  # anon, admin, rev, other, cmd, resp
+
+ALL_200 = (200, 200, 200, 200, 200, 200)
+# Every route of the app, by hand.       anon admin  rev other  cmd resp
+MATRIX: dict[RouteKey, tuple[int, int, int, int, int, int]] = {
+    ("POST", "/api/v1/incidents"): (401, 403, 403, 403, 201, 403),
+    ("GET", "/api/v1/incidents"): (401, 403, 200, 403, 200, 403),
+    ("GET", "/api/v1/incidents/{incident_id}"): (401, 403, 200, 403, 200, 200),
+    ("GET", "/api/v1/incidents/{incident_id}/timeline"): (401, 403, 200, 403, 200, 403),
+    ("POST", "/api/v1/incidents/{incident_id}/close"): (401, 403, 403, 403, 200, 403),
+    ("POST", "/api/v1/incidents/{incident_id}/playbook"): (401, 403, 403, 403, 200, 403),
+    ("POST", "/api/v1/incidents/{incident_id}/playbook/cancel"): (401, 403, 403, 403, 200, 403),
+    ("GET", "/api/v1/tasks"): (401, 403, 200, 200, 200, 200),
+    ("GET", "/api/v1/tasks/{task_id}"): (401, 403, 200, 403, 200, 200),
+    # Only the assignee acts on a task.
+    ("POST", "/api/v1/tasks/{task_id}/acknowledge"): (401, 403, 403, 403, 403, 200),
+    ("POST", "/api/v1/tasks/{task_id}/start"): (401, 403, 403, 403, 403, 200),
+    ("POST", "/api/v1/tasks/{task_id}/complete"): (401, 403, 403, 403, 403, 200),
+    ("POST", "/api/v1/tasks/{task_id}/decline"): (401, 403, 403, 403, 403, 200),
+    ("POST", "/api/v1/tasks/{task_id}/assign"): (401, 403, 403, 403, 200, 403),
+    ("POST", "/api/v1/tasks/{task_id}/claim"): (401, 403, 403, 403, 403, 200),
+    ("POST", "/api/v1/tasks/{task_id}/notes"): (401, 403, 403, 403, 200, 200),
+    ("GET", "/api/v1/playbooks"): (401, 200, 200, 200, 200, 200),
+    ("GET", "/api/v1/playbooks/{playbook_id}"): (401, 200, 200, 200, 200, 200),
+    ("GET", "/api/v1/roster"): (401, 200, 200, 200, 200, 200),
+    ("POST", "/api/v1/roster"): (401, 200, 403, 403, 200, 403),
+    # Aisha's own away periods: she, command staff and administrators may record them.
+    ("POST", "/api/v1/roster/away"): (401, 200, 403, 403, 200, 200),
+    ("POST", "/api/v1/roster/back"): (401, 200, 403, 403, 200, 200),
+    ("GET", "/api/v1/me"): (401, 200, 200, 200, 200, 200),
+    # An inbox is a roster member's: accounts that are none have no inbox to read.
+    ("GET", "/api/v1/me/inbox"): (401, 403, 403, 200, 200, 200),
+    ("GET", "/api/v1/me/tokens"): (401, 200, 200, 200, 200, 200),
+    ("POST", "/api/v1/me/tokens"): (401, 201, 201, 201, 201, 201),
+    # Aisha's token: anyone else is told there is no such token of theirs.
+    ("DELETE", "/api/v1/me/tokens/{token_id}"): (401, 404, 404, 404, 404, 200),
+    # Signing in for a token needs no token: everyone sends Aisha's password.
+    ("POST", "/api/v1/session/token"): (201, 201, 201, 201, 201, 201),
+    ("GET", "/api/v1/asyncapi.json"): ALL_200,
+    ("GET", "/api/v1/openapi.json"): ALL_200,
+    ("GET", "/healthz"): ALL_200,
+    ("GET", "/readyz"): ALL_200,
+    ("GET", "/metrics"): ALL_200,
+    ("GET", "/static/{path}"): ALL_200,
+    # The console: anyone not signed in is sent to sign in (303).
+    ("GET", "/"): (303, 200, 200, 200, 200, 200),
+    ("GET", "/signin"): (200, 303, 303, 303, 303, 303),
+    # A wrong password from the sign-in form (401); a signed-in browser has no sign-in form
+    # (it was sent on), so no form token: refused (403).
+    ("POST", "/signin"): (401, 403, 403, 403, 403, 403),
+    # Signing out with the page's token (a session of its own, so the others stay); nobody
+    # signed in is sent to sign in.
+    ("POST", "/signout"): (303, 303, 303, 303, 303, 303),
+    # Only where an OpenID Connect provider is configured (tests/e2e/test_oidc.py): not here.
+    ("GET", "/signin/oidc"): (404, 404, 404, 404, 404, 404),
+    ("GET", "/signin/oidc/callback"): (404, 404, 404, 404, 404, 404),
+}
+# Where the code answers otherwise than the policy says it should: (route, reader) -> (what it
+# answers now, why). Each is a fault to fix in the code, not in MATRIX; once fixed, its entry here
+# fails the test until it is removed.
+DISAGREES: dict[tuple[RouteKey, str], tuple[int, str]] = {
+    (("POST", "/api/v1/tasks/{task_id}/complete"), "reviewer"): (
+        422,
+        "the gateway seals the note for the reviewer's team (none) before the service refuses "
+        "an account that is no roster member (services.gateway.edge._sealed)",
+    ),
+    (("POST", "/api/v1/tasks/{task_id}/decline"), "reviewer"): (
+        422,
+        "the same: the reason is sealed before the policy is asked",
+    ),
+    (("GET", "/api/v1/me/inbox"), "admin"): (
+        422,
+        "the inbox answers invalid_request for an account that is no roster member before the "
+        "policy's READ_INBOX refusal (services/notifier/inbox.py)",
+    ),
+    (("GET", "/api/v1/me/inbox"), "reviewer"): (422, "the same"),
+}
+# Which record each row is about, where it is not the incident and the task Aisha works on.
+TARGETS: dict[RouteKey, dict[str, str]] = {
+    ("POST", "/api/v1/incidents/{incident_id}/close"): {"incident_id": "spare:close"},
+    ("POST", "/api/v1/incidents/{incident_id}/playbook"): {"incident_id": "spare:trigger"},
+    ("POST", "/api/v1/incidents/{incident_id}/playbook/cancel"): {"incident_id": "spare:cancel"},
+    ("POST", "/api/v1/tasks/{task_id}/acknowledge"): {"task_id": "task:worked"},
+    ("POST", "/api/v1/tasks/{task_id}/start"): {"task_id": "task:worked"},
+    ("POST", "/api/v1/tasks/{task_id}/complete"): {"task_id": "task:worked"},
+    ("POST", "/api/v1/tasks/{task_id}/decline"): {"task_id": "task:declined"},
+}
+FAR_AHEAD = datetime(2031, 1, 6, tzinfo=UTC)
+
+
+def away(kind: str) -> dict[str, str]:
+    """An away period of Aisha's, a week of its own for each reader (so that none overlap)."""
+    starts = FAR_AHEAD + timedelta(weeks=KINDS.index(kind))
+    until = starts + timedelta(days=3)
+    return {"person": RESPONDER, "starts": starts.isoformat(), "until": until.isoformat()}
+
+
+BODIES: dict[RouteKey, Callable[[World, str], Any]] = {
+    ("POST", "/api/v1/incidents"): lambda w, k: {"incident_type": PLAYBOOK, "title": f"By {k}"},
+    ("POST", "/api/v1/incidents/{incident_id}/close"): lambda w, k: {"reason": "Over"},
+    ("POST", "/api/v1/incidents/{incident_id}/playbook"): lambda w, k: {"playbook_id": PLAYBOOK},
+    ("POST", "/api/v1/incidents/{incident_id}/playbook/cancel"): lambda w, k: {"reason": "Wrong"},
+    ("POST", "/api/v1/tasks/{task_id}/complete"): lambda w, k: {"note": "Done"},
+    ("POST", "/api/v1/tasks/{task_id}/decline"): lambda w, k: {"reason": "Off shift"},
+    ("POST", "/api/v1/tasks/{task_id}/assign"): lambda w, k: {"to": RESPONDER},
+    ("POST", "/api/v1/tasks/{task_id}/notes"): lambda w, k: {"text": f"By {k}", "tier": "public"},
+    ("POST", "/api/v1/roster"): lambda w, k: roster_body(w),
+    ("POST", "/api/v1/roster/away"): lambda w, k: away(k),
+    ("POST", "/api/v1/roster/back"): lambda w, k: {"person": RESPONDER},
+    ("POST", "/api/v1/me/tokens"): lambda w, k: {"name": f"by {k}"},
+    ("POST", "/api/v1/session/token"): lambda w, k: {
+        "username": RESPONDER,
+        "password": DEMO_PASSWORD,
+    },
+}
+
+
+def roster_body(world: World) -> dict[str, Any]:
+    """The roster in force, as an administrator reads it (with every channel): loading it
+    again changes nothing."""
+    full = world.api["admin"].get("/roster")
+    return {"roster": full["roster"], "source": "access matrix"}
+
+
+@dataclass(frozen=True)
+class Answer:
+    route: RouteKey
+    kind: str
+    status: int
+    body: str
+
+
+def concrete(world: World, route: RouteKey) -> str:
+    values = {
+        "incident_id": world.incident,
+        "task_id": world.tasks["noted"],
+        "token_id": world.token_id,
+        "playbook_id": PLAYBOOK,
+        "path": "console.css",
+    }
+    for name, target in TARGETS.get(route, {}).items():
+        what, _, which = target.partition(":")
+        values[name] = world.spare[which] if what == "spare" else world.tasks[which]
+    return route[1].format(**values)
+
+
+def console_answer(world: World, route: RouteKey, kind: str, path: str) -> httpx.Response:
+    method = route[0]
+    if method == "GET":
+        return world.console[kind].get(path)
+    if route == ("POST", "/signin"):
+        browser = world.fresh_console(kind)
+        page = browser.get("/signin")
+        token = form_token(page.text) if page.status_code == 200 else ""
+        form = {"username": READERS[kind] or "nobody.here", "password": "not it"}
+        return browser.post("/signin", {**form, "csrf_token": token})
+    assert route == ("POST", "/signout"), route
+    browser = world.fresh_console(kind)
+    token = browser.page_token("/") if READERS[kind] else ""
+    return browser.post("/signout", {"csrf_token": token})
+
+
+def answer(world: World, route: RouteKey, kind: str) -> Answer:
+    method, template = route
+    path = concrete(world, route)
+    if template.startswith(("/api/", "/healthz", "/readyz", "/metrics", "/static/")):
+        api: Api = world.api[kind]
+        body = BODIES.get(route)
+        sent = body(world, kind) if body is not None else None
+        got = api(method, world.stack.base + path, json=sent)
+    else:
+        got = console_answer(world, route, kind, path)
+    return Answer(route, kind, got.status_code, got.text)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    with access_world(tmp_path_factory.mktemp("access")) as made:
+        yield made
+
+
+@pytest.fixture(scope="module")
+def answers(world: World) -> list[Answer]:
+    """Every row, each reader in turn (the order of READERS)."""
+    return [answer(world, route, kind) for route in MATRIX for kind in KINDS]
+
+
+def test_every_route_answers_each_reader_as_the_table_says(answers: list[Answer]) -> None:
+    wrong = []
+    for got in answers:
+        expected = MATRIX[got.route][KINDS.index(got.kind)]
+        known = DISAGREES.get((got.route, got.kind))
+        if known is not None:
+            if got.status == expected:
+                wrong.append(f"{got.route} as {got.kind} now agrees: remove it from DISAGREES")
+            expected = known[0]
+        if got.status != expected:
+            method, template = got.route
+            wrong.append(
+                f"{method} {template} as {got.kind}: {got.status}, expected {expected}: "
+                f"{got.body[:160]!r}"
+            )
+    assert not wrong, "\n".join(wrong)
+
+
+def test_a_restricted_note_is_in_no_answer_to_another_team(
+    world: World, answers: list[Answer]
+) -> None:
+    leaks = [
+        f"{a.route[0]} {a.route[1]} as {a.kind}"
+        for a in answers
+        if a.kind != "responder" and world.canary in a.body
+    ]
+    assert not leaks, f"{world.canary} reached: {leaks}"
+    # It is there to be found: her team reads it (so the search above could find it).
+    seen = [a for a in answers if a.kind == "responder" and world.canary in a.body]
+    assert seen, "the responder reads her own note nowhere"
+    assert world.canary not in world.stack.service.log_text()
+
+
+def app_routes() -> set[RouteKey]:
+    """(method, template) of every route the gateway's app has, the console's and the
+    OpenID Connect sign-in's included, read from the app itself."""
+    keys = ConsoleKeys(bytes(KEY_BYTES))
+    console = cast(Console, _ConsoleStandIn(keys))
+    context = GatewayContext(
+        rt=cast(Runtime, None), metrics=CollectorRegistry(), readiness=[], console=console
+    )
+    app: Any = create_app(context)
+    while not isinstance(app, FastAPI):
+        app = app.app
+    found: set[RouteKey] = set()
+    # FastAPI 0.165 keeps included routers whole; this walks them, prefixes joined.
+    for route in iter_route_contexts(app.routes):
+        assert route.path is not None, route
+        if isinstance(route.original_route, Mount):
+            found.add(("GET", route.path + "/{path}"))
+        else:
+            found.update((m, route.path) for m in route.methods or () if m != "HEAD")
+    return found
+
+
+@dataclass
+class _ConsoleStandIn:
+    """What `create_app` reads of the console: its keys, and an OpenID Connect client (any
+    object), so that the provider's routes are in the table too."""
+
+    keys: ConsoleKeys
+    oidc: object = object()
+
+
+def test_every_route_of_the_app_has_a_row() -> None:
+    routes = app_routes()
+    missing = sorted(routes - set(MATRIX))
+    assert not missing, "routes with no row in MATRIX: " + ", ".join(f"{m} {p}" for m, p in missing)
+    gone = sorted(set(MATRIX) - routes)
+    assert not gone, "rows of MATRIX for no route: " + ", ".join(f"{m} {p}" for m, p in gone)
