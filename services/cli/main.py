@@ -43,6 +43,7 @@ from services.cli.safe import terminal_safe
 from services.cli.signin_banner import demo_lines
 from services.core import bundled
 from services.core.assertions import KeyFileProblem, installation_verifier
+from services.core.datadir import DataDirBusy, make_data_dir
 from services.core.embedded import EmbeddedNats
 from services.core.library import roles_without_holders
 from services.core.links import LinkKeyProblem, installation_links
@@ -252,6 +253,10 @@ def up(
         log_format=log_format,
         log_level=log_level,
     )
+    try:
+        make_data_dir(settings.data_dir)
+    except DataDirBusy as exc:
+        fail(str(exc))
     embedded = None if nats_url else EmbeddedNats(settings.data_dir, settings.nats_port)
     if embedded is not None:
         settings = settings.model_copy(update={"nats_url": embedded.url})

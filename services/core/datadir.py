@@ -44,6 +44,17 @@ def _unusable(data_dir: Path, exc: OSError) -> str:
     return f"cannot use data directory {data_dir}: {reason.lower()}; choose another --data-dir"
 
 
+def make_data_dir(data_dir: Path) -> None:
+    """The data directory, made if missing; DataDirBusy naming why when it cannot be used
+    (checked before anything is written in it: keys, passwords, the store)."""
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataDirBusy(_unusable(data_dir, exc)) from None
+    if not data_dir.is_dir():
+        raise DataDirBusy(_unusable(data_dir, NotADirectoryError()))
+
+
 class DataDirLock:
     def __init__(self, data_dir: Path) -> None:
         self.path = data_dir / LOCK_NAME

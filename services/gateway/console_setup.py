@@ -58,7 +58,11 @@ def read_console_setup(settings: Settings, *, create: bool, demo: bool) -> Conso
     password = None
     if demo:
         given = console_settings.demo_password
-        password = given.get_secret_value() if given else demo_password_in(settings.data_dir)
+        try:
+            password = given.get_secret_value() if given else demo_password_in(settings.data_dir)
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or "not text"
+            raise ConsoleSetupProblem(f"cannot keep the demo password: {reason}") from None
         problem = password_problem(password)
         if problem is not None:
             raise ConsoleSetupProblem(f"PATHWAYS_DEMO_PASSWORD: {problem}")
