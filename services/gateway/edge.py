@@ -24,12 +24,13 @@ from pydantic import BaseModel, TypeAdapter
 
 from schemas import subjects
 from schemas.catalog import BY_SUBJECT, Operation
-from schemas.commands import ActOnTask, Command, ErrorCode, GetTask
+from schemas.commands import ActOnTask, Command, ErrorCode, GetTask, NoteTask
 from schemas.enums import Tier
 from schemas.principals import Principal, Via
 from schemas.replies import Page
 from schemas.tasks import TaskSnapshot
 from schemas.views import Timeline
+from services.core.access import Action, Target, decide, reader_of
 from services.core.accounts import AccountStore, principal_for
 from services.core.assertions import KeyFileProblem, Signer, read_signer
 from services.core.confidential import CannotSeal, has_restricted_text, open_view, seal_command
@@ -117,7 +118,25 @@ class Edge:
                 problem(503, "restricted text cannot be sealed now", ErrorCode.UNAVAILABLE)
             ) from None
         except (CannotSeal, ValueError) as exc:
+            await self._refuse_if_not_allowed(principal, command)
             raise ProblemException(problem(422, str(exc), ErrorCode.INVALID_REQUEST)) from None
+
+    async def _refuse_if_not_allowed(self, principal: Principal, command: Command) -> None:
+        """Text that cannot be sealed for this principal (who has no team, say): when the
+        policy refuses them the action anyway, that is the answer (403), not the sealing."""
+        if isinstance(command, ActOnTask):
+            action, tier = Action.ACT_ON_TASK, None
+        elif isinstance(command, NoteTask):
+            action, tier = Action.NOTE_TASK, command.tier
+        else:
+            return
+        read = BY_SUBJECT[subjects.QRY_TASK_GET]
+        found = await self.dispatch(principal, read, GetTask(task_id=command.task_id))
+        assert isinstance(found.data, TaskSnapshot)
+        reader = reader_of(principal, self.rt.roster)
+        decision = decide(reader, action, Target(task=found.data, tier=tier))
+        if not decision.allowed:
+            raise ProblemException(problem(403, decision.reason, ErrorCode.FORBIDDEN))
 
     async def _tier(self, principal: Principal, command: ActOnTask) -> Tier | None:
         """A completion note or decline reason is as restricted as its task: read it first."""

@@ -30,7 +30,8 @@ async def list_inbox(notifier: Notifier, query: ListInbox, principal: Principal)
     rt = notifier.rt
     person = query.person or principal.person
     if person is None:
-        raise Refused(ErrorCode.INVALID_REQUEST, "whose inbox? this account is no roster member")
+        # The policy's refusal (nobody reads another's inbox), said for this case.
+        raise Refused(ErrorCode.FORBIDDEN, "this account is no roster member, so it has no inbox")
     access.check(principal, rt.roster, Action.READ_INBOX, Target(person=person))
     problem = rt.roster.unknown_person(person)
     if problem is not None:

@@ -103,23 +103,7 @@ MATRIX: dict[RouteKey, tuple[int, int, int, int, int, int]] = {
 # Where the code answers otherwise than the policy says it should: (route, reader) -> (what it
 # answers now, why). Each is a fault to fix in the code, not in MATRIX; once fixed, its entry here
 # fails the test until it is removed.
-DISAGREES: dict[tuple[RouteKey, str], tuple[int, str]] = {
-    (("POST", "/api/v1/tasks/{task_id}/complete"), "reviewer"): (
-        422,
-        "the gateway seals the note for the reviewer's team (none) before the service refuses "
-        "an account that is no roster member (services.gateway.edge._sealed)",
-    ),
-    (("POST", "/api/v1/tasks/{task_id}/decline"), "reviewer"): (
-        422,
-        "the same: the reason is sealed before the policy is asked",
-    ),
-    (("GET", "/api/v1/me/inbox"), "admin"): (
-        422,
-        "the inbox answers invalid_request for an account that is no roster member before the "
-        "policy's READ_INBOX refusal (services/notifier/inbox.py)",
-    ),
-    (("GET", "/api/v1/me/inbox"), "reviewer"): (422, "the same"),
-}
+DISAGREES: dict[tuple[RouteKey, str], tuple[int, str]] = {}
 # Which record each row is about, where it is not the incident and the task Aisha works on.
 TARGETS: dict[RouteKey, dict[str, str]] = {
     ("POST", "/api/v1/incidents/{incident_id}/close"): {"incident_id": "spare:close"},
