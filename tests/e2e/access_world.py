@@ -1,6 +1,7 @@
 """What the access matrix reads and acts on: a real `pathways up` with demo accounts, a reader of
 each kind holding an API token and a console session, an incident with tasks given to a
-responder, and a restricted note of her team holding a canary."""
+responder, a restricted note of her team holding a canary, and a partner's tasks with the
+action links her emails carry."""
 
 from __future__ import annotations
 
@@ -13,13 +14,23 @@ from typing import Any
 
 from tests.e2e.api_support import Api, tasks_of
 from tests.e2e.console_client import Browser
-from tests.e2e.demo_stack import ADMIN, DEMO_PASSWORD, REVIEWER, DemoStack, demo_stack
-from tests.e2e.harness import playbook_tasks
+from tests.e2e.demo_stack import (
+    ADMIN,
+    DEMO_PASSWORD,
+    REVIEWER,
+    DemoStack,
+    MailedLink,
+    demo_stack,
+)
+from tests.e2e.harness import playbook_tasks, wait_for
 
 COMMAND, RESPONDER, OTHER_TEAM = "renee.alvarez", "aisha.grant", "dana.reyes"
+PARTNER, PARTNER_ADDRESS = "helen.park", "helen.park@example.org"
+LINK = "link"
 # Who each kind of reader is: command staff (office of the chief), a responder of the peer
 # support team, a responder of the community engagement team holding no task in the incident,
-# an account granted reviewer, one granted admin, and nobody at all.
+# an account granted reviewer, one granted admin, nobody at all, and a partner (Northstar
+# Wellness, no account used) holding only the session her action link opened.
 READERS: dict[str, str | None] = {
     "anonymous": None,
     "admin": ADMIN,
@@ -27,6 +38,7 @@ READERS: dict[str, str | None] = {
     "other_team": OTHER_TEAM,
     "command": COMMAND,
     "responder": RESPONDER,
+    LINK: None,
 }
 # Someone else of the community engagement team, who takes over the other team's tasks.
 STAND_IN = "marcus.bell"
@@ -43,15 +55,20 @@ class World:
     spare: dict[str, str]  # incidents a command may end or change -> incident id
     token_id: str  # one of the responder's API tokens, to revoke
     canary: str
+    links: dict[str, MailedLink]  # what each of the partner's tasks is for -> its link
     opened: list[Browser] = field(default_factory=list)
 
-    def fresh_console(self, kind: str) -> Browser:
-        """A browser of its own for `kind` (one that signs out ends only its own session)."""
+    def fresh_console(self, kind: str, link: str = "acted") -> Browser:
+        """A browser of its own for `kind` (one that signs out ends only its own session); the
+        partner's has opened the link of her task `link`."""
         browser = Browser(self.stack.base)
         self.opened.append(browser)
         person = READERS[kind]
         if person is not None:
             assert browser.sign_in(person, DEMO_PASSWORD).status_code == 303
+        if kind == LINK:
+            opened = browser.get(f"/t/{self.links[link].token}")
+            assert opened.status_code == 303, opened.text
         return browser
 
 
@@ -64,6 +81,16 @@ def log(api: Api, title: str, auto: bool) -> str:
 def by_key(tasks: list[dict[str, Any]], key: str) -> str:
     found: str = next(t["task_id"] for t in tasks if t["key"] == key)
     return found
+
+
+def theirs(task: dict[str, Any], person: str) -> dict[str, Any] | None:
+    return task if task["assignee"] == person else None
+
+
+def give(command: Api, task: dict[str, Any], person: str) -> None:
+    """The task to `person`, unless it is theirs already."""
+    if task["assignee"] != person:
+        command.post(f"/tasks/{task['task_id']}/assign", {"to": person})
 
 
 def give_tasks(command: Api, incident: str) -> dict[str, str]:
@@ -81,6 +108,35 @@ def give_tasks(command: Api, incident: str) -> dict[str, str]:
         if task["assignee"] == OTHER_TEAM:
             command.post(f"/tasks/{task['task_id']}/assign", {"to": STAND_IN})
     return mine
+
+
+def form_tasks(command: Api) -> dict[str, str]:
+    """The responder's tasks the console's forms act on, in an incident of their own (the
+    API's rows act on the first incident's)."""
+    incident = log(command, "Console forms", auto=True)
+    tasks = tasks_of(command, incident, len(playbook_tasks()))
+    found = {
+        "form_worked": by_key(tasks, "peer-support-wider-team"),
+        "form_declined": by_key(tasks, "officer-family-support"),
+    }
+    for task_id in found.values():
+        command.post(f"/tasks/{task_id}/assign", {"to": RESPONDER})
+    return found
+
+
+def partner_links(stack: DemoStack, command: Api) -> dict[str, MailedLink]:
+    """Two tasks given to the partner, each in an incident of its own, and the links from the
+    emails that told her: one to act on (acknowledge, complete), one to decline."""
+    links = {}
+    for purpose in ("acted", "declined"):
+        incident = log(command, f"Partner {purpose}", auto=True)
+        tasks = tasks_of(command, incident, len(playbook_tasks()))
+        task = next(t for t in tasks if t["key"] == "peer-support-defusing")
+        give(command, task, PARTNER)
+        path = f"/tasks/{task['task_id']}"
+        held = wait_for(lambda: theirs(command.get(path), PARTNER), 20, "her task")  # noqa: B023
+        links[purpose] = stack.mailed_link(PARTNER_ADDRESS, task["task_id"], held["assignment"])
+    return links
 
 
 @contextmanager
@@ -103,8 +159,10 @@ def access_world(log_dir: Path) -> Iterator[World]:
             "trigger": log(command, "To trigger", auto=False),
             "cancel": log(command, "To cancel", auto=True),
         }
+        tasks.update(form_tasks(command))
         token_id: str = responder.post("/me/tokens", {"name": "to revoke"})["id"]
-        world = World(stack, api, {}, incident, tasks, spare, token_id, canary)
+        links = partner_links(stack, command)
+        world = World(stack, api, {}, incident, tasks, spare, token_id, canary, links)
         world.console = {kind: world.fresh_console(kind) for kind in READERS}
         try:
             yield world
