@@ -9,13 +9,24 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Awaitable, Callable, Generator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
 from playwright.async_api import BrowserContext, Page
 
-from tests.e2e.demo_stack import ADMIN, DEMO_PASSWORD, REVIEWER, DemoStack, demo_stack
+from tests.e2e.access_world import PARTNER, PARTNER_ADDRESS, give, log, theirs
+from tests.e2e.api_support import Api, tasks_of
+from tests.e2e.demo_stack import (
+    ADMIN,
+    DEMO_PASSWORD,
+    REVIEWER,
+    DemoStack,
+    MailedLink,
+    demo_stack,
+)
+from tests.e2e.harness import playbook_tasks, wait_for
 
 # Without a sandbox: tests run as root in a container, where Chromium's sandbox cannot start.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
@@ -89,6 +100,41 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoStack]:
         running.add_user(REVIEWER, "reviewer")
         running.add_user(ADMIN, "admin")
         yield running
+
+
+COMMAND, RESPONDER = "renee.alvarez", "aisha.grant"
+
+
+@dataclass(frozen=True)
+class Logged:
+    """An incident logged by command staff, with a task of the responder's holding a restricted
+    note of her team, and a task of the partner's with the link her email carries."""
+
+    incident: str
+    task: str
+    link: MailedLink
+
+
+def task_with(api: Api, task: dict[str, Any], person: str) -> dict[str, Any]:
+    """The task, once given to `person`."""
+    give(api, task, person)
+    path = f"/tasks/{task['task_id']}"
+    found: dict[str, Any] = wait_for(lambda: theirs(api.get(path), person), 20, f"{path} given")
+    return found
+
+
+@pytest.fixture(scope="session")
+def logged(demo: DemoStack) -> Logged:
+    command = Api(demo.base, demo.token_for(COMMAND))
+    responder = Api(demo.base, demo.token_for(RESPONDER))
+    incident = log(command, "Officer-involved shooting at 5th and Main", auto=True)
+    tasks = {t["key"]: t for t in tasks_of(command, incident, len(playbook_tasks()))}
+    mine = task_with(command, tasks["peer-support-defusing"], RESPONDER)
+    note = {"text": "Spoke with the officer; follow up tomorrow.", "tier": "restricted"}
+    responder.post(f"/tasks/{mine['task_id']}/notes", note)
+    hers = task_with(command, tasks["officer-family-support"], PARTNER)
+    link = demo.mailed_link(PARTNER_ADDRESS, hers["task_id"], hers["assignment"])
+    return Logged(incident, mine["task_id"], link)
 
 
 @pytest.fixture(scope="session")

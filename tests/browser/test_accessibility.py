@@ -1,8 +1,10 @@
 """Every console page, for every kind of reader who can see it, at desktop and phone sizes,
 checked by axe-core in Chromium: no violation of serious or critical impact.
 
-A new page joins by a line in PAGES (a path, and who looks at it: None for someone not signed
-in); a state reached by doing something (an error summary, a refusal) by a function in STATES."""
+A new page joins by a line in PAGES (a path, where {incident}, {task} and {playbook} name a real
+incident, a task of the responder's with a restricted note, and a playbook; and who looks at it:
+None for someone not signed in, PARTNER_LINK for a partner who opened her emailed action link);
+a state reached by doing something (an error summary, a refusal) by a function in STATES."""
 
 from __future__ import annotations
 
@@ -13,24 +15,48 @@ import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Page
 
-from tests.browser.conftest import SignIn
+from tests.browser.conftest import COMMAND, RESPONDER, Logged, SignIn
 from tests.e2e.demo_stack import ADMIN, REVIEWER
 
 pytestmark = pytest.mark.browser
 
 BLOCKING = ("serious", "critical")
-COMMAND, RESPONDER = "renee.alvarez", "aisha.grant"
+Opener = Callable[..., Awaitable[Page]]
+PARTNER_LINK = "partner's link"
+EVERYONE = (COMMAND, RESPONDER, REVIEWER, ADMIN)
+# Who may read an incident's timeline, and a task's page (its assignee and whoever reads every
+# incident).
+READS_INCIDENTS = (COMMAND, REVIEWER)
+READS_TASK = (COMMAND, RESPONDER, REVIEWER)
+PLAYBOOK = "officer-involved-shooting"
 
-# (path, who): every page of the console, and every kind of reader who may open it.
-PAGES: list[tuple[str, str | None]] = [
-    ("/signin", None),
-    ("/signin?signed_out=true", None),
-    ("/", COMMAND),
-    ("/", RESPONDER),
-    ("/", REVIEWER),
-    ("/", ADMIN),
+
+Case = tuple[str, str | None, str]  # (path, who, "desktop" | "phone")
+
+
+def seen_by(path: str, readers: tuple[str | None, ...], on_phone: str | None) -> list[Case]:
+    """The page for each reader on a desktop, and for `on_phone` on a phone too (the layout is
+    the same for everyone; what a phone changes is checked once per page)."""
+    cases = [(path, who, "desktop") for who in readers]
+    return cases + [(path, on_phone, "phone")] if on_phone in readers else cases
+
+
+# Every page of the console, every kind of reader who may open it.
+PAGES: list[Case] = [
+    *seen_by("/signin", (None,), None),
+    ("/signin", None, "phone"),
+    ("/signin?signed_out=true", None, "desktop"),
+    *seen_by("/", EVERYONE, RESPONDER),
+    *seen_by("/my", EVERYONE, RESPONDER),
+    *seen_by("/tasks/{task}", READS_TASK, RESPONDER),
+    *seen_by("/incidents/{incident}/timeline", READS_INCIDENTS, COMMAND),
+    *seen_by("/playbooks", EVERYONE, RESPONDER),
+    *seen_by("/playbooks/{playbook}", EVERYONE, RESPONDER),
+    *seen_by("/on-call", EVERYONE, RESPONDER),
+    *seen_by("/t/task/{link_task}", (PARTNER_LINK,), PARTNER_LINK),
+    ("/t/done?outcome=completed", None, "desktop"),
+    ("/t/done?outcome=completed", None, "phone"),
 ]
-SIZES = ("desktop", "phone")
 
 
 def blocking(results: dict[str, Any]) -> list[str]:
@@ -53,17 +79,26 @@ async def assert_accessible(page: Page) -> None:
     assert not faults, f"{page.url}:\n" + "\n".join(faults)
 
 
-@pytest.mark.parametrize("size", SIZES)
-@pytest.mark.parametrize(("path", "who"), PAGES, ids=[f"{p} as {w or 'anyone'}" for p, w in PAGES])
+@pytest.mark.parametrize(
+    ("path", "who", "size"), PAGES, ids=[f"{p} as {w or 'anyone'} {s}" for p, w, s in PAGES]
+)
 async def test_the_page_has_no_serious_accessibility_fault(
     signed_in: SignIn,
-    anonymous: Callable[..., Awaitable[Page]],
+    anonymous: Opener,
+    logged: Logged,
     path: str,
     who: str | None,
     size: str,
 ) -> None:
     phone = size == "phone"
-    page = await signed_in(who, phone=phone) if who else await anonymous(phone=phone)
+    if who is None or who == PARTNER_LINK:
+        page = await anonymous(phone=phone)
+        if who == PARTNER_LINK:
+            await page.goto(logged.link.url)  # starts her link session, sends her on to the task
+    else:
+        page = await signed_in(who, phone=phone)
+    path = path.format(incident=logged.incident, task=logged.task, playbook=PLAYBOOK,
+                       link_task=logged.link.task_id)  # fmt: skip
     answer = await page.goto(path)
     assert answer is not None and answer.ok, f"{path} as {who}: {answer and answer.status}"
     assert await page.locator("h1").count() == 1
@@ -73,7 +108,7 @@ async def test_the_page_has_no_serious_accessibility_fault(
 # ---- states a page reaches when something is done on it ---------------------------------------
 
 
-async def signin_error(signed_in: SignIn, anonymous: Callable[..., Awaitable[Page]]) -> Page:
+async def signin_error(signed_in: SignIn, anonymous: Opener, logged: Logged) -> Page:
     """The sign-in form after a wrong password: its error summary."""
     page = await anonymous()
     await page.goto("/signin")
@@ -84,7 +119,7 @@ async def signin_error(signed_in: SignIn, anonymous: Callable[..., Awaitable[Pag
     return page
 
 
-async def refusal_page(signed_in: SignIn, anonymous: Callable[..., Awaitable[Page]]) -> Page:
+async def refusal_page(signed_in: SignIn, anonymous: Opener, logged: Logged) -> Page:
     """The page a refused form answers with (here: a sign-out whose token is not the session's)."""
     page = await signed_in(RESPONDER)
     await page.locator("input[name=csrf_token]").evaluate("field => { field.value = 'forged' }")
@@ -93,12 +128,23 @@ async def refusal_page(signed_in: SignIn, anonymous: Callable[..., Awaitable[Pag
     return page
 
 
-STATES = {"signin-error": signin_error, "refusal": refusal_page}
+async def task_form_error(signed_in: SignIn, anonymous: Opener, logged: Logged) -> Page:
+    """A task's page after declining it with no reason (spaces only): its error summary, the
+    field marked."""
+    page = await signed_in(RESPONDER, phone=True)
+    await page.goto(f"/tasks/{logged.task}")
+    await page.get_by_label("Reason for declining").fill("   ")
+    await page.get_by_role("button", name="Decline").click()
+    await page.get_by_role("alert").wait_for()
+    return page
+
+
+STATES = {"signin-error": signin_error, "refusal": refusal_page, "task-error": task_form_error}
 
 
 @pytest.mark.parametrize("state", sorted(STATES))
 async def test_error_pages_have_no_serious_accessibility_fault(
-    signed_in: SignIn, anonymous: Callable[..., Awaitable[Page]], state: str
+    signed_in: SignIn, anonymous: Opener, logged: Logged, state: str
 ) -> None:
-    page = await STATES[state](signed_in, anonymous)
+    page = await STATES[state](signed_in, anonymous, logged)
     await assert_accessible(page)
