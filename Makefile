@@ -65,7 +65,7 @@ browser-tests: install browser
 
 # The console's screenshots in docs/screenshots/, taken by the browser tests.
 screenshots: install browser
-	PATHWAYS_SCREENSHOTS=1 $(BIN)/pytest tests/browser -k screenshot
+	PATHWAYS_SCREENSHOTS=1 $(BIN)/pytest tests/browser -k "screenshot or scenario"
 
 bench: install
 	$(BIN)/python -m benchmarks.run $(ARGS)

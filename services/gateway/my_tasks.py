@@ -19,6 +19,7 @@ from schemas.replies import Page
 from schemas.tasks import TaskSnapshot
 from services.gateway.console import console_of, console_router
 from services.gateway.console_calls import form_key, read
+from services.gateway.incident_titles import incident_titles
 from services.gateway.pages import page
 from services.gateway.reader import PageReader, page_reader
 from services.gateway.signed_in import signed_in
@@ -71,7 +72,7 @@ async def _tasks(request: Request, principal: Principal, **fields: Any) -> list[
 async def my_lists(request: Request, principal: Principal, reader: PageReader) -> dict[str, Any]:
     """What /my shows: open (most urgent first), claimable, and recently done."""
     if reader.person is None:
-        return {"open": [], "claimable": [], "done": []}
+        return {"open": [], "claimable": [], "done": [], "incidents": {}}
     now = utc_now()
     mine = await _tasks(request, principal, assignee=reader.person)
     pool = await _tasks(request, principal, status=TaskStatus.UNASSIGNED)
@@ -82,10 +83,12 @@ async def my_lists(request: Request, principal: Principal, reader: PageReader) -
         if t.assignee is None and t.role in reader.held_roles
     ]
     done = [t for t in mine if t.status is TaskStatus.COMPLETED][:RECENTLY_DONE]
+    shown = [r.task.incident_id for r in open_rows + claimable] + [t.incident_id for t in done]
     return {
         "open": most_urgent_first(open_rows),
         "claimable": most_urgent_first(claimable),
         "done": done,
+        "incidents": await incident_titles(request, principal, shown),
     }
 
 

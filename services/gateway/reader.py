@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from schemas.principals import AccessRole, Principal
 from schemas.roster import Roster
-from services.core.access import effective_roles
+from services.core.access import READS_EVERY_INCIDENT, effective_roles
 
 
 @dataclass(frozen=True)
@@ -16,6 +16,8 @@ class PageReader:
     held_roles: frozenset[str]
     command: bool
     roster: Roster
+    # Command staff and reviewers: they may open any incident and its timeline.
+    reads_incidents: bool = False
 
     def name(self, person: str | None) -> str:
         """A person's name from the roster (their id when the roster does not know them)."""
@@ -32,9 +34,11 @@ class PageReader:
 def page_reader(principal: Principal, roster: Roster) -> PageReader:
     member = roster.member(principal.person) if principal.person else None
     held = frozenset(member.roles) if member is not None and member.active else frozenset()
+    roles = effective_roles(principal, roster)
     return PageReader(
         person=principal.person,
         held_roles=held,
-        command=AccessRole.COMMAND in effective_roles(principal, roster),
+        command=AccessRole.COMMAND in roles,
         roster=roster,
+        reads_incidents=bool(roles & READS_EVERY_INCIDENT),
     )

@@ -18,6 +18,7 @@ from schemas.principals import Principal
 from schemas.tasks import TaskSnapshot
 from services.gateway.console import console_of, console_router
 from services.gateway.console_calls import form_key, read
+from services.gateway.incident_titles import incident_titles
 from services.gateway.markdown import rendered
 from services.gateway.pages import page
 from services.gateway.reader import page_reader
@@ -70,7 +71,10 @@ async def task_page(
     found: TaskSnapshot = await read(
         request, principal, subjects.QRY_TASK_GET, {"task_id": task_id}
     )
-    return page(request, "task.html", _context(request, principal, found, error, entered), status)
+    context = _context(request, principal, found, error, entered)
+    titles = await incident_titles(request, principal, [found.incident_id])
+    context["incident_title"] = titles.get(found.incident_id, found.incident_id)
+    return page(request, "task.html", context, status)
 
 
 def _context(

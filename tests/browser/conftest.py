@@ -6,6 +6,7 @@ fails keeps a screenshot of each page it had open (in a temporary folder, named 
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Awaitable, Callable, Generator, Iterator
@@ -27,6 +28,7 @@ from tests.e2e.demo_stack import (
     demo_stack,
 )
 from tests.e2e.harness import playbook_tasks, wait_for
+from tests.support import ROOT
 
 # Without a sandbox: tests run as root in a container, where Chromium's sandbox cannot start.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
@@ -183,3 +185,29 @@ def anonymous(new_context: NewContext) -> Callable[..., Awaitable[Page]]:
         return await context.new_page()
 
     return open_page
+
+
+# ---- screenshots ----------------------------------------------------------------------------
+
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+
+
+def keep_screenshots() -> bool:
+    return os.environ.get("PATHWAYS_SCREENSHOTS") == "1"
+
+
+async def screenshot(page: Page, name: str, folder: Path, request: pytest.FixtureRequest) -> None:
+    """A full-page picture in `folder` (named in the report if the test fails), and in
+    docs/screenshots/ when they are being made."""
+    shot = folder / f"{name}.png"
+    await page.screenshot(path=shot, full_page=True)
+    request.node.user_properties.append(("screenshot", str(shot)))
+    if keep_screenshots():
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        (SCREENSHOTS / shot.name).write_bytes(shot.read_bytes())
+
+
+async def assert_fits_the_screen(page: Page) -> None:
+    """Nothing is wider than the window: no sideways scrolling (on a phone above all)."""
+    widths = await page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], f"{page.url} is {widths[0]} px wide in {widths[1]}"

@@ -4,7 +4,6 @@ docs/screenshots/; a run without it keeps them in a temporary folder)."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -12,27 +11,9 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.browser.conftest import sign_in_page
-from tests.support import ROOT
+from tests.browser.conftest import screenshot, sign_in_page
 
 pytestmark = pytest.mark.browser
-
-SCREENSHOTS = ROOT / "docs" / "screenshots"
-
-
-def keep_screenshots() -> bool:
-    return os.environ.get("PATHWAYS_SCREENSHOTS") == "1"
-
-
-async def screenshot(page: Page, name: str, folder: Path, request: pytest.FixtureRequest) -> None:
-    """A full-page picture in `folder` (named in the report if the test fails), and in
-    docs/screenshots/ when they are being made."""
-    shot = folder / f"{name}.png"
-    await page.screenshot(path=shot, full_page=True)
-    request.node.user_properties.append(("screenshot", str(shot)))
-    if keep_screenshots():
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        (SCREENSHOTS / shot.name).write_bytes(shot.read_bytes())
 
 
 async def test_a_person_signs_in_sees_their_name_and_signs_out(
