@@ -3,7 +3,9 @@
 - `/live/board`: an incident (its summary or one of its tasks) changed; for whoever may list
   incidents.
 - `/live/incidents/{id}`: that incident, or one of its tasks, changed; for whoever may read it.
-- `/live/my`: a task changed (the page refetches the tasks its reader may see).
+- `/live/my`: some task changed, without saying which (`event: task`, `data: changed`): a
+  responder may not know of incidents they hold no task in, not even their ids; the page
+  refetches the tasks its reader may see.
 
 Each event carries an id and nothing else (`event: incident`, `data: INC-…`, or `event: task`,
 `data: INC-….key`): the page then refetches its fragment through the usual access checks, so no
@@ -46,6 +48,10 @@ def _event(change: Change) -> ServerSentEvent:
     if change.task_id is None:
         return ServerSentEvent(data=change.incident_id, event="incident")
     return ServerSentEvent(data=change.task_id, event="task")
+
+
+def _anonymous_event(change: Change) -> ServerSentEvent:
+    return ServerSentEvent(data="changed", event="task")
 
 
 def _board_event(change: Change) -> ServerSentEvent:
@@ -101,4 +107,4 @@ async def live_incident(
 async def live_my(
     request: Request, principal: Annotated[Principal, Depends(signed_in)]
 ) -> EventSourceResponse:
-    return _stream(request, lambda change: change.task_id is not None)
+    return _stream(request, lambda change: change.task_id is not None, _anonymous_event)

@@ -248,10 +248,11 @@ async def test_a_live_event_names_the_incident_within_2s_and_carries_no_text(
                 received.append((time.monotonic(), line))
 
     async with httpx.AsyncClient(base_url=console, timeout=30) as client:
-        opened = asyncio.Event(), asyncio.Event()
+        opened = asyncio.Event(), asyncio.Event(), asyncio.Event()
         listeners = [
             asyncio.create_task(listen(client, "/live/board", opened[0])),
             asyncio.create_task(listen(client, f"/live/incidents/{incident_id}", opened[1])),
+            asyncio.create_task(listen(client, "/live/my", opened[2])),
         ]
         await asyncio.wait_for(asyncio.gather(*(o.wait() for o in opened)), 10)
         await quiet(received)
@@ -273,7 +274,9 @@ async def test_a_live_event_names_the_incident_within_2s_and_carries_no_text(
     in_time = [line for at, line in received if asked <= at <= answered + 2.0]
     assert f"data: {incident_id}" in in_time, received  # the board's
     assert f"data: {task['id']}" in in_time, received  # the incident page's
+    assert "data: changed" in in_time, received  # my tasks': that something changed, not what
     body = "\n".join(line for _, line in received)
     assert "secret-title" not in body and "secret-note" not in body
     data = [line.removeprefix("data: ") for line in body.splitlines() if line.startswith("data:")]
-    assert data and all(re.fullmatch(r"INC-[0-9A-Z]{8}(\.[a-z0-9-]+)?", d) for d in data), data
+    ids = [d for d in data if d != "changed"]
+    assert ids and all(re.fullmatch(r"INC-[0-9A-Z]{8}(\.[a-z0-9-]+)?", d) for d in ids), data
