@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated
@@ -99,6 +100,17 @@ class PinnedPlaybook(Contract):
     @property
     def version(self) -> str:
         return content_version(self.source)
+
+
+def declared_for(playbooks: Iterable[Playbook], incident_type: str) -> dict[str, AttributeSpec]:
+    """The attributes declared by every playbook for this incident type. Where two declare the
+    same name, the first (by playbook id) is the one checked; validation keeps them consistent."""
+    declared: dict[str, AttributeSpec] = {}
+    for book in sorted(playbooks, key=lambda b: b.id):
+        if incident_type in book.triggers.incident_types:
+            for name, spec in book.triggers.attributes.items():
+                declared.setdefault(name, spec)
+    return declared
 
 
 def content_version(source: str) -> str:

@@ -25,6 +25,7 @@ from services.gateway import csrf
 from services.gateway.console_keys import KEY_BYTES, ConsoleKeys
 from services.gateway.console_settings import read_console_settings
 from services.gateway.console_setup import ConsoleSetup
+from services.gateway.live import LiveFeed, start_live
 from services.gateway.refusals import ConsoleRefusal, install_refusals
 from services.gateway.sessions import SessionStore
 from services.gateway.throttle import Throttle
@@ -43,6 +44,8 @@ class Console:
     throttle: Throttle
     # The agency's OpenID Connect provider (authlib's Starlette client), when configured.
     oidc: Any = None
+    # Live updates of incidents and tasks (services.gateway.live), once started.
+    live: LiveFeed | None = None
 
     @property
     def keys(self) -> ConsoleKeys:
@@ -88,7 +91,14 @@ async def start_console(rt: Runtime, setup: ConsoleSetup | None) -> Console:
     if setup.demo_password is not None and rt.roster.example:
         created = await ensure_demo_accounts(console.accounts, rt.roster, setup.demo_password)
         log.info("demo_accounts", created=len(created))
+    console.live = await start_live(rt.js)
     return console
+
+
+async def stop_console(console: Console) -> None:
+    """End what outlives a request: the live streams, so that no client holds the stop."""
+    if console.live is not None:
+        await console.live.stop()
 
 
 def console_of(request: Request) -> Console:
@@ -112,10 +122,15 @@ def console_router() -> APIRouter:
 def install(app: FastAPI, console: Console) -> None:
     """The console's routes, assets and error pages."""
     from services.gateway import (
-        home,
+        account,
+        board,
+        incident_actions,
+        incident_page,
         library_pages,
         links,
+        live_streams,
         my_tasks,
+        new_incident,
         on_call,
         signin,
         task_forms,
@@ -127,7 +142,9 @@ def install(app: FastAPI, console: Console) -> None:
     install_refusals(app)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(signin.router)
-    app.include_router(home.router)
+    # /incidents/new before /incidents/{incident_id}, which would otherwise take it.
+    for module in (account, board, new_incident, incident_page, incident_actions, live_streams):
+        app.include_router(module.router)
     for pages in (my_tasks, task_page, task_forms, timeline_page, library_pages, on_call):
         app.include_router(pages.router)
     app.include_router(links.router)

@@ -80,6 +80,10 @@ class Gateway:
     async def stop(self) -> None:
         if self._context is not None:
             self._context.stopping.set()
+            if self._context.console is not None:
+                from services.gateway.console import stop_console
+
+                await stop_console(self._context.console)
         if self._server is not None:
             await self._server.stop()
             self._server = None

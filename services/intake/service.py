@@ -9,10 +9,11 @@ from typing import Any
 from faststream.nats import NatsRouter
 from nats.js.errors import KeyNotFoundError
 
-from schemas import subjects
+from schemas import attributes, subjects
 from schemas.base import incident_id_for, utc_now
 from schemas.commands import ErrorCode, GetIncident, ListIncidents, LogIncident, Reply
 from schemas.events import IncidentLogged
+from schemas.playbook import declared_for
 from schemas.principals import Principal
 from schemas.replies import LogIncidentResult
 from schemas.views import IncidentListItem, IncidentSummary, TaskRecord
@@ -26,7 +27,6 @@ from services.core.paging import ITEM_BYTES_MAX, PageBuilder, budget_for, decode
 from services.core.projections import readable
 from services.core.rpc import ok, serve
 from services.core.runtime import Runtime
-from services.intake import attributes
 
 log = get_logger(__name__)
 QUEUE = "intake"
@@ -70,9 +70,7 @@ async def log_incident(rt: Runtime, command: LogIncident, principal: Principal) 
     if command.time_scale != 1.0 and not command.exercise:
         raise Refused(ErrorCode.INVALID_REQUEST, "a time scale is only for exercises (--exercise)")
     _check_people(rt, command)
-    declared = attributes.declared_for(
-        (p.playbook for p in rt.library.values()), command.incident_type
-    )
+    declared = declared_for((p.playbook for p in rt.library.values()), command.incident_type)
     try:
         checked = attributes.checked(command.attributes, declared, command.incident_type)
     except attributes.AttributeRefused as exc:

@@ -106,7 +106,7 @@ class Browser:
     def signin_cookie(self) -> str | None:
         return self.cookies.get(SIGNIN_COOKIE)
 
-    def page_token(self, path: str = "/") -> str:
+    def page_token(self, path: str = "/account") -> str:
         page = self.get(path)
         assert page.status_code == 200, page.text
         return form_token(page.text)

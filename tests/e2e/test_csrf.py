@@ -37,7 +37,7 @@ def signed_in(console: str, password: str) -> Iterator[Browser]:
 
 
 def still_signed_in(browser: Browser) -> bool:
-    return browser.get("/").status_code == 200
+    return browser.get("/account").status_code == 200
 
 
 def test_a_form_without_its_token_is_refused(signed_in: Browser) -> None:

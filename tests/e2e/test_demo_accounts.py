@@ -34,7 +34,7 @@ def signs_in(console: str, username: str, password: str) -> str:
     try:
         answer = browser.sign_in(username, password)
         assert answer.status_code == 303, answer.text
-        return browser.get("/").text
+        return browser.get("/account").text
     finally:
         browser.close()
 

@@ -5,6 +5,7 @@ stop on Ctrl-C while clients hold connections open."""
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import socket
 import time
@@ -18,6 +19,7 @@ import pytest
 from schemas.api import PROBLEM_MEDIA_TYPE
 from services.core.embedded import EmbeddedNats, port_in_use
 from services.gateway.headers import CONTENT_SECURITY_POLICY, STRICT_TRANSPORT_SECURITY
+from tests.e2e.console_client import Browser, console_address, demo_password
 from tests.e2e.harness import (
     STOP_TIMEOUT,
     Cli,
@@ -207,11 +209,15 @@ def test_ctrl_c_stops_up_while_clients_hold_connections_open(tmp_path: Path) -> 
                 http_port, b"POST /nothing HTTP/1.1\r\nHost: t\r\nContent-Length: 999\r\n\r\nab"
             )
         )
+        # And a live stream, open until the gateway ends it.
+        live = open_live_stream(service, http_port)
+        held.append(live)
         time.sleep(0.3)
         started = time.monotonic()
         service.signal(signal.SIGINT)
         returncode = service.process.wait(STOP_TIMEOUT)
         took = time.monotonic() - started
+        streamed = read_to_end(live)
     finally:
         for sock in held:
             sock.close()
@@ -222,6 +228,32 @@ def test_ctrl_c_stops_up_while_clients_hold_connections_open(tmp_path: Path) -> 
         assert service.logged(event), (event, service.describe())
     assert not port_in_use(http_port), "the HTTP port is still held"
     assert not unexpected_tracebacks(service.log_text()), service.describe()
+    # The stream was ended by the gateway (its last chunk sent), not cut off by the stop.
+    assert streamed.endswith(b"0\r\n\r\n"), streamed[-200:]
+
+
+def open_live_stream(service: Service, port: int) -> socket.socket:
+    password = demo_password(service)
+    assert password, service.describe()
+    browser = Browser(console_address(service))
+    try:
+        assert browser.sign_in("renee.alvarez", password).status_code == 303
+        cookie = "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
+    finally:
+        browser.close()
+    request = f"GET /live/board HTTP/1.1\r\nHost: t\r\nCookie: {cookie}\r\n\r\n"
+    sock = open_connection(port, request.encode())
+    head = sock.recv(4096)
+    assert head.startswith(b"HTTP/1.1 200") and b"text/event-stream" in head, head
+    return sock
+
+
+def read_to_end(sock: socket.socket) -> bytes:
+    received = b""
+    with contextlib.suppress(TimeoutError, ConnectionError):
+        while chunk := sock.recv(4096):
+            received += chunk
+    return received
 
 
 def open_connection(port: int, sent: bytes) -> socket.socket:

@@ -124,7 +124,7 @@ def test_a_verified_member_address_signs_in_as_that_member(gateway: str) -> None
         assert landed.status_code == 303, landed.text
         assert landed.headers["location"] == "/?after=oidc"
         assert browser.session is not None
-        assert "<h1>Welcome, Renee Alvarez</h1>" in browser.get("/").text
+        assert "<h1>Welcome, Renee Alvarez</h1>" in browser.get("/account").text
     finally:
         browser.close()
 
@@ -138,7 +138,7 @@ def test_a_linked_identity_signs_in_by_its_subject(gateway: str, provider: Provi
         again = Browser(gateway)
         try:
             assert sign_in_at_provider(again, "u-renee").status_code == 303
-            assert "Welcome, Renee Alvarez" in again.get("/").text
+            assert "Welcome, Renee Alvarez" in again.get("/account").text
         finally:
             again.close()
     finally:

@@ -53,7 +53,7 @@ def browser(console: str) -> Iterator[Browser]:
 
 
 def signed_in_as(browser: Browser) -> str | None:
-    page = browser.get("/")
+    page = browser.get("/account")
     if page.status_code != 200:
         return None
     return page.text
@@ -85,7 +85,7 @@ def test_the_session_cookie_is_host_only_secure_httponly_and_lax(
 
 def test_the_landing_page_names_who_signed_in(browser: Browser, password: str) -> None:
     assert browser.sign_in("renee.alvarez", password).status_code == 303
-    page = browser.get("/")
+    page = browser.get("/account")
     assert page.status_code == 200
     assert "<h1>Welcome, Renee Alvarez</h1>" in page.text
     assert "Signed in as <strong>Renee Alvarez</strong>" in page.text

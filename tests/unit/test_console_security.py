@@ -11,7 +11,17 @@ import pytest
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from services.gateway import csrf, home, oidc, signin
+from services.gateway import (
+    account,
+    board,
+    csrf,
+    incident_actions,
+    incident_page,
+    live_streams,
+    new_incident,
+    oidc,
+    signin,
+)
 from services.gateway.console import refuse_cross_site
 from services.gateway.console_keys import (
     ConsoleKeyProblem,
@@ -37,13 +47,29 @@ def calls(dependant: Dependant) -> set[object]:
 
 
 def console_routes() -> list[APIRoute]:
-    routers = (signin.router, home.router, oidc.router)
+    routers = (
+        signin.router,
+        account.router,
+        board.router,
+        new_incident.router,
+        incident_page.router,
+        incident_actions.router,
+        live_streams.router,
+        oidc.router,
+    )
     return [route for router in routers for route in router.routes if isinstance(route, APIRoute)]
 
 
 def test_every_console_form_checks_a_token_and_the_origin() -> None:
     posts = [route for route in console_routes() if (route.methods or set()) - csrf.SAFE_METHODS]
-    assert {route.path for route in posts} == {"/signin", "/signout"}
+    assert {route.path for route in posts} == {
+        "/signin",
+        "/signout",
+        "/incidents",
+        "/incidents/{incident_id}/trigger",
+        "/incidents/{incident_id}/close",
+        "/tasks/{task_id}/assign",
+    }
     for route in posts:
         checks = calls(route.dependant)
         assert checks & TOKEN_CHECKS, f"{route.path} checks no form token"

@@ -6,31 +6,19 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 from schemas.playbook import (
     FALSE_SPELLINGS,
     TRUE_SPELLINGS,
     AttributeSpec,
     AttributeType,
-    Playbook,
     parse_boolean,
 )
 
 
 class AttributeRefused(ValueError):
     pass
-
-
-def declared_for(playbooks: Iterable[Playbook], incident_type: str) -> dict[str, AttributeSpec]:
-    """The attributes declared by every playbook for this incident type. Where two declare the
-    same name, the first (by playbook id) is the one checked; validation keeps them consistent."""
-    declared: dict[str, AttributeSpec] = {}
-    for book in sorted(playbooks, key=lambda b: b.id):
-        if incident_type in book.triggers.incident_types:
-            for name, spec in book.triggers.attributes.items():
-                declared.setdefault(name, spec)
-    return declared
 
 
 def checked(

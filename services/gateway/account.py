@@ -1,4 +1,4 @@
-"""The console's front page once signed in: who you are. (The board takes its place.)"""
+"""Your account: who you are signed in as, your organisation and roles, and your access."""
 
 from __future__ import annotations
 
@@ -16,8 +16,10 @@ from services.gateway.signed_in import signed_in
 router = console_router()
 
 
-@router.get("/")
-async def home(request: Request, principal: Annotated[Principal, Depends(signed_in)]) -> Response:
+@router.get("/account")
+async def account(
+    request: Request, principal: Annotated[Principal, Depends(signed_in)]
+) -> Response:
     roster = console_of(request).rt.roster
     member = roster.member(principal.person) if principal.person else None
     organisation = roster.organisation(member.organisation) if member else None
@@ -28,4 +30,4 @@ async def home(request: Request, principal: Annotated[Principal, Depends(signed_
         "access": sorted(role.value for role in effective_roles(principal, roster)),
         "example": roster.example,
     }
-    return page(request, "home.html", context)
+    return page(request, "account.html", {**context, "section": "account"})

@@ -1,0 +1,66 @@
+/* Live updates, progressive: an element with data-live-source (a Server-Sent Events stream)
+   and data-live-fragment (its HTML) is refetched into itself when the stream names a change.
+   Events carry ids only; the fragment is fetched like any page, with the reader's access.
+   Without this script, the pages still work (the board reloads every 30 s). */
+(function () {
+  "use strict";
+  var RETRY_MS = 5000;
+
+  function follow(region) {
+    var source = region.getAttribute("data-live-source");
+    var fragment = region.getAttribute("data-live-fragment");
+    var busy = false, again = false, waiting = false;
+
+    function refetch() {
+      // Never pull the page from under someone filling in a form in it: wait till they leave.
+      if (region.contains(document.activeElement) && document.activeElement !== document.body) {
+        if (!waiting) {
+          waiting = true;
+          region.addEventListener("focusout", function later() {
+            region.removeEventListener("focusout", later);
+            waiting = false;
+            setTimeout(refetch, 0);
+          });
+        }
+        return;
+      }
+      if (busy) { again = true; return; }
+      busy = true;
+      fetch(fragment, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+        .then(function (response) {
+          if (response.redirected || !response.ok) { throw new Error(String(response.status)); }
+          return response.text();
+        })
+        .then(function (html) { region.innerHTML = html; })
+        .catch(function () { /* keep what is shown; the next change tries again */ })
+        .then(function () {
+          busy = false;
+          if (again) { again = false; refetch(); }
+        });
+    }
+
+    function connect() {
+      var stream = new EventSource(source);
+      stream.addEventListener("incident", refetch);
+      stream.addEventListener("task", refetch);
+      stream.onerror = function () {
+        // The browser retries by itself unless the stream was refused or ended: then we do.
+        if (stream.readyState === EventSource.CLOSED) {
+          stream.close();
+          setTimeout(function () { connect(); refetch(); }, RETRY_MS);
+        }
+      };
+    }
+    connect();
+  }
+
+  function start() {
+    var regions = document.querySelectorAll("[data-live-source][data-live-fragment]");
+    for (var i = 0; i < regions.length; i += 1) { follow(regions[i]); }
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
