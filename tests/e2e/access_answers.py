@@ -4,6 +4,8 @@ pages with the partner's link session; what each request sends, and what came ba
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -69,7 +71,13 @@ FORM_FIELDS = {
     "complete": {"note": "Done"},
     "decline": {"reason": "Off shift"},
     "notes": {"text": "A note", "tier": "public"},
+    "assign": {"to": RESPONDER},
+    "trigger": {"playbook_id": PLAYBOOK},
+    "close": {"reason": "Over"},
+    "incidents": {"incident_type": PLAYBOOK, "title": "From the form", "severity": "high"},
 }
+# How long a live stream is listened to, and when (after it opens) the incident changes.
+LIVE_SECONDS, CHANGE_AFTER = 2.5, 0.5
 
 
 def concrete(world: World, route: RouteKey, targets: Mapping[RouteKey, dict[str, str]]) -> str:
@@ -117,11 +125,33 @@ def console_answer(world: World, route: RouteKey, kind: str, path: str) -> httpx
         return browser.post("/signin", {**form, "csrf_token": token})
     if route == ("POST", "/signout"):
         browser = world.fresh_console(kind)
-        token = browser.page_token("/") if READERS[kind] else ""
+        token = browser.page_token("/account") if READERS[kind] else ""
         return browser.post("/signout", {"csrf_token": token})
-    assert template.startswith("/tasks/"), route
+    assert template.startswith(("/tasks/", "/incidents")), route
     action = template.rsplit("/", 1)[1]
     return world.console[kind].post(path, _form(_signed_form_token(world, kind), action))
+
+
+def live_answer(world: World, route: RouteKey, kind: str, path: str) -> Answer:
+    """A live stream, listened to for a few seconds while the incident changes: every event
+    that came (or the refusal, read whole)."""
+    with world.console[kind].stream(path, quiet_for=LIVE_SECONDS) as got:
+        if got.status_code != 200:
+            got.read()
+            return Answer(route, kind, got.status_code, got.text, got.headers.get("location", ""))
+        change = threading.Timer(CHANGE_AFTER, world.touch)
+        change.start()
+        heard: list[str] = []
+        until = time.monotonic() + LIVE_SECONDS
+        try:
+            for chunk in got.iter_text():
+                heard.append(chunk)
+                if time.monotonic() > until:
+                    break
+        except httpx.ReadTimeout:
+            pass  # quiet since the last event
+        change.join()
+    return Answer(route, kind, 200, "".join(heard), "")
 
 
 def link_answer(world: World, route: RouteKey, kind: str, path: str) -> httpx.Response:
@@ -154,6 +184,8 @@ def api_answer(world: World, route: RouteKey, kind: str, path: str) -> httpx.Res
 
 def answer(world: World, route: RouteKey, kind: str, targets: Mapping[RouteKey, Any]) -> Answer:
     path = concrete(world, route, targets)
+    if route[1].startswith("/live/"):
+        return live_answer(world, route, kind, path)
     if route[1].startswith(API_PREFIXES):
         got = api_answer(world, route, kind, path)
     else:

@@ -58,6 +58,12 @@ class World:
     links: dict[str, MailedLink]  # what each of the partner's tasks is for -> its link
     opened: list[Browser] = field(default_factory=list)
 
+    def touch(self) -> None:
+        """A change to the incident the responder works in (a public note on her task), for
+        the live streams to tell of."""
+        note = {"text": f"A change to hear of ({uuid.uuid4().hex[:8]})", "tier": "public"}
+        self.api["responder"].post(f"/tasks/{self.tasks['noted']}/notes", note)
+
     def fresh_console(self, kind: str, link: str = "acted") -> Browser:
         """A browser of its own for `kind` (one that signs out ends only its own session); the
         partner's has opened the link of her task `link`."""
@@ -158,6 +164,8 @@ def access_world(log_dir: Path) -> Iterator[World]:
             "close": log(command, "To close", auto=False),
             "trigger": log(command, "To trigger", auto=False),
             "cancel": log(command, "To cancel", auto=True),
+            "form_close": log(command, "To close from its page", auto=False),
+            "form_trigger": log(command, "To trigger from its page", auto=False),
         }
         tasks.update(form_tasks(command))
         token_id: str = responder.post("/me/tokens", {"name": "to revoke"})["id"]

@@ -7,6 +7,7 @@ themselves and send them in a Cookie header."""
 from __future__ import annotations
 
 import re
+from contextlib import AbstractContextManager
 from http.cookies import SimpleCookie
 
 import httpx
@@ -80,6 +81,12 @@ class Browser:
 
     def get(self, path: str) -> httpx.Response:
         return self._keep(self.http.get(path, headers=self._header()))
+
+    def stream(self, path: str, quiet_for: float) -> AbstractContextManager[httpx.Response]:
+        """A GET read as it comes (a stream of server-sent events); reading it raises
+        httpx.ReadTimeout once nothing has come for `quiet_for` seconds."""
+        timeout = httpx.Timeout(15, read=quiet_for)
+        return self.http.stream("GET", path, headers=self._header(), timeout=timeout)
 
     def post(
         self, path: str, data: dict[str, str], headers: dict[str, str] | None = None

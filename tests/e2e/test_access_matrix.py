@@ -22,6 +22,7 @@ too; a console page sends anyone not signed in to sign in (303 to /signin, check
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, cast
@@ -95,8 +96,23 @@ MATRIX: dict[RouteKey, Row] = {
     ("GET", "/readyz"): ALL_200,
     ("GET", "/metrics"): ALL_200,
     ("GET", "/static/{path}"): ALL_200,
-    # The console: anyone not signed in is sent to sign in (303).
-    ("GET", "/"): SIGNED_IN,
+    # The console: anyone not signed in is sent to sign in (303). The board lists incidents,
+    # so it is for command staff and reviewers; anyone else is sent on to their tasks (303).
+    ("GET", "/"): (303, 303, 200, 303, 200, 303, 303),
+    ("GET", "/fragments/board"): (303, 403, 200, 403, 200, 403, 303),
+    ("GET", "/live/board"): (303, 403, 200, 403, 200, 403, 303),
+    ("GET", "/account"): SIGNED_IN,
+    ("GET", "/incidents/new"): (303, 403, 403, 403, 200, 403, 303),
+    ("POST", "/incidents"): (303, 403, 403, 403, 303, 403, 303),
+    # An incident's page: whoever reads every incident, and a responder holding a task in it.
+    ("GET", "/incidents/{incident_id}"): (303, 403, 200, 403, 200, 200, 303),
+    ("GET", "/fragments/incidents/{incident_id}"): (303, 403, 200, 403, 200, 200, 303),
+    ("GET", "/live/incidents/{incident_id}"): (303, 403, 200, 403, 200, 200, 303),
+    ("POST", "/incidents/{incident_id}/trigger"): (303, 403, 403, 403, 303, 403, 303),
+    ("POST", "/incidents/{incident_id}/close"): (303, 403, 403, 403, 303, 403, 303),
+    ("POST", "/tasks/{task_id}/assign"): (303, 403, 403, 403, 303, 403, 303),
+    # Every task change, told without ids: for anyone signed in.
+    ("GET", "/live/my"): SIGNED_IN,
     ("GET", "/signin"): (200, 303, 303, 303, 303, 303, 200),
     # A wrong password from the sign-in form (401); a signed-in browser has no sign-in form
     # (it was sent on), so no form token: refused (403).
@@ -149,6 +165,8 @@ TARGETS: dict[RouteKey, dict[str, str]] = {
     ("POST", "/tasks/{task_id}/start"): {"task_id": "task:form_worked"},
     ("POST", "/tasks/{task_id}/complete"): {"task_id": "task:form_worked"},
     ("POST", "/tasks/{task_id}/decline"): {"task_id": "task:form_declined"},
+    ("POST", "/incidents/{incident_id}/trigger"): {"incident_id": "spare:form_trigger"},
+    ("POST", "/incidents/{incident_id}/close"): {"incident_id": "spare:form_close"},
     ("GET", "/t/task/{task_id}"): {"task_id": "link:acted"},
     ("POST", "/t/task/{task_id}/acknowledge"): {"task_id": "link:acted"},
     ("POST", "/t/task/{task_id}/complete"): {"task_id": "link:acted"},
@@ -188,7 +206,7 @@ def test_every_route_answers_each_reader_as_the_table_says(answers: list[Answer]
 
 def test_the_console_sends_whoever_is_not_signed_in_to_sign_in(answers: list[Answer]) -> None:
     """A console page or form answers nobody (or a partner holding only a link session) with
-    a 303 to the sign-in page; a form that was done, with a 303 to its task."""
+    a 303 to the sign-in page; a form that was done, with a 303 to its task or incident."""
     wrong = []
     for got in answers:
         method, template = got.route
@@ -197,9 +215,29 @@ def test_the_console_sends_whoever_is_not_signed_in_to_sign_in(answers: list[Ans
         if got.kind in ("anonymous", LINK):
             if not got.location.startswith("/signin"):
                 wrong.append(f"{method} {template} as {got.kind} -> {got.location}")
-        elif template.startswith("/tasks/") and not got.location.startswith("/tasks/"):
-            wrong.append(f"{method} {template} as {got.kind} done -> {got.location}")
+        elif method == "POST" and template != "/signout":
+            if not got.location.startswith(("/tasks/", "/incidents/")):
+                wrong.append(f"{method} {template} as {got.kind} done -> {got.location}")
+        elif template == "/" and got.location != "/my":
+            wrong.append(f"GET / as {got.kind} -> {got.location}")
     assert not wrong, "\n".join(wrong)
+
+
+LIVE_DATA = re.compile(r"^data: ?(.*)$", re.MULTILINE)
+ID_ONLY = re.compile(r"^(INC-[0-9A-Z]+(\.[a-z0-9-]+)?|changed)$")
+
+
+def test_live_streams_tell_of_changes_by_id_and_nothing_else(answers: list[Answer]) -> None:
+    """Each stream a reader may open told of the change made while it was heard, with an id
+    (My tasks: not even that), never a word of what changed."""
+    heard = [a for a in answers if a.route[1].startswith("/live/") and a.status == 200]
+    assert {a.route for a in heard} == {r for r in MATRIX if r[1].startswith("/live/")}
+    for got in heard:
+        data = [d.strip() for d in LIVE_DATA.findall(got.body)]
+        assert data, f"{got.route[1]} as {got.kind}: no event in {got.body!r}"
+        assert all(ID_ONLY.match(d) for d in data), (got.route[1], got.kind, data)
+        if got.route[1] == "/live/my":
+            assert set(data) == {"changed"}, (got.kind, data)
 
 
 def test_a_restricted_note_is_in_no_answer_to_another_team(
