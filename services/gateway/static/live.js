@@ -41,6 +41,9 @@
 
     function connect() {
       var stream = new EventSource(source);
+      // What changed between the server rendering the page and the stream opening was told to
+      // nobody: catch up once it is open (and after the browser reconnects by itself).
+      stream.addEventListener("open", refetch);
       stream.addEventListener("incident", refetch);
       stream.addEventListener("task", refetch);
       stream.onerror = function () {
