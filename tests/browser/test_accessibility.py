@@ -29,8 +29,6 @@ EVERYONE = (COMMAND, RESPONDER, REVIEWER, ADMIN)
 READS_INCIDENTS = (COMMAND, REVIEWER)
 READS_TASK = (COMMAND, RESPONDER, REVIEWER)
 PLAYBOOK = "officer-involved-shooting"
-
-
 Case = tuple[str, str | None, str]  # (path, who, "desktop" | "phone")
 
 
@@ -46,7 +44,11 @@ PAGES: list[Case] = [
     *seen_by("/signin", (None,), None),
     ("/signin", None, "phone"),
     ("/signin?signed_out=true", None, "desktop"),
-    *seen_by("/", EVERYONE, RESPONDER),
+    *seen_by("/", READS_INCIDENTS, COMMAND),
+    *seen_by("/account", EVERYONE, RESPONDER),
+    *seen_by("/incidents/new", (COMMAND,), COMMAND),
+    *seen_by(f"/incidents/new?type={PLAYBOOK}", (COMMAND,), COMMAND),
+    *seen_by("/incidents/{incident}", (*READS_INCIDENTS, RESPONDER), RESPONDER),
     *seen_by("/my", EVERYONE, RESPONDER),
     *seen_by("/tasks/{task}", READS_TASK, RESPONDER),
     *seen_by("/incidents/{incident}/timeline", READS_INCIDENTS, COMMAND),
@@ -122,7 +124,8 @@ async def signin_error(signed_in: SignIn, anonymous: Opener, logged: Logged) -> 
 async def refusal_page(signed_in: SignIn, anonymous: Opener, logged: Logged) -> Page:
     """The page a refused form answers with (here: a sign-out whose token is not the session's)."""
     page = await signed_in(RESPONDER)
-    await page.locator("input[name=csrf_token]").evaluate("field => { field.value = 'forged' }")
+    account = page.get_by_role("navigation", name="Your account")
+    await account.locator("input[name=csrf_token]").evaluate("field => { field.value = 'forged' }")
     await page.get_by_role("button", name="Sign out").click()
     await page.get_by_role("heading", name="Not allowed").wait_for()
     return page
@@ -139,7 +142,21 @@ async def task_form_error(signed_in: SignIn, anonymous: Opener, logged: Logged) 
     return page
 
 
-STATES = {"signin-error": signin_error, "refusal": refusal_page, "task-error": task_form_error}
+async def incident_form_error(signed_in: SignIn, anonymous: Opener, logged: Logged) -> Page:
+    """An incident's page after closing it with no reason: its error summary."""
+    page = await signed_in(COMMAND)
+    await page.goto(f"/incidents/{logged.incident}")
+    await page.get_by_role("button", name="Close incident").click()
+    await page.get_by_role("alert").wait_for()
+    return page
+
+
+STATES = {
+    "signin-error": signin_error,
+    "refusal": refusal_page,
+    "task-error": task_form_error,
+    "incident-error": incident_form_error,
+}
 
 
 @pytest.mark.parametrize("state", sorted(STATES))

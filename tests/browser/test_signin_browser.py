@@ -27,7 +27,7 @@ async def test_a_person_signs_in_sees_their_name_and_signs_out(
     await expect(page).to_have_url(re.compile(r"/$"))
     account = page.get_by_role("navigation", name="Your account")
     await expect(account).to_contain_text("Signed in as Renee Alvarez")
-    await expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Renee Alvarez")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Incidents")  # the board
 
     await account.get_by_role("button", name="Sign out").click()
     await expect(page).to_have_url(re.compile(r"/signin\?signed_out=true$"))
