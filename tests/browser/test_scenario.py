@@ -13,6 +13,7 @@ Each step's page is photographed (`make screenshots` keeps them in docs/screensh
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -58,6 +59,23 @@ def done(count: int) -> re.Pattern[str]:
 def task_row(page: Page, task_id: str, row: str = "li") -> Locator:
     """The list item of a task (on the incident page, My tasks, the board's incident)."""
     return page.locator(row, has=page.locator(f'a[href="/tasks/{task_id}"]')).last
+
+
+async def board_shows(board: Page, card: Locator, count: int) -> None:
+    """(d) The board shows `count` tasks done within 2 s, without a reload (its mark is still
+    there). If not, how late it was, or what a reload shows, says where to look."""
+    started = time.monotonic()
+    try:
+        await expect(card).to_contain_text(done(count), timeout=LIVE_WITHIN_MS)
+    except AssertionError:
+        try:
+            await expect(card).to_contain_text(done(count), timeout=15_000)
+            late = f"only after {time.monotonic() - started:.1f} s"
+        except AssertionError:
+            await board.reload()
+            late = f"not within 17 s; reloaded, the card says: {await card.inner_text()!r}"
+        raise AssertionError(f"the board showed {count} task(s) done {late}") from None
+    assert await board.evaluate("window.__mark") == 1, "the board was reloaded"
 
 
 async def log_incident(page: Page, title: str, shots: Shots) -> str:
@@ -149,13 +167,12 @@ async def test_scenario_from_logging_an_incident_to_its_tasks_done(
 
     await responder_works_on_a_phone(await signed_in(RESPONDER, phone=True), mine, shots)  # (c)
     # (d) the board shows it, with no reload (the mark is still there)
-    await expect(card).to_contain_text(done(1), timeout=LIVE_WITHIN_MS)
-    assert await board.evaluate("window.__mark") == 1
+    await board_shows(board, card, 1)
 
     api = Api(demo.base, demo.token_for(COMMAND))
     partner = await anonymous(phone=True)
     await partner_completes_through_her_link(partner, demo, api, partners, shots)  # (e)
-    await expect(card).to_contain_text(done(2), timeout=LIVE_WITHIN_MS)
+    await board_shows(board, card, 2)
 
     await command.goto(f"/incidents/{incident}")  # (f)
     for task_id in (mine, partners):
