@@ -25,12 +25,16 @@ from services.cli.review_options import (
 )
 from services.cli.roster_source import from_server
 from services.core.review_html import timeline_html
+from services.core.timeline_filters import filtered
 from services.core.timeline_formats import timeline_lines, timeline_markdown
 
 
 def fetch_timeline(nats_url: str, query: GetTimeline) -> Timeline:
+    """The timeline the query asks for. The service filters it; filtering again here changes
+    nothing then, and filters what a gateway that does not take the filters returns in full."""
     reply = execute(request(nats_url, subjects.QRY_TIMELINE, query))
-    return Timeline.model_validate(reply.data)
+    found = Timeline.model_validate(reply.data)
+    return found.model_copy(update={"entries": filtered(found.entries, query)})
 
 
 def known_roles(nats_url: str) -> list[str]:

@@ -17,7 +17,7 @@ from services.core.errors import Refused
 from services.core.eventstore import Stored, Unrecognised
 from services.core.rpc import ok, serve
 from services.core.runtime import Runtime
-from services.timeline.filters import filtered
+from services.core.timeline_filters import filtered
 from services.timeline.render import Reading, entry, unrecognised_entry
 
 QUEUE = "timeline"

@@ -13,7 +13,7 @@ from schemas.enums import TaskStatus, Tier
 from schemas.events import TaskCompleted
 from schemas.views import TimelineEntry
 from services.cli.review_options import event_types, role_ids
-from services.timeline.filters import filtered
+from services.core.timeline_filters import filtered
 from services.timeline.render import entry
 from tests.unit.factories import T0, a_task
 

@@ -1,5 +1,6 @@
 """Which timeline entries a query asks for, as pure functions over entries already written for
-their reader (so a filter never sees more than the reader may)."""
+their reader (so a filter never sees more than the reader may). The timeline service applies
+them; the command line again, to what a gateway that does not take the filters returns."""
 
 from __future__ import annotations
 
