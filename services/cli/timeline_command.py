@@ -58,18 +58,26 @@ def rendered(found: Timeline, query: GetTimeline, chosen: Format, width: int | N
 def timeline(
     incident_id: Annotated[str, typer.Argument(metavar="INCIDENT")],
     role: Annotated[
-        list[str] | None, typer.Option("--role", help="Only tasks of this role (repeatable).")
+        list[str] | None,
+        typer.Option("--role", metavar="ROLE", help="Only tasks of this role (repeatable)."),
     ] = None,
     phase: Annotated[
-        list[str] | None, typer.Option("--phase", help="Only tasks of this phase (repeatable).")
+        list[str] | None,
+        typer.Option("--phase", metavar="PHASE", help="Only tasks of this phase (repeatable)."),
     ] = None,
     person: Annotated[
         list[str] | None,
-        typer.Option("--person", help="Only what this person did, held or wrote (repeatable)."),
+        typer.Option(
+            "--person",
+            metavar="PERSON",
+            help="Only what this person did, held or wrote (repeatable).",
+        ),
     ] = None,
     event_type: Annotated[
         list[str] | None,
-        typer.Option("--type", help="Only events of this type, e.g. completed (repeatable)."),
+        typer.Option(
+            "--type", metavar="TYPE", help="Only events of this type, e.g. completed (repeatable)."
+        ),
     ] = None,
     output_format: FormatOpt = "text",
     as_json: Json = False,
