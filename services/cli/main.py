@@ -253,10 +253,6 @@ def up(
         log_format=log_format,
         log_level=log_level,
     )
-    try:
-        make_data_dir(settings.data_dir)
-    except DataDirBusy as exc:
-        fail(str(exc))
     embedded = None if nats_url else EmbeddedNats(settings.data_dir, settings.nats_port)
     if embedded is not None:
         settings = settings.model_copy(update={"nats_url": embedded.url})
@@ -265,6 +261,10 @@ def up(
     gateway = _open_gateway(settings)
     if settings.public_url is None:
         settings = _public_at(settings, gateway.address)
+    try:  # after the port is taken, before anything is written in it
+        make_data_dir(settings.data_dir)
+    except DataDirBusy as exc:
+        fail(str(exc))
     rt = _load(settings, create_keys=True)
     _prepare_console(gateway, settings, up=True, example=rt.roster.example)
     execute(_up(rt, embedded, gateway))
