@@ -280,7 +280,13 @@ OPERATIONS: tuple[Operation, ...] = (
         GetTimeline,
         Timeline,
         "An incident's events in order, replayed from the stream",
-        _get("/incidents/{incident_id}/timeline"),
+        _get(
+            "/incidents/{incident_id}/timeline",
+            roles="role",
+            phases="phase",
+            people="person",
+            types="type",
+        ),
     ),
     _query(
         subjects.QRY_PLAYBOOK_LIST,

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, StringConstraints, model_validator
 
-from schemas.base import Contract, IncidentId, PersonId, RequestId, Slug, TaskId
+from schemas.base import Contract, IncidentId, PersonId, RequestId, RoleId, Slug, TaskId
 from schemas.enums import Severity, TaskStatus, Tier
 from schemas.limits import (
     ATTRIBUTE_KEY_MAX,
@@ -30,6 +30,8 @@ AttributeKey = Annotated[
 AttributeValue = Annotated[str, StringConstraints(max_length=ATTRIBUTE_VALUE_MAX)]
 
 # An exercise may run its windows at most this many times slower than real time.
+# An event's type as stored (`task.completed`): one this version knows, or a newer one's.
+EventType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z_]{0,30}\.[a-z][a-z_]{0,30}$")]
 MAX_TIME_SCALE = 1000.0
 
 
@@ -168,7 +170,17 @@ class ListInbox(ListQuery):
 
 
 class GetTimeline(Query):
+    """An incident's timeline. Each filter left empty keeps every entry; given, an entry is kept
+    when it matches one of its values, and every filter given (added in a later version: a
+    server before it refuses a query that names any)."""
+
     incident_id: IncidentId
+    roles: tuple[RoleId, ...] = Field(default=(), description="Entries of tasks of these roles")
+    phases: tuple[Slug, ...] = Field(default=(), description="Entries of tasks of these phases")
+    people: tuple[PersonId, ...] = Field(
+        default=(), description="Entries these people acted in, held the task of, or wrote"
+    )
+    types: tuple[EventType, ...] = Field(default=(), description="Entries of these event types")
 
 
 class ListPlaybooks(Query):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from schemas.base import Contract, IncidentId, Slug, UtcDateTime
+from schemas.base import Contract, IncidentId, PersonId, RoleId, Slug, UtcDateTime
 from schemas.enums import IncidentStatus, Severity, Tier
 from schemas.events import (
     AnyEvent,
@@ -156,6 +156,13 @@ class TimelineEntry(Contract):
         "that scope, for whoever holds the scope's key to open",
     )
     note_by: str | None = Field(default=None, description="Who wrote the note")
+    role: RoleId | None = Field(
+        default=None, description="The role of the entry's task (none for incident-wide entries)"
+    )
+    phase: Slug | None = Field(default=None, description="The phase of the entry's task, if any")
+    assignee: PersonId | None = Field(
+        default=None, description="Who held the entry's task once it had happened"
+    )
     redacted: bool = Field(
         default=False, description="The note is withheld from this reader (its marker shown)"
     )

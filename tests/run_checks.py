@@ -12,7 +12,7 @@ from nats.js.errors import NotFoundError
 
 from schemas import subjects
 from schemas.commands import ActOnTask, Reply, TaskVerb
-from schemas.enums import TaskStatus
+from schemas.enums import TaskStatus, Tier
 from schemas.events import ANY_EVENT, PlaybookTriggered, TaskEvent
 from schemas.tasks import TaskSnapshot
 from services.engine import runs
@@ -117,7 +117,8 @@ async def _complete(nc: Client, task: TaskSnapshot) -> None:
         actor=task.assignee,
         verb=TaskVerb.COMPLETE,
         task_id=task.task_id,
-        note="done",
+        # Restricted text must be sealed by its author's client; a plain note is for the rest.
+        note=None if task.tier is Tier.RESTRICTED else "done",
     )
     body = command.model_dump_json().encode()
     msg = await raw_request(nc, subjects.CMD_TASK_ACT, body, principal_for(command))

@@ -14,9 +14,6 @@ from typing import Annotated
 import typer
 from pydantic import HttpUrl, ValidationError
 
-from schemas import subjects
-from schemas.commands import GetTimeline
-from schemas.views import Timeline
 from schemas.yaml_source import SourceInvalid
 from services.app import GATEWAY, SERVICES, check_settings, load_runtime, serve
 from services.cli import (
@@ -30,15 +27,16 @@ from services.cli import (
     login,
     playbooks,
     rebuilding,
+    review,
     rosters,
     signing_keys,
     task_commands,
     tasks,
+    timeline_command,
 )
-from services.cli.client import errors, execute, fail, make, request
+from services.cli.client import errors, execute, fail
 from services.cli.migrating import run_migrate
-from services.cli.options import DEFAULT_URL, Json, NatsUrl, RosterFile
-from services.cli.output import entry_json, incident_json, json_text, timeline_text
+from services.cli.options import DEFAULT_URL, NatsUrl, RosterFile
 from services.cli.safe import terminal_safe
 from services.cli.signin_banner import demo_lines
 from services.core import bundled
@@ -71,6 +69,8 @@ app.add_typer(accounts.tokens, name="token")
 _ = (task_commands, rebuilding, signing_keys, console_key, keys)
 app.add_typer(admin.app, name="admin")
 app.command("inbox")(inbox.inbox)
+app.command("timeline")(timeline_command.timeline)
+app.add_typer(review.app, name="review")
 app.command("login")(login.login)
 app.command("asyncapi")(contract.asyncapi)
 
@@ -253,10 +253,6 @@ def up(
         log_format=log_format,
         log_level=log_level,
     )
-    try:
-        make_data_dir(settings.data_dir)
-    except DataDirBusy as exc:
-        fail(str(exc))
     embedded = None if nats_url else EmbeddedNats(settings.data_dir, settings.nats_port)
     if embedded is not None:
         settings = settings.model_copy(update={"nats_url": embedded.url})
@@ -265,6 +261,10 @@ def up(
     gateway = _open_gateway(settings)
     if settings.public_url is None:
         settings = _public_at(settings, gateway.address)
+    try:  # after the port is taken, before anything is written in it
+        make_data_dir(settings.data_dir)
+    except DataDirBusy as exc:
+        fail(str(exc))
     rt = _load(settings, create_keys=True)
     _prepare_console(gateway, settings, up=True, example=rt.roster.example)
     execute(_up(rt, embedded, gateway))
@@ -377,31 +377,6 @@ def migrate(
     settings = _settings(**flags)
     lines = execute(run_migrate(settings.nats_url, settings.stream_replicas, wait))
     sys.stdout.write("".join(f"{line}\n" for line in lines))
-
-
-@app.command()
-def timeline(
-    incident_id: Annotated[str, typer.Argument(metavar="INCIDENT")],
-    output_format: Annotated[str, typer.Option("--format", help="text or json")] = "text",
-    as_json: Json = False,
-    out_file: Annotated[Path | None, typer.Option("--out", help="Write to a file.")] = None,
-    nats_url: NatsUrl = DEFAULT_URL,
-) -> None:
-    """The incident's events in order, replayed from the stream."""
-    if output_format not in ("text", "json"):
-        fail(f"--format {output_format} is not available; expected text or json")
-    query = make(GetTimeline, incident_id=incident_id)
-    reply = execute(request(nats_url, subjects.QRY_TIMELINE, query))
-    found = Timeline.model_validate(reply.data)
-    if as_json or output_format == "json":
-        document = {
-            "incident": incident_json(found.incident),
-            "entries": [entry_json(e) for e in found.entries],
-        }
-        text = json_text(document)
-    else:
-        text = timeline_text(found)
-    contract.emit(text, out_file)
 
 
 def main() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import sys
 from datetime import UTC, datetime
@@ -14,8 +13,9 @@ from schemas.enums import IncidentStatus, TaskStatus
 from schemas.tasks import TaskNote, TaskSnapshot
 from schemas.views import IncidentListItem, IncidentSummary, Timeline, TimelineEntry
 from services.cli.listing import Column, Listing, when
-from services.cli.safe import indented, terminal_safe, unsafe
+from services.cli.safe import unsafe
 from services.core.confidential import sealed_marker
+from services.core.timeline_formats import elapsed_seconds, note_of, timeline_lines
 
 # Titles, notes and reasons are people's words: never read as markup or emoji codes.
 out = Console(
@@ -82,10 +82,6 @@ def completion_note(task: TaskSnapshot) -> str | None:
     return sealed_marker(task.note_sealed) if task.note_sealed is not None else task.note
 
 
-def entry_note(entry: TimelineEntry) -> str | None:
-    return sealed_marker(entry.note_sealed) if entry.note_sealed is not None else entry.note
-
-
 def incident_json(incident: IncidentSummary) -> dict[str, Any]:
     return {
         "id": incident.incident_id,
@@ -117,16 +113,21 @@ def incident_json(incident: IncidentSummary) -> dict[str, Any]:
     }
 
 
-def entry_json(entry: TimelineEntry) -> dict[str, Any]:
+def entry_json(entry: TimelineEntry, incident: IncidentSummary) -> dict[str, Any]:
     return {
         "seq": entry.seq,
         "at": entry.at.isoformat(),
+        "elapsed_seconds": elapsed_seconds(entry.at, incident.logged_at),
         "type": entry.type,
         "actor": entry.actor,
         "text": entry.text,
         "task": entry.task_id,
+        "role": entry.role,
+        "phase": entry.phase,
+        "assignee": entry.assignee,
         "tier": entry.tier.value,
-        "note": entry_note(entry),
+        "note": note_of(entry),
+        "note_by": entry.note_by,
         "redacted": entry.redacted,
         "recognised": entry.recognised,
     }
@@ -210,28 +211,4 @@ def incident_table(incidents: list[IncidentListItem], now: datetime | None = Non
 
 
 def timeline_text(timeline: Timeline) -> str:
-    console = Console(file=io.StringIO(), width=200, highlight=False, emoji=False)
-    print_timeline(timeline, console)
-    assert isinstance(console.file, io.StringIO)
-    return console.file.getvalue()
-
-
-def print_timeline(timeline: Timeline, console: Console) -> None:
-    incident = timeline.incident
-    console.print(f"{incident.incident_id}  {terminal_safe(incident.title)}", markup=False)
-    if incident.exercise:
-        console.print(f"EXERCISE (time scale {incident.time_scale:g})", markup=False)
-    console.print(
-        f"{incident.incident_type}, severity {incident.severity.value}, {incident.status.value}",
-        markup=False,
-    )
-    if incident.involved:
-        console.print(f"involved (never assigned): {', '.join(incident.involved)}", markup=False)
-    console.print()
-    for entry in timeline.entries:
-        stamp = entry.at.strftime("%Y-%m-%d %H:%M:%S")
-        console.print(f"{stamp}  {terminal_safe(entry.text)}", markup=False)
-        note = entry_note(entry)
-        if note:
-            label = f"{'':21}note ({entry.tier.value}): "
-            console.print(label + indented(note, " " * len(label)), markup=False)
+    return "\n".join(timeline_lines(timeline)) + "\n"

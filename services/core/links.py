@@ -15,9 +15,7 @@ stored (services.notifier.senders).
 
 from __future__ import annotations
 
-import os
 import re
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -26,6 +24,7 @@ from typing import Any
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from schemas.base import TASK_ID_PATTERN, utc_now
+from services.core.secret_files import SecretFileProblem, create_secret_file, read_secret_file
 from services.core.settings import Settings
 
 KEY_BYTES = 32
@@ -102,34 +101,14 @@ def _claim_of(payload: Any) -> LinkClaim:
 
 def create_link_key(path: Path) -> None:
     """Write a new key unless there is one (two processes racing keep one)."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return
-    with os.fdopen(fd, "wb") as out:
-        out.write(secrets.token_bytes(KEY_BYTES).hex().encode() + b"\n")
+    create_secret_file(path, KEY_BYTES)
 
 
 def read_link_key(path: Path) -> bytes:
     try:
-        if path.stat().st_mode & 0o077:
-            raise LinkKeyProblem(f"{path} is readable by others; chmod 600 {path}")
-        text = path.read_text().strip()
-    except FileNotFoundError:
-        raise LinkKeyProblem(f"no link key at {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or "not text"
-        raise LinkKeyProblem(f"cannot read {path}: {reason}") from None
-    try:
-        secret = bytes.fromhex(text)
-    except ValueError:
-        secret = b""
-    if len(secret) < KEY_BYTES:
-        raise LinkKeyProblem(
-            f"{path} must hold {KEY_BYTES} random bytes in hex (e.g. `openssl rand -hex 32`)"
-        )
-    return secret
+        return read_secret_file(path, KEY_BYTES, "link key")
+    except SecretFileProblem as exc:
+        raise LinkKeyProblem(str(exc)) from None
 
 
 def installation_links(settings: Settings, *, create: bool) -> ActionLinks | None:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from services.core.secret_files import SecretFileProblem, create_secret_file, read_secret_file
 
 KEY_BYTES = 32
 
@@ -56,31 +56,11 @@ class ConsoleKeys:
 
 def create_console_key(path: Path) -> None:
     """Write a new key unless there is one (two processes racing keep one)."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return
-    with os.fdopen(fd, "wb") as out:
-        out.write(secrets.token_bytes(KEY_BYTES).hex().encode() + b"\n")
+    create_secret_file(path, KEY_BYTES)
 
 
 def read_console_keys(path: Path) -> ConsoleKeys:
     try:
-        if path.stat().st_mode & 0o077:
-            raise ConsoleKeyProblem(f"{path} is readable by others; chmod 600 {path}")
-        text = path.read_text().strip()
-    except FileNotFoundError:
-        raise ConsoleKeyProblem(f"no console key at {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or "not text"
-        raise ConsoleKeyProblem(f"cannot read {path}: {reason}") from None
-    try:
-        secret = bytes.fromhex(text)
-    except ValueError:
-        secret = b""
-    if len(secret) < KEY_BYTES:
-        raise ConsoleKeyProblem(
-            f"{path} must hold {KEY_BYTES} random bytes in hex (e.g. `openssl rand -hex 32`)"
-        )
-    return ConsoleKeys(secret)
+        return ConsoleKeys(read_secret_file(path, KEY_BYTES, "console key"))
+    except SecretFileProblem as exc:
+        raise ConsoleKeyProblem(str(exc)) from None

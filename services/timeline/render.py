@@ -249,7 +249,8 @@ def entry(
     note = _note(event)
     has_note = bool(note[0]) or note[1] is not None
     author = _author(event) if has_note else None
-    assignee = event.task.assignee if isinstance(event, TaskEvent) else None
+    task = event.task if isinstance(event, TaskEvent) else None
+    assignee = task.assignee if task is not None else None
     shown = note
     if has_note and reading is not None:
         shown = reading.note(tier, note, author, assignee)
@@ -267,6 +268,9 @@ def entry(
         note_sealed=shown[1],
         note_by=author,
         redacted=shown != note,
+        role=task.role if task is not None else None,
+        phase=task.phase if task is not None else None,
+        assignee=assignee,
     )
 
 

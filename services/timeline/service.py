@@ -17,6 +17,7 @@ from services.core.errors import Refused
 from services.core.eventstore import Stored, Unrecognised
 from services.core.rpc import ok, serve
 from services.core.runtime import Runtime
+from services.core.timeline_filters import filtered
 from services.timeline.render import Reading, entry, unrecognised_entry
 
 QUEUE = "timeline"
@@ -34,7 +35,7 @@ async def get_timeline(rt: Runtime, query: GetTimeline, principal: Principal) ->
     summary = IncidentSummary.from_logged(logged)
     for s in readable:
         summary = summary.after(s.event)
-    shown = _entries(stored, Reading(reader, rt.roster))
+    shown = filtered(_entries(stored, Reading(reader, rt.roster)), query)
     return ok(Timeline(incident=summary, entries=shown), changed=False)
 
 

@@ -136,6 +136,11 @@ def test_command_staff_run_the_response_and_responders_work_their_tasks(stack: A
     timeline = renee.get(f"/incidents/{incident_id}/timeline")
     assert timeline["incident"]["incident_id"] == incident_id
     assert any(e["type"] == "task.completed" for e in timeline["entries"])
+    completed = renee.get(
+        f"/incidents/{incident_id}/timeline", params={"type": ["task.completed"]}
+    )["entries"]
+    assert completed and {e["type"] for e in completed} == {"task.completed"}
+    assert len(completed) < len(timeline["entries"])
     cancelled = renee.post(f"/incidents/{incident_id}/playbook/cancel", {"reason": "Wrong one"})
     assert cancelled["data"]["playbook_id"] == "officer-involved-shooting"
     second = renee.post(f"/incidents/{incident_id}/playbook", {"playbook_id": "hate-crime"})

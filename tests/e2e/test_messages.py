@@ -38,7 +38,8 @@ def test_a_time_scale_out_of_range_names_what_is_allowed(cli: Cli, scale: str) -
     ], str(result)
 
 
-def test_logging_without_as_names_the_missing_option(cli: Cli) -> None:
+def test_logging_without_signing_in_says_how_to(cli: Cli) -> None:
     result = cli(*LOG)
-    assert result.returncode == 2 and "--as" in result.stderr, str(result)
-    assert "Traceback" not in result.stderr
+    assert result.returncode == 1, str(result)
+    [line] = result.error_lines
+    assert "not signed in" in line and "pathways login" in line and "--as" in line, line

@@ -59,7 +59,7 @@ def test_tables_print_titles_safely(title: str, assignee_note: str) -> None:
     assert raw_controls(console.file.getvalue()) == []
 
 
-ENTRY_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d  ")
+ENTRY_LINE = re.compile(r"^T[+-](\d+d )?\d\d:\d\d +\d\d:\d\d:\d\d  ")
 
 
 @settings(max_examples=60, deadline=None)

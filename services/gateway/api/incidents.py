@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Request, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 
 from schemas import subjects
 from schemas.api import LogIncidentBody, Outcome, ReasonBody, TriggerPlaybookBody
+from schemas.base import PersonId, RoleId, Slug
+from schemas.commands import EventType
 from schemas.replies import (
     IncidentClosedResult,
     LogIncidentResult,
@@ -100,11 +102,26 @@ async def get_incident(
     responses=QUERY_PROBLEMS,
 )
 async def get_timeline(
-    request: Request, principal: Authenticated, incident_id: IncidentPath
+    request: Request,
+    principal: Authenticated,
+    incident_id: IncidentPath,
+    role: Annotated[list[RoleId], Query(description="Only tasks of these roles")] = [],  # noqa: B006
+    phase: Annotated[list[Slug], Query(description="Only tasks of these phases")] = [],  # noqa: B006
+    person: Annotated[
+        list[PersonId], Query(description="Only entries these people acted in, held or wrote")
+    ] = [],  # noqa: B006
+    type: Annotated[
+        list[EventType], Query(description="Only these event types, e.g. task.completed")
+    ] = [],  # noqa: B006
 ) -> Timeline:
-    found: Timeline = await ask(
-        request, principal, subjects.QRY_TIMELINE, {"incident_id": incident_id}
-    )
+    fields = {
+        "incident_id": incident_id,
+        "roles": role,
+        "phases": phase,
+        "people": person,
+        "types": type,
+    }
+    found: Timeline = await ask(request, principal, subjects.QRY_TIMELINE, fields)
     return found
 
 
