@@ -5,6 +5,10 @@
 (function () {
   "use strict";
   var RETRY_MS = 5000;
+  // Some of what a fragment shows is read from indexes written just after the record whose
+  // change is announced: look once more when the changes have settled, so the last one is
+  // never missed.
+  var SETTLE_MS = 750;
 
   function follow(region) {
     var source = region.getAttribute("data-live-source");
@@ -39,13 +43,20 @@
         });
     }
 
+    var settle = null;
+    function changed() {
+      refetch();
+      if (settle !== null) { clearTimeout(settle); }
+      settle = setTimeout(function () { settle = null; refetch(); }, SETTLE_MS);
+    }
+
     function connect() {
       var stream = new EventSource(source);
       // What changed between the server rendering the page and the stream opening was told to
       // nobody: catch up once it is open (and after the browser reconnects by itself).
       stream.addEventListener("open", refetch);
-      stream.addEventListener("incident", refetch);
-      stream.addEventListener("task", refetch);
+      stream.addEventListener("incident", changed);
+      stream.addEventListener("task", changed);
       stream.onerror = function () {
         // The browser retries by itself unless the stream was refused or ended: then we do.
         if (stream.readyState === EventSource.CLOSED) {
