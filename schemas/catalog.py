@@ -80,6 +80,7 @@ from schemas.replies import (
     RosterLoaded,
     RosterReply,
 )
+from schemas.report import GetReviewReport, ReviewReport
 from schemas.roster_commands import EndAway, GetRoster, LoadRoster, RecordAway
 from schemas.roster_versions import RosterVersion
 from schemas.tasks import TaskSnapshot
@@ -287,6 +288,13 @@ OPERATIONS: tuple[Operation, ...] = (
             people="person",
             types="type",
         ),
+    ),
+    _query(
+        subjects.QRY_REVIEW_REPORT,
+        GetReviewReport,
+        ReviewReport,
+        "An incident's after-action report for one audience (public, command or full)",
+        _get("/incidents/{incident_id}/report", audience="audience"),
     ),
     _query(
         subjects.QRY_PLAYBOOK_LIST,

@@ -8,15 +8,20 @@ from typing import Annotated, Any
 
 import typer
 
+from schemas import subjects
 from schemas.commands import GetTimeline
+from schemas.report import GetReviewReport, ReviewReport
 from services.cli import contract
-from services.cli.client import execute, make, person_option
+from services.cli.client import errors, execute, make, person_option, request
 from services.cli.options import DEFAULT_URL, NatsUrl
 from services.cli.output import entry_json, incident_json, json_text
 from services.cli.review_options import (
+    AudienceOpt,
     Format,
     FormatOpt,
+    chosen_audience,
     chosen_format,
+    report_format,
     text_width,
     usage_error,
 )
@@ -30,6 +35,8 @@ from services.core.activity import (
     notable,
     people_in,
 )
+from services.core.report_html import report_html
+from services.core.report_text import report_document, report_markdown
 from services.core.review_html import activity_html
 
 app = typer.Typer(
@@ -92,3 +99,35 @@ def activity(
         usage_error(f"--person {person} is not on the roster and did nothing in {incident_id}")
     log = activity_log(found, roster, people)
     contract.emit(_rendered(log, chosen, None if out_file else text_width()), out_file)
+
+
+def _report_text(report: ReviewReport, chosen: Format) -> str:
+    if chosen is Format.JSON:
+        return json_text(report_document(report))
+    if chosen is Format.MD:
+        return report_markdown(report)
+    return report_html(report)
+
+
+@app.command()
+def report(
+    incident_id: Annotated[str, typer.Argument(metavar="INCIDENT")],
+    audience: AudienceOpt = "public",
+    output_format: FormatOpt = "html",
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write to a file.")] = None,
+    viewer: Annotated[
+        str | None,
+        typer.Option("--as", envvar="PATHWAYS_ACTOR", help="Who is reading.", show_default=False),
+    ] = None,
+    nats_url: NatsUrl = DEFAULT_URL,
+) -> None:
+    """The after-action report of an incident: metrics, charts and the timeline as the
+    audience may read them. HTML is one self-contained file that prints as a clean PDF."""
+    chosen = report_format(output_format)
+    query = make(GetReviewReport, incident_id=incident_id, audience=chosen_audience(audience))
+    person_option(viewer, "--as")
+    reply = execute(request(nats_url, subjects.QRY_REVIEW_REPORT, query, reader=viewer))
+    found = ReviewReport.model_validate(reply.data)
+    contract.emit(_report_text(found, chosen), out_file)
+    if found.record_digest:
+        errors.print(f"Record digest: {found.record_digest}", markup=False)

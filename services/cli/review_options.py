@@ -13,6 +13,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from schemas.events import KNOWN_TYPES
+from schemas.report import Audience
 from services.cli.client import errors
 from services.cli.safe import terminal_safe
 
@@ -90,3 +91,28 @@ def text_width() -> int | None:
     if os.environ.get("COLUMNS", "").isdigit() or sys.stdout.isatty():
         return shutil.get_terminal_size().columns
     return None
+
+
+AudienceOpt = Annotated[
+    str,
+    typer.Option(
+        "--audience",
+        help="public (public tasks, timings per family and phase), command (command staff) "
+        "or full (reviewers).",
+    ),
+]
+REPORT_FORMATS = (Format.HTML, Format.MD, Format.JSON)
+
+
+def chosen_audience(value: str) -> Audience:
+    try:
+        return Audience(value.strip().lower())
+    except ValueError:
+        usage_error(f"--audience {value} is not one; expected one of public, command, full")
+
+
+def report_format(value: str) -> Format:
+    chosen = chosen_format(value, as_json=False)
+    if chosen not in REPORT_FORMATS:
+        usage_error(f"--format {value}: a report is html, md or json")
+    return chosen

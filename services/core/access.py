@@ -24,6 +24,7 @@ from schemas.channels import Channel, ChannelKind
 from schemas.commands import ErrorCode
 from schemas.enums import RoleFamily, TaskStatus, Tier
 from schemas.principals import AccessRole, Principal, Via
+from schemas.report import Audience
 from schemas.roster import Roster
 from schemas.tasks import TaskNote, TaskSnapshot
 from schemas.views import IncidentSummary
@@ -56,6 +57,7 @@ class Action(StrEnum):
     READ_INBOX = "read_inbox"
     READ_PLAYBOOKS = "read_playbooks"
     MANAGE_ACCOUNTS = "manage_accounts"
+    READ_REPORT = "read_report"  # an after-action report, for the target's audience
 
 
 COMMAND_ACTIONS = frozenset(
@@ -104,6 +106,7 @@ class Target:
     person: str | None = None  # whose availability or inbox
     tier: Tier | None = None  # of a note being written
     holds_task: bool = False  # the reader holds a task in the incident being read
+    audience: Audience | None = None  # of an after-action report
 
 
 @dataclass(frozen=True)
@@ -301,6 +304,28 @@ def _accounts(reader: Reader, target: Target) -> Decision:
     return _needs(reader, AccessRole.ADMIN, Action.MANAGE_ACCOUNTS)
 
 
+# Who may read a report for each audience beyond the public one (whoever reads the timeline).
+_REPORT_READERS = {
+    Audience.COMMAND: frozenset({AccessRole.COMMAND, AccessRole.REVIEWER, AccessRole.ADMIN}),
+    Audience.FULL: frozenset({AccessRole.REVIEWER, AccessRole.ADMIN}),
+}
+_REPORT_WHO = {
+    Audience.COMMAND: "command staff, reviewers and administrators",
+    Audience.FULL: "reviewers and administrators",
+}
+
+
+def _report(reader: Reader, target: Target) -> Decision:
+    audience = target.audience or Audience.PUBLIC
+    if audience is Audience.PUBLIC:
+        return _everything(reader, target)
+    if reader.roles & _REPORT_READERS[audience]:
+        return ALLOWED
+    return _refuse(
+        f"only {_REPORT_WHO[audience]} read the {audience} report; {_who(reader)} is not one"
+    )
+
+
 _NO_INCIDENT_CONTENT = "administrators read no incident content"
 _RULES = {
     Action.ACT_ON_TASK: _act,
@@ -318,6 +343,7 @@ _RULES = {
     Action.READ_CHANNELS: _channels,
     Action.READ_INBOX: _inbox,
     Action.MANAGE_ACCOUNTS: _accounts,
+    Action.READ_REPORT: _report,
 }
 
 
@@ -433,4 +459,30 @@ def incident_view(reader: Reader, summary: IncidentSummary) -> IncidentSummary:
             "close_reason": None,
             "playbook_cancel_reason": None,
         }
+    )
+
+
+# What each audience of a report reads of the record, as a reader: nobody's person, in no team,
+# so command-tier text is read only with the roles that read every incident, and restricted text
+# by no audience at all (it keeps the marker that says it exists).
+_AUDIENCE_ROLES = {
+    Audience.PUBLIC: frozenset[AccessRole](),
+    Audience.COMMAND: frozenset({AccessRole.COMMAND}),
+    Audience.FULL: frozenset({AccessRole.REVIEWER}),
+}
+# The tiers of the tasks each audience sees.
+AUDIENCE_TIERS = {
+    Audience.PUBLIC: frozenset({Tier.PUBLIC}),
+    Audience.COMMAND: frozenset({Tier.PUBLIC, Tier.COMMAND}),
+    Audience.FULL: frozenset({Tier.PUBLIC, Tier.COMMAND, Tier.RESTRICTED}),
+}
+
+
+def audience_reader(principal: Principal, audience: Audience) -> Reader:
+    """The reader a report for `audience` is written for, whoever asked for it."""
+    return Reader(
+        principal=principal.model_copy(update={"person": None, "grants": frozenset()}),
+        roles=_AUDIENCE_ROLES[audience],
+        scope=None,
+        example_roster=False,
     )

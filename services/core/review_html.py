@@ -23,7 +23,7 @@ from services.core.timeline_formats import (
 
 
 @cache
-def _environment() -> Environment:
+def environment() -> Environment:
     return Environment(
         loader=PackageLoader("services.core", "templates"),
         autoescape=True,
@@ -34,7 +34,7 @@ def _environment() -> Environment:
     )
 
 
-def _row(entry: TimelineEntry, incident: IncidentSummary) -> dict[str, Any]:
+def row(entry: TimelineEntry, incident: IncidentSummary) -> dict[str, Any]:
     note = note_of(entry)
     return {
         "t_plus": entry_t_plus(entry, incident),
@@ -47,7 +47,7 @@ def _row(entry: TimelineEntry, incident: IncidentSummary) -> dict[str, Any]:
     }
 
 
-def _page(incident: IncidentSummary, title: str) -> dict[str, Any]:
+def page(incident: IncidentSummary, title: str) -> dict[str, Any]:
     return {
         "title": title,
         "exercise": incident.exercise,
@@ -59,13 +59,13 @@ def _page(incident: IncidentSummary, title: str) -> dict[str, Any]:
 def timeline_html(timeline: Timeline, query: GetTimeline | None = None) -> str:
     incident = timeline.incident
     return (
-        _environment()
+        environment()
         .get_template("timeline.html.j2")
         .render(
-            **_page(incident, f"Timeline of {incident.incident_id}"),
+            **page(incident, f"Timeline of {incident.incident_id}"),
             facts=incident_facts(incident),
             narrowed=filters_line(query),
-            rows=[_row(e, incident) for e in timeline.entries],
+            rows=[row(e, incident) for e in timeline.entries],
         )
     )
 
@@ -76,15 +76,15 @@ def activity_html(log: ActivityLog) -> str:
         {
             "heading": heading(each.responder),
             "facts": header_facts(each.responder),
-            "rows": [_row(e, incident) for e in each.activities],
+            "rows": [row(e, incident) for e in each.activities],
         }
         for each in log.logs
     ]
     return (
-        _environment()
+        environment()
         .get_template("activity.html.j2")
         .render(
-            **_page(incident, f"Activity log (ICS 214) of {incident.incident_id}"),
+            **page(incident, f"Activity log (ICS 214) of {incident.incident_id}"),
             period=period_text(log),
             responders=responders,
         )

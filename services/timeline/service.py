@@ -10,6 +10,7 @@ from schemas import subjects
 from schemas.commands import ErrorCode, GetTimeline, Reply
 from schemas.events import AnyEvent, IncidentLogged
 from schemas.principals import Principal
+from schemas.report import GetReviewReport
 from schemas.views import IncidentSummary, Timeline, TimelineEntry
 from services.core import access
 from services.core.access import Action, Target
@@ -19,6 +20,7 @@ from services.core.rpc import ok, serve
 from services.core.runtime import Runtime
 from services.core.timeline_filters import filtered
 from services.timeline.render import Reading, entry, unrecognised_entry
+from services.timeline.report import get_report
 
 QUEUE = "timeline"
 
@@ -57,6 +59,14 @@ def build(rt: Runtime) -> NatsRouter:
         subjects.QRY_TIMELINE,
         GetTimeline,
         partial(get_timeline, rt),
+        queue=QUEUE,
+        verifier=rt.verifying_key,
+    )
+    serve(
+        router,
+        subjects.QRY_REVIEW_REPORT,
+        GetReviewReport,
+        partial(get_report, rt),
         queue=QUEUE,
         verifier=rt.verifying_key,
     )

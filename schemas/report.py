@@ -1,0 +1,118 @@
+"""The after-action report of one incident, as one audience may read it.
+
+The timeline service builds it from the incident's events; the renderers (services/core/report_*)
+turn it into HTML, Markdown and JSON without deciding anything about what may appear: whatever
+the audience may not see is already left out here."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any
+
+from pydantic import Field
+
+from schemas.base import Contract, IncidentId, RoleId, Slug, TaskId, UtcDateTime
+from schemas.commands import Query
+from schemas.enums import TaskStatus, Tier
+from schemas.views import IncidentSummary, TimelineEntry
+
+
+class Audience(StrEnum):
+    """Who a report is for. What each may see is the access policy's (services/core/access.py)."""
+
+    PUBLIC = "public"  # public-tier tasks and public text, timings per family and phase
+    COMMAND = "command"  # command staff: public and command-tier tasks, per role
+    FULL = "full"  # reviewers: every task; restricted text still never
+
+
+class GetReviewReport(Query):
+    incident_id: IncidentId
+    audience: Audience = Audience.COMMAND
+
+
+class TaskFigures(Contract):
+    """One task's timings and what happened to it. No person's name and no text people wrote."""
+
+    task_id: TaskId
+    key: Slug
+    title: str
+    role: RoleId
+    families: tuple[str, ...] = ()
+    phase: Slug | None = None
+    tier: Tier
+    required: bool
+    follow_up_of: Slug | None = None
+    status: TaskStatus
+    skipped_reason: str | None = None
+    created_at: UtcDateTime
+    first_assigned_at: UtcDateTime | None = None
+    acknowledged_at: UtcDateTime | None = None
+    completed_at: UtcDateTime | None = None
+    ack_window: timedelta | None = None
+    due_window: timedelta | None = None
+    ack_met: bool | None = None
+    due_met: bool | None = None
+    time_to_assign: timedelta | None = None
+    time_to_acknowledge: timedelta | None = Field(
+        default=None, description="From the first assignment"
+    )
+    time_to_complete: timedelta | None = Field(default=None, description="From creation")
+    escalation_steps: int = 0
+    reminders: int = 0
+    declines: int = 0
+    reassignments: int = 0
+    escalated_at: tuple[UtcDateTime, ...] = Field(
+        default=(), description="When each escalation step ran (the swimlane's marks)"
+    )
+
+
+class GroupFigures(Contract):
+    """A group of tasks (one role, family or phase, or all of them): nearest-rank percentiles."""
+
+    group: str
+    tasks: int
+    median_ack: timedelta | None = None
+    p90_ack: timedelta | None = None
+    median_complete: timedelta | None = None
+    p90_complete: timedelta | None = None
+    windows: int = 0
+    windows_met: int = 0
+    escalations: int = 0
+    declines: int = 0
+    reassignments: int = 0
+    skipped: int = 0
+
+    @property
+    def share_met(self) -> float | None:
+        return self.windows_met / self.windows if self.windows else None
+
+
+class FollowUpFigures(Contract):
+    done: int = 0
+    overdue: int = 0
+    scheduled: int = 0
+
+
+class ReviewReport(Contract):
+    incident: IncidentSummary
+    audience: Audience
+    generated_at: UtcDateTime
+    tasks: tuple[TaskFigures, ...] = Field(description="The tasks this audience may see")
+    by_role: tuple[GroupFigures, ...] = Field(default=(), description="Empty for the public")
+    by_family: tuple[GroupFigures, ...] = ()
+    by_phase: tuple[GroupFigures, ...] = ()
+    overall: GroupFigures
+    follow_ups: FollowUpFigures = FollowUpFigures()
+    entries: tuple[TimelineEntry, ...] = Field(
+        description="The timeline entries this audience may see; restricted text never"
+    )
+    entries_withheld: int = Field(
+        default=0, description="Entries of tasks this audience may not see: counted, not shown"
+    )
+    # Filled by the improvement plan (findings, corrective actions) once it is recorded.
+    findings: tuple[dict[str, Any], ...] = ()
+    actions: tuple[dict[str, Any], ...] = ()
+    record_digest: str | None = Field(
+        default=None, description="The digest of the sealed record the report was built from"
+    )

@@ -1,0 +1,152 @@
+"""The after-action report of an incident for one audience, from its events, as a pure function.
+
+What the audience may see is the access policy's: the tiers of tasks it sees
+(`access.AUDIENCE_TIERS`), the incident summary as its reader sees it (`access.incident_view`),
+and the timeline entries already redacted for that reader (services/timeline/render.py). Here
+those answers are applied; nothing is decided."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+
+from schemas.enums import Tier
+from schemas.events import AnyEvent, TaskEscalated, TaskEvent
+from schemas.report import Audience, FollowUpFigures, GroupFigures, ReviewReport, TaskFigures
+from schemas.views import IncidentSummary, TimelineEntry
+from services.core import access
+from services.core.metrics import IncidentMetrics, Summary, TaskMetrics, summarise
+
+NO_PHASE = "(no phase)"
+NO_FAMILY = "(no family)"
+
+
+def _group(name: str, summary: Summary) -> GroupFigures:
+    return GroupFigures(
+        group=name,
+        tasks=summary.tasks,
+        median_ack=summary.median_ack,
+        p90_ack=summary.p90_ack,
+        median_complete=summary.median_complete,
+        p90_complete=summary.p90_complete,
+        windows=summary.windows,
+        windows_met=summary.windows_met,
+        escalations=summary.escalations,
+        declines=summary.declines,
+        reassignments=summary.reassignments,
+        skipped=summary.skipped,
+    )
+
+
+def groups(
+    tasks: Sequence[TaskMetrics], keys: Callable[[TaskMetrics], Iterable[str]]
+) -> tuple[GroupFigures, ...]:
+    """Each group's figures; a task in several groups (a role of two families) counts in each."""
+    members: dict[str, list[TaskMetrics]] = defaultdict(list)
+    for task in tasks:
+        for key in keys(task):
+            members[key].append(task)
+    return tuple(_group(name, summarise(members[name])) for name in sorted(members))
+
+
+def _figures(
+    task: TaskMetrics, families: tuple[str, ...], escalated_at: tuple[datetime, ...]
+) -> TaskFigures:
+    return TaskFigures(
+        task_id=task.task_id,
+        key=task.key,
+        title=task.title,
+        role=task.role,
+        families=families,
+        phase=task.phase,
+        tier=task.tier,
+        required=task.required,
+        follow_up_of=task.follow_up_of,
+        status=task.status,
+        skipped_reason=task.skipped_reason,
+        created_at=task.created_at,
+        first_assigned_at=task.first_assigned_at,
+        acknowledged_at=task.acknowledged_at,
+        completed_at=task.completed_at,
+        ack_window=task.ack_window,
+        due_window=task.due_window,
+        ack_met=task.ack_met,
+        due_met=task.due_met,
+        time_to_assign=task.time_to_assign,
+        time_to_acknowledge=task.time_to_acknowledge,
+        time_to_complete=task.time_to_complete,
+        escalation_steps=task.escalation_steps,
+        reminders=task.reminders,
+        declines=task.declines,
+        reassignments=task.reassignments,
+        escalated_at=escalated_at,
+    )
+
+
+def _task_tiers(events: Iterable[AnyEvent]) -> dict[str, Tier]:
+    return {e.task.task_id: e.task.tier for e in events if isinstance(e, TaskEvent)}
+
+
+def _escalations(events: Iterable[AnyEvent]) -> dict[str, tuple[datetime, ...]]:
+    found: dict[str, list[datetime]] = defaultdict(list)
+    for event in events:
+        if isinstance(event, TaskEscalated):
+            found[event.task.task_id].append(event.at)
+    return {task: tuple(times) for task, times in found.items()}
+
+
+def _shown(
+    entries: Iterable[TimelineEntry], audience: Audience, tiers: dict[str, Tier]
+) -> tuple[tuple[TimelineEntry, ...], int]:
+    """The entries of the tasks the audience sees (and, for the public, public entries only),
+    and how many were left out."""
+    seen = access.AUDIENCE_TIERS[audience]
+    kept: list[TimelineEntry] = []
+    left_out = 0
+    for entry in entries:
+        task_tier = tiers.get(entry.task_id) if entry.task_id else None
+        if (task_tier is None or task_tier in seen) and entry.tier in seen:
+            kept.append(entry)
+        elif task_tier is not None and task_tier not in seen:
+            left_out += 1
+        elif entry.tier is Tier.RESTRICTED:
+            # A restricted entry of a task the audience sees: that it exists is on the record.
+            kept.append(entry)
+    return tuple(kept), left_out
+
+
+def build_report(
+    incident: IncidentSummary,
+    reader: access.Reader,
+    audience: Audience,
+    events: Sequence[AnyEvent],
+    entries: Sequence[TimelineEntry],
+    metrics: IncidentMetrics,
+    families: Callable[[str], tuple[str, ...]],
+    now: datetime,
+) -> ReviewReport:
+    """`reader` is the audience's (`access.audience_reader`) and `entries` the timeline as it
+    sees it (notes already redacted); `metrics` are the whole incident's, narrowed here to the
+    tasks the audience sees."""
+    seen = access.AUDIENCE_TIERS[audience]
+    tasks = [t for t in metrics.tasks if t.tier in seen]
+    escalated = _escalations(events)
+    shown, left_out = _shown(entries, audience, _task_tiers(events))
+    return ReviewReport(
+        incident=access.incident_view(reader, incident),
+        audience=audience,
+        generated_at=now,
+        tasks=tuple(_figures(t, families(t.role), escalated.get(t.task_id, ())) for t in tasks),
+        by_role=() if audience is Audience.PUBLIC else groups(tasks, lambda t: (t.role,)),
+        by_family=groups(tasks, lambda t: families(t.role) or (NO_FAMILY,)),
+        by_phase=groups(tasks, lambda t: (t.phase or NO_PHASE,)),
+        overall=_group("all tasks", summarise(tasks)),
+        follow_ups=FollowUpFigures(
+            done=metrics.follow_ups.done,
+            overdue=metrics.follow_ups.overdue,
+            scheduled=metrics.follow_ups.scheduled,
+        ),
+        entries=shown,
+        entries_withheld=left_out,
+    )

@@ -1,0 +1,310 @@
+"""The report's charts as inline SVG, drawn from its figures: a swimlane per role over T+ time
+(each task a bar from assignment to completion, with its acknowledge and due deadlines, its
+acknowledgement and its escalations), and time to acknowledge against the window, by role.
+
+Pure; every text is escaped; each chart has a <title> and a <desc> for screen readers and a
+<title> per task and bar, so what a mark means never rests on its colour alone."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from html import escape
+from statistics import median_low
+
+from schemas.enums import TaskStatus
+from schemas.report import Audience, GroupFigures, ReviewReport, TaskFigures
+from services.core.report_figures import duration
+
+WIDTH = 960
+LABEL = 230  # the left column: role and task names
+RIGHT = 24
+ROW = 20
+LANE_GAP = 6
+HEAD = 20  # a lane's first line: its role
+AXIS = 34
+LEGEND = 30
+# Colours that print on white and keep apart for the commonest colour blindness.
+BAR = "#4f7db3"
+OPEN_BAR = "#a9c1de"
+CANCELLED = "#b9b9b9"
+ACK_DUE = "#c46a00"
+DUE = "#6b3fa0"
+ESCALATED = "#c0261c"
+ACKNOWLEDGED = "#1b1b1b"
+_STEPS = (1, 5, 10, 30, 60, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400, 604800)
+
+
+def _esc(text: str) -> str:
+    return escape(text, quote=True)
+
+
+def _tick_step(span: float) -> int:
+    return next((s for s in _STEPS if span / s <= 8), _STEPS[-1])
+
+
+def tick_label(seconds: float, step: int) -> str:
+    """T+ as the axis needs it: seconds shown while the ticks are under a minute apart."""
+    whole = int(seconds)
+    days, rest = divmod(whole, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if step < 60:
+        return f"T+{hours * 60 + minutes}:{secs:02d}"
+    head = f"{days}d " if days else ""
+    return f"T+{head}{hours:02d}:{minutes:02d}"
+
+
+@dataclass(frozen=True)
+class _Scale:
+    origin: datetime
+    span: float  # seconds
+
+    def x(self, at: datetime) -> float:
+        seconds = max(0.0, (at - self.origin).total_seconds())
+        return LABEL + (WIDTH - LABEL - RIGHT) * min(seconds / self.span, 1.0)
+
+
+def _start(task: TaskFigures) -> datetime:
+    return task.first_assigned_at or task.created_at
+
+
+def _deadlines(task: TaskFigures) -> tuple[datetime | None, datetime | None]:
+    start = _start(task)
+    ack = start + task.ack_window if task.ack_window is not None else None
+    due = start + task.due_window if task.due_window is not None else None
+    return ack, due
+
+
+def _moments(task: TaskFigures) -> list[datetime]:
+    found = [task.created_at, *task.escalated_at, *(d for d in _deadlines(task) if d)]
+    found += [t for t in (task.acknowledged_at, task.completed_at) if t is not None]
+    return found
+
+
+def _drawn(report: ReviewReport) -> list[TaskFigures]:
+    return [t for t in report.tasks if t.status is not TaskStatus.SKIPPED]
+
+
+def _end(task: TaskFigures, report: ReviewReport) -> datetime:
+    if task.completed_at is not None:
+        return task.completed_at
+    if task.status is TaskStatus.CANCELLED:
+        return max(_moments(task))
+    return report.generated_at
+
+
+def _axis(scale: _Scale, top: float, bottom: float) -> list[str]:
+    step = _tick_step(scale.span)
+    parts = ['<g class="axis" font-size="11" fill="#444">']
+    tick = 0
+    while tick <= scale.span:
+        x = scale.x(scale.origin + timedelta(seconds=tick))
+        parts.append(
+            f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{bottom}" stroke="#d4d4d4"/>'
+            f'<text x="{x:.1f}" y="{bottom + 14}" text-anchor="middle">'
+            f"{tick_label(tick, step)}</text>"
+        )
+        tick += step
+    parts.append("</g>")
+    return parts
+
+
+def _legend(y: float) -> str:
+    items = [
+        (f'<rect width="18" height="8" y="-7" fill="{BAR}"/>', "assigned → completed"),
+        (f'<rect width="18" height="8" y="-7" fill="{OPEN_BAR}"/>', "still open"),
+        (f'<circle cx="6" cy="-3" r="4" fill="{ACKNOWLEDGED}"/>', "acknowledged"),
+        (f'<rect x="4" y="-10" width="3" height="14" fill="{ACK_DUE}"/>', "acknowledge by"),
+        (f'<rect x="4" y="-10" width="3" height="14" fill="{DUE}"/>', "due by"),
+        (f'<path d="M6 -9 L11 -3 L6 3 L1 -3 Z" fill="{ESCALATED}"/>', "escalation step"),
+    ]
+    parts = [f'<g font-size="12" fill="#1b1b1b" transform="translate({LABEL},{y})">']
+    x = 0
+    for mark, text in items:
+        parts.append(f'<g transform="translate({x},0)">{mark}<text x="24" y="0">{text}</text></g>')
+        x += 30 + 7 * len(text)
+    parts.append("</g>")
+    return "".join(parts)
+
+
+def _task_title(task: TaskFigures) -> str:
+    ack, due = _deadlines(task)
+    facts = [f"{task.key} ({task.status.value})"]
+    facts.append(f"acknowledged after {duration(task.time_to_acknowledge)}")
+    if ack is not None:
+        facts.append(f"window {duration(task.ack_window)}")
+    facts.append(f"completed after {duration(task.time_to_complete)}")
+    if task.escalation_steps:
+        facts.append(f"{task.escalation_steps} escalation steps")
+    return _esc(", ".join(facts))
+
+
+def _task_row(task: TaskFigures, report: ReviewReport, scale: _Scale, y: float) -> str:
+    mid = y + ROW / 2
+    start, end = scale.x(_start(task)), scale.x(_end(task, report))
+    colour = {TaskStatus.COMPLETED: BAR, TaskStatus.CANCELLED: CANCELLED}.get(task.status, OPEN_BAR)
+    name = task.key if len(task.key) <= 30 else task.key[:29] + "…"
+    parts = [f"<g><title>{_task_title(task)}</title>"]
+    parts.append(
+        f'<text x="{LABEL - 8}" y="{mid + 4:.1f}" text-anchor="end" font-size="11" '
+        f'fill="#333">{_esc(name)}</text>'
+    )
+    if task.first_assigned_at is not None and task.first_assigned_at > task.created_at:
+        waited = scale.x(task.created_at)
+        parts.append(
+            f'<line x1="{waited:.1f}" y1="{mid}" x2="{start:.1f}" y2="{mid}" '
+            'stroke="#8a8a8a" stroke-dasharray="3 2"/>'
+        )
+    parts.append(
+        f'<rect x="{start:.1f}" y="{mid - 5}" width="{max(end - start, 2):.1f}" height="10" '
+        f'rx="2" fill="{colour}"/>'
+    )
+    for deadline, tint in zip(_deadlines(task), (ACK_DUE, DUE), strict=True):
+        if deadline is not None:
+            x = scale.x(deadline)
+            parts.append(
+                f'<rect x="{x - 1.5:.1f}" y="{mid - 8}" width="3" height="16" fill="{tint}"/>'
+            )
+    if task.acknowledged_at is not None:
+        parts.append(
+            f'<circle cx="{scale.x(task.acknowledged_at):.1f}" cy="{mid}" r="4" '
+            f'fill="{ACKNOWLEDGED}" stroke="#fff" stroke-width="1"/>'
+        )
+    for at in task.escalated_at:
+        x = scale.x(at)
+        parts.append(
+            f'<path d="M{x:.1f} {mid - 7} L{x + 6:.1f} {mid} L{x:.1f} {mid + 7} '
+            f'L{x - 6:.1f} {mid} Z" fill="{ESCALATED}" stroke="#fff" stroke-width="1"/>'
+        )
+    parts.append("</g>")
+    return "".join(parts)
+
+
+def _lanes(tasks: Sequence[TaskFigures]) -> dict[str, list[TaskFigures]]:
+    lanes: dict[str, list[TaskFigures]] = {}
+    for task in sorted(tasks, key=lambda t: (t.role, t.created_at, t.key)):
+        lanes.setdefault(task.role, []).append(task)
+    return lanes
+
+
+def swimlane_svg(report: ReviewReport) -> str:
+    tasks = _drawn(report)
+    if not tasks:
+        return ""
+    origin = report.incident.logged_at
+    last = max(max([*_moments(t), _end(t, report)]) for t in tasks)
+    scale = _Scale(origin, max((last - origin).total_seconds() * 1.02, 1.0))
+    lanes = _lanes(tasks)
+    height = LEGEND + sum(HEAD + len(v) * ROW + LANE_GAP for v in lanes.values()) + AXIS
+    escalations = sum(len(t.escalated_at) for t in tasks)
+    parts = [
+        f'<svg role="img" viewBox="0 0 {WIDTH} {height}" '
+        f'width="100%" aria-labelledby="swim-title swim-desc" font-family="system-ui, sans-serif">',
+        '<title id="swim-title">Tasks by role over time since the incident was logged</title>',
+        f'<desc id="swim-desc">One lane per role ({len(lanes)} roles, {len(tasks)} tasks). Each '
+        "bar runs from assignment to completion; marks show when each task was acknowledged, "
+        f"its acknowledge-by and due-by deadlines, and {escalations} escalation steps.</desc>",
+        _legend(18),
+    ]
+    y = float(LEGEND)
+    rows: list[str] = []
+    for index, (role, members) in enumerate(lanes.items()):
+        lane_height = HEAD + len(members) * ROW + LANE_GAP
+        shade = "#f1f4f8" if index % 2 == 0 else "#ffffff"
+        parts.append(
+            f'<rect x="0" y="{y}" width="{WIDTH}" height="{lane_height}" fill="{shade}"/>'
+            f'<text x="8" y="{y + 15}" font-size="12.5" font-weight="700" fill="#1b1b1b">'
+            f"{_esc(role)}</text>"
+        )
+        rows += [_task_row(t, report, scale, y + HEAD + n * ROW) for n, t in enumerate(members)]
+        y += lane_height
+    # The grid under the bars, the bars over it.
+    parts += [*_axis(scale, LEGEND, y), *rows]
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def _window(group: GroupFigures, tasks: Sequence[TaskFigures], by_family: bool) -> timedelta | None:
+    members = [
+        t for t in tasks if (group.group in t.families if by_family else t.role == group.group)
+    ]
+    windows = [t.ack_window for t in members if t.ack_window is not None]
+    return median_low(windows) if windows else None
+
+
+def ack_groups(report: ReviewReport) -> tuple[str, list[tuple[GroupFigures, timedelta | None]]]:
+    """What the acknowledgement chart compares: roles, or families for the public report."""
+    by_family = report.audience is Audience.PUBLIC
+    groups = report.by_family if by_family else report.by_role
+    rows = [(g, _window(g, report.tasks, by_family)) for g in groups]
+    return ("role family" if by_family else "role"), [
+        (g, w) for g, w in rows if g.median_ack is not None or w is not None
+    ]
+
+
+def _seconds(value: timedelta | None) -> float:
+    return value.total_seconds() if value is not None else 0.0
+
+
+def _ack_row(group: GroupFigures, window: timedelta | None, top: float, unit: float) -> str:
+    mid = top + 14
+    median, p90 = _seconds(group.median_ack), _seconds(group.p90_ack)
+    late = window is not None and group.median_ack is not None and group.median_ack > window
+    verdict = "over the window" if late else "within the window"
+    words = (
+        f"{group.group}: median {duration(group.median_ack)}, p90 {duration(group.p90_ack)}, "
+        f"window {duration(window)}" + (f" ({verdict})" if window and group.median_ack else "")
+    )
+    parts = [f"<g><title>{_esc(words)}</title>"]
+    parts.append(
+        f'<text x="{LABEL - 8}" y="{mid + 4}" text-anchor="end" font-size="12" fill="#1b1b1b">'
+        f"{_esc(group.group)}</text>"
+    )
+    if group.median_ack is not None:
+        fill = ESCALATED if late else BAR
+        parts.append(
+            f'<rect x="{LABEL}" y="{mid - 8}" width="{max(median * unit, 2):.1f}" height="16" '
+            f'fill="{fill}"/>'
+            f'<line x1="{LABEL + median * unit:.1f}" y1="{mid}" x2="{LABEL + p90 * unit:.1f}" '
+            f'y2="{mid}" stroke="#1b1b1b" stroke-width="2"/>'
+        )
+    if window is not None:
+        x = LABEL + _seconds(window) * unit
+        parts.append(
+            f'<rect x="{x - 1.5:.1f}" y="{mid - 12}" width="3" height="24" fill="{ACK_DUE}"/>'
+        )
+    label = f"{duration(group.median_ack)} / {duration(window)}"
+    parts.append(
+        f'<text x="{WIDTH - 4}" y="{mid + 4}" text-anchor="end" font-size="11" fill="#333">'
+        f"{_esc(label)}</text></g>"
+    )
+    return "".join(parts)
+
+
+def ack_svg(report: ReviewReport) -> str:
+    kind, rows = ack_groups(report)
+    if not rows:
+        return ""
+    longest = max(max(_seconds(g.p90_ack), _seconds(w)) for g, w in rows) or 1.0
+    unit = (WIDTH - LABEL - 140) / (longest * 1.05)
+    height = LEGEND + len(rows) * 30 + 10
+    parts = [
+        f'<svg role="img" viewBox="0 0 {WIDTH} {height}" '
+        f'width="100%" aria-labelledby="ack-title ack-desc" font-family="system-ui, sans-serif">',
+        f'<title id="ack-title">Time to acknowledge against the window, by {kind}</title>',
+        f'<desc id="ack-desc">For each {kind}: a bar to the median time from assignment to '
+        "acknowledgement (red when over the window), a line on to the 90th percentile, and an "
+        "orange mark at the acknowledge window. The figures are repeated at the right.</desc>",
+        f'<g font-size="12" fill="#1b1b1b" transform="translate({LABEL},18)">'
+        f'<rect width="18" height="10" y="-9" fill="{BAR}"/><text x="24">median</text>'
+        f'<rect x="90" y="-4" width="18" height="2" fill="#1b1b1b"/><text x="114">to p90</text>'
+        f'<rect x="178" y="-11" width="3" height="14" fill="{ACK_DUE}"/>'
+        f'<text x="188">window</text>'
+        f'<text x="{WIDTH - LABEL - 4}" text-anchor="end">median / window</text></g>',
+    ]
+    for index, (group, window) in enumerate(rows):
+        parts.append(_ack_row(group, window, LEGEND + index * 30, unit))
+    parts.append("</svg>")
+    return "\n".join(parts)

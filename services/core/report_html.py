@@ -1,0 +1,51 @@
+"""The after-action report as one self-contained HTML file: inline CSS and SVG only (a
+Content-Security-Policy forbids loading anything), a print stylesheet, and everything people
+wrote escaped by Jinja2's autoescape after its control characters were made visible."""
+
+from __future__ import annotations
+
+from markupsafe import Markup
+
+from schemas.report import ReviewReport
+from services.core.report_charts import ack_groups, ack_svg, swimlane_svg
+from services.core.report_figures import (
+    AUDIENCES,
+    GROUP_HEADINGS,
+    TASK_HEADINGS,
+    group_row,
+    group_tables,
+    overall_facts,
+    plan_lines,
+    report_facts,
+    task_row,
+    withheld_line,
+)
+from services.core.review_html import environment, page, row
+
+
+def report_html(report: ReviewReport) -> str:
+    incident = report.incident
+    tables = [
+        (caption, (kind, *GROUP_HEADINGS), [group_row(g) for g in groups])
+        for caption, kind, groups in group_tables(report)
+    ]
+    return (
+        environment()
+        .get_template("report.html.j2")
+        .render(
+            **page(incident, f"After-action report of {incident.incident_id}"),
+            audience=AUDIENCES[report.audience],
+            facts=report_facts(report),
+            overall=overall_facts(report),
+            # The charts are built from escaped text only (report_charts).
+            swimlane=Markup(swimlane_svg(report)),
+            ack_chart=Markup(ack_svg(report)),
+            ack_kind=ack_groups(report)[0],
+            group_tables=tables,
+            task_headings=TASK_HEADINGS,
+            task_rows=[task_row(t) for t in report.tasks],
+            findings=plan_lines(report),
+            withheld=withheld_line(report),
+            rows=[row(e, incident) for e in report.entries],
+        )
+    )
