@@ -317,10 +317,12 @@ _REPORT_WHO = {
 
 def _report(reader: Reader, target: Target) -> Decision:
     audience = target.audience or Audience.PUBLIC
+    # The public report: for whoever reads the timeline, and whoever may read a fuller one.
+    wanted = Audience.COMMAND if audience is Audience.PUBLIC else audience
+    if reader.roles & _REPORT_READERS[wanted]:
+        return ALLOWED
     if audience is Audience.PUBLIC:
         return _everything(reader, target)
-    if reader.roles & _REPORT_READERS[audience]:
-        return ALLOWED
     return _refuse(
         f"only {_REPORT_WHO[audience]} read the {audience} report; {_who(reader)} is not one"
     )
