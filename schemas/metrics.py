@@ -13,6 +13,7 @@ from datetime import timedelta
 from pydantic import Field
 
 from schemas.base import Contract, IncidentId, RoleId, Slug, TaskId, UtcDateTime
+from schemas.commands import Query
 from schemas.enums import TaskStatus, Tier
 
 
@@ -110,7 +111,9 @@ class MetricsAggregates(Contract):
     follow_ups: FollowUpCounts = FollowUpCounts()
 
 
-class MetricsQuery(Contract):
+class GetMetrics(Query):
+    """Response metrics across the incidents logged since a time (of a type, if given)."""
+
     since: UtcDateTime = Field(description="Incidents logged at or after this time")
     incident_type: Slug | None = None
     exercises: bool = Field(default=False, description="Count exercises too")
