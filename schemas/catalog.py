@@ -67,6 +67,7 @@ from schemas.events import (
     TaskSkipped,
     TaskStarted,
 )
+from schemas.metrics import GetMetrics, MetricsReply
 from schemas.notifications import InboxEntry, PendingSend
 from schemas.replies import (
     Answer,
@@ -295,6 +296,13 @@ OPERATIONS: tuple[Operation, ...] = (
         ReviewReport,
         "An incident's after-action report for one audience (public, command or full)",
         _get("/incidents/{incident_id}/report", audience="audience"),
+    ),
+    _query(
+        subjects.QRY_REVIEW_METRICS,
+        GetMetrics,
+        MetricsReply,
+        "Response metrics across incidents: per role, family and phase, and follow-ups",
+        _get("/review/metrics", incident_type="type"),
     ),
     _query(
         subjects.QRY_PLAYBOOK_LIST,

@@ -35,6 +35,9 @@ PLAYBOOKS_BUCKET = "pw_playbooks"
 # Keys only, ordered the way lists are read: incident.<newest-first time>.<incident> and
 # assignee.<person>.<newest-first time>.<incident>.<task key>. Maintained by the projector.
 INDEX_BUCKET = "pw_index"
+# Response metrics (schemas/metrics.py): a record per task, keyed by task id, and each
+# incident's follow-up plan, keyed by incident id. Maintained by the projector.
+METRICS_BUCKET = "pw_metrics"
 # Every person's in-app notices, <person>.<newest-first time>.<notice token>: written by the
 # notifier (services/notifier/inbox_keys.py spells the keys).
 INBOX_BUCKET = "pw_inbox"
@@ -80,6 +83,7 @@ QRY_PLAYBOOK_LIST = "pw.qry.playbook.list"
 QRY_PLAYBOOK_GET = "pw.qry.playbook.get"
 QRY_INBOX = "pw.qry.inbox"
 QRY_ROSTER_GET = "pw.qry.roster.get"
+QRY_REVIEW_METRICS = "pw.qry.review.metrics"
 
 # Filters the engine reacts to.
 ON_INCIDENT_LOGGED = "pw.evt.*.incident.logged"
@@ -309,6 +313,10 @@ BUCKETS = (
     BucketSpec(name=INCIDENTS_BUCKET, description="Projection: a summary of every incident"),
     BucketSpec(
         name=INDEX_BUCKET, description="Projection: keys that order incidents and tasks for lists"
+    ),
+    BucketSpec(
+        name=METRICS_BUCKET,
+        description="Projection: response metrics per task, and each incident's follow-ups",
     ),
     BucketSpec(
         name=PLAYBOOKS_BUCKET,

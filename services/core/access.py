@@ -56,6 +56,7 @@ class Action(StrEnum):
     READ_CHANNELS = "read_channels"  # members' addresses and channel URLs
     READ_INBOX = "read_inbox"
     READ_PLAYBOOKS = "read_playbooks"
+    READ_METRICS = "read_metrics"  # aggregates across incidents: no task's text
     MANAGE_ACCOUNTS = "manage_accounts"
     READ_REPORT = "read_report"  # an after-action report, for the target's audience
 
@@ -72,6 +73,8 @@ COMMAND_ACTIONS = frozenset(
 # What may be done through an action link: the verbs on its own task, and reading it.
 LINK_ACTIONS = frozenset({Action.ACT_ON_TASK, Action.READ_TASK})
 READS_EVERY_INCIDENT = frozenset({AccessRole.COMMAND, AccessRole.REVIEWER})
+# Response metrics are figures, no incident's text: administrators may read them too.
+METRICS_READERS = READS_EVERY_INCIDENT | {AccessRole.ADMIN}
 
 
 @dataclass(frozen=True)
@@ -286,6 +289,15 @@ def _task(reader: Reader, target: Target) -> Decision:
     return _refuse(f"{_who(reader)} may not see this task", ErrorCode.FORBIDDEN)
 
 
+def _metrics(reader: Reader, target: Target) -> Decision:
+    if reader.roles & METRICS_READERS:
+        return ALLOWED
+    return _refuse(
+        f"only command staff, reviewers and administrators read response metrics; "
+        f"{_who(reader)} is none of them"
+    )
+
+
 def _authenticated(reader: Reader, target: Target) -> Decision:
     return ALLOWED
 
@@ -342,6 +354,7 @@ _RULES = {
     Action.READ_TASK: _task,
     Action.READ_ROSTER: _authenticated,
     Action.READ_PLAYBOOKS: _authenticated,
+    Action.READ_METRICS: _metrics,
     Action.READ_CHANNELS: _channels,
     Action.READ_INBOX: _inbox,
     Action.MANAGE_ACCOUNTS: _accounts,

@@ -1,4 +1,5 @@
-"""Answers timeline queries by replaying an incident's events from the stream."""
+"""Answers timeline queries by replaying an incident's events from the stream, and response-metrics
+queries from the metrics projection."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from faststream.nats import NatsRouter
 from schemas import subjects
 from schemas.commands import ErrorCode, GetTimeline, Reply
 from schemas.events import AnyEvent, IncidentLogged
+from schemas.metrics import GetMetrics
 from schemas.principals import Principal
 from schemas.report import GetReviewReport
 from schemas.views import IncidentSummary, Timeline, TimelineEntry
@@ -19,6 +21,7 @@ from services.core.eventstore import Stored, Unrecognised
 from services.core.rpc import ok, serve
 from services.core.runtime import Runtime
 from services.core.timeline_filters import filtered
+from services.timeline.metrics import get_metrics
 from services.timeline.render import Reading, entry, unrecognised_entry
 from services.timeline.report import get_report
 
@@ -67,6 +70,14 @@ def build(rt: Runtime) -> NatsRouter:
         subjects.QRY_REVIEW_REPORT,
         GetReviewReport,
         partial(get_report, rt),
+        queue=QUEUE,
+        verifier=rt.verifying_key,
+    )
+    serve(
+        router,
+        subjects.QRY_REVIEW_METRICS,
+        GetMetrics,
+        partial(get_metrics, rt),
         queue=QUEUE,
         verifier=rt.verifying_key,
     )

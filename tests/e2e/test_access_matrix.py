@@ -74,6 +74,7 @@ MATRIX: dict[RouteKey, Row] = {
     ("POST", "/api/v1/tasks/{task_id}/assign"): (401, 403, 403, 403, 200, 403, 401),
     ("POST", "/api/v1/tasks/{task_id}/claim"): (401, 403, 403, 403, 403, 200, 401),
     ("POST", "/api/v1/tasks/{task_id}/notes"): (401, 403, 403, 403, 200, 200, 401),
+    ("GET", "/api/v1/review/metrics"): (401, 200, 200, 403, 200, 403, 401),
     ("GET", "/api/v1/playbooks"): (401, 200, 200, 200, 200, 200, 401),
     ("GET", "/api/v1/playbooks/{playbook_id}"): (401, 200, 200, 200, 200, 200, 401),
     ("GET", "/api/v1/roster"): (401, 200, 200, 200, 200, 200, 401),

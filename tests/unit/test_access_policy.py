@@ -69,6 +69,7 @@ MATRIX: dict[Action, set[str]] = {
     Action.READ_PLAYBOOKS: set(READERS),
     Action.READ_CHANNELS: {"admin"},
     Action.MANAGE_ACCOUNTS: {"admin"},
+    Action.READ_METRICS: {"command", "reviewer", "admin"},
 }
 
 
