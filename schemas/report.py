@@ -15,6 +15,7 @@ from pydantic import Field
 from schemas.base import Contract, IncidentId, RoleId, Slug, TaskId, UtcDateTime
 from schemas.commands import Query
 from schemas.enums import TaskStatus, Tier
+from schemas.metrics import FollowUpCounts, MetricsSummary
 from schemas.views import IncidentSummary, TimelineEntry
 
 
@@ -28,7 +29,7 @@ class Audience(StrEnum):
 
 class GetReviewReport(Query):
     incident_id: IncidentId
-    audience: Audience = Audience.COMMAND
+    audience: Audience = Audience.PUBLIC
 
 
 class TaskFigures(Contract):
@@ -67,43 +68,17 @@ class TaskFigures(Contract):
     )
 
 
-class GroupFigures(Contract):
-    """A group of tasks (one role, family or phase, or all of them): nearest-rank percentiles."""
-
-    group: str
-    tasks: int
-    median_ack: timedelta | None = None
-    p90_ack: timedelta | None = None
-    median_complete: timedelta | None = None
-    p90_complete: timedelta | None = None
-    windows: int = 0
-    windows_met: int = 0
-    escalations: int = 0
-    declines: int = 0
-    reassignments: int = 0
-    skipped: int = 0
-
-    @property
-    def share_met(self) -> float | None:
-        return self.windows_met / self.windows if self.windows else None
-
-
-class FollowUpFigures(Contract):
-    done: int = 0
-    overdue: int = 0
-    scheduled: int = 0
-
-
 class ReviewReport(Contract):
     incident: IncidentSummary
     audience: Audience
     generated_at: UtcDateTime
     tasks: tuple[TaskFigures, ...] = Field(description="The tasks this audience may see")
-    by_role: tuple[GroupFigures, ...] = Field(default=(), description="Empty for the public")
-    by_family: tuple[GroupFigures, ...] = ()
-    by_phase: tuple[GroupFigures, ...] = ()
-    overall: GroupFigures
-    follow_ups: FollowUpFigures = FollowUpFigures()
+    # The figures of those tasks (services/core/metrics.py: nearest-rank percentiles).
+    by_role: dict[str, MetricsSummary] = Field(default={}, description="Empty for the public")
+    by_family: dict[str, MetricsSummary] = {}
+    by_phase: dict[str, MetricsSummary] = {}
+    overall: MetricsSummary
+    follow_ups: FollowUpCounts = FollowUpCounts()
     entries: tuple[TimelineEntry, ...] = Field(
         description="The timeline entries this audience may see; restricted text never"
     )

@@ -13,41 +13,40 @@ from datetime import datetime
 
 from schemas.enums import Tier
 from schemas.events import AnyEvent, TaskEscalated, TaskEvent
-from schemas.report import Audience, FollowUpFigures, GroupFigures, ReviewReport, TaskFigures
+from schemas.metrics import FollowUpPlan, MetricsSummary
+from schemas.report import Audience, ReviewReport, TaskFigures
 from schemas.views import IncidentSummary, TimelineEntry
 from services.core import access
-from services.core.metrics import IncidentMetrics, Summary, TaskMetrics, summarise
+from services.core.metrics import (
+    NO_PHASE,
+    Families,
+    TaskMetrics,
+    follow_up_counts,
+    measure,
+    summarise,
+)
+from services.core.metrics_fold import records_of
 
-NO_PHASE = "(no phase)"
 NO_FAMILY = "(no family)"
-
-
-def _group(name: str, summary: Summary) -> GroupFigures:
-    return GroupFigures(
-        group=name,
-        tasks=summary.tasks,
-        median_ack=summary.median_ack,
-        p90_ack=summary.p90_ack,
-        median_complete=summary.median_complete,
-        p90_complete=summary.p90_complete,
-        windows=summary.windows,
-        windows_met=summary.windows_met,
-        escalations=summary.escalations,
-        declines=summary.declines,
-        reassignments=summary.reassignments,
-        skipped=summary.skipped,
-    )
 
 
 def groups(
     tasks: Sequence[TaskMetrics], keys: Callable[[TaskMetrics], Iterable[str]]
-) -> tuple[GroupFigures, ...]:
+) -> dict[str, MetricsSummary]:
     """Each group's figures; a task in several groups (a role of two families) counts in each."""
     members: dict[str, list[TaskMetrics]] = defaultdict(list)
     for task in tasks:
         for key in keys(task):
             members[key].append(task)
-    return tuple(_group(name, summarise(members[name])) for name in sorted(members))
+    return {name: summarise(members[name]) for name in sorted(members)}
+
+
+def _plan_for(plan: FollowUpPlan | None, keys: set[str]) -> tuple[FollowUpPlan, ...]:
+    """The follow-ups still to come of the tasks the audience sees."""
+    if plan is None:
+        return ()
+    planned = tuple(p for p in plan.planned if p.parent_key in keys)
+    return (plan.model_copy(update={"planned": planned}),)
 
 
 def _figures(
@@ -122,31 +121,29 @@ def build_report(
     audience: Audience,
     events: Sequence[AnyEvent],
     entries: Sequence[TimelineEntry],
-    metrics: IncidentMetrics,
-    families: Callable[[str], tuple[str, ...]],
+    families: Families,
     now: datetime,
 ) -> ReviewReport:
     """`reader` is the audience's (`access.audience_reader`) and `entries` the timeline as it
-    sees it (notes already redacted); `metrics` are the whole incident's, narrowed here to the
-    tasks the audience sees."""
+    sees it (notes already redacted). The figures are those of the tasks the audience sees."""
     seen = access.AUDIENCE_TIERS[audience]
-    tasks = [t for t in metrics.tasks if t.tier in seen]
+    records = records_of(events)
+    tasks = [t for t in (measure(r, now) for r in records.tasks) if t.tier in seen]
     escalated = _escalations(events)
     shown, left_out = _shown(entries, audience, _task_tiers(events))
+    plan = _plan_for(records.plan, {t.key for t in tasks})
     return ReviewReport(
         incident=access.incident_view(reader, incident),
         audience=audience,
         generated_at=now,
-        tasks=tuple(_figures(t, families(t.role), escalated.get(t.task_id, ())) for t in tasks),
-        by_role=() if audience is Audience.PUBLIC else groups(tasks, lambda t: (t.role,)),
-        by_family=groups(tasks, lambda t: families(t.role) or (NO_FAMILY,)),
-        by_phase=groups(tasks, lambda t: (t.phase or NO_PHASE,)),
-        overall=_group("all tasks", summarise(tasks)),
-        follow_ups=FollowUpFigures(
-            done=metrics.follow_ups.done,
-            overdue=metrics.follow_ups.overdue,
-            scheduled=metrics.follow_ups.scheduled,
+        tasks=tuple(
+            _figures(t, tuple(families(t.role)), escalated.get(t.task_id, ())) for t in tasks
         ),
+        by_role={} if audience is Audience.PUBLIC else groups(tasks, lambda t: (t.role,)),
+        by_family=groups(tasks, lambda t: tuple(families(t.role)) or (NO_FAMILY,)),
+        by_phase=groups(tasks, lambda t: (t.phase or NO_PHASE,)),
+        overall=summarise(tasks),
+        follow_ups=follow_up_counts(tasks, plan, now),
         entries=shown,
         entries_withheld=left_out,
     )

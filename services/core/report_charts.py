@@ -14,7 +14,8 @@ from html import escape
 from statistics import median_low
 
 from schemas.enums import TaskStatus
-from schemas.report import Audience, GroupFigures, ReviewReport, TaskFigures
+from schemas.metrics import MetricsSummary
+from schemas.report import Audience, ReviewReport, TaskFigures
 from services.core.report_figures import duration
 
 WIDTH = 960
@@ -226,43 +227,48 @@ def swimlane_svg(report: ReviewReport) -> str:
     return "\n".join(parts)
 
 
-def _window(group: GroupFigures, tasks: Sequence[TaskFigures], by_family: bool) -> timedelta | None:
-    members = [
-        t for t in tasks if (group.group in t.families if by_family else t.role == group.group)
-    ]
+def _window(name: str, tasks: Sequence[TaskFigures], by_family: bool) -> timedelta | None:
+    members = [t for t in tasks if (name in t.families if by_family else t.role == name)]
     windows = [t.ack_window for t in members if t.ack_window is not None]
     return median_low(windows) if windows else None
 
 
-def ack_groups(report: ReviewReport) -> tuple[str, list[tuple[GroupFigures, timedelta | None]]]:
+@dataclass(frozen=True)
+class AckRow:
+    name: str
+    figures: MetricsSummary
+    window: timedelta | None  # the median of the group's acknowledge windows
+
+
+def ack_groups(report: ReviewReport) -> tuple[str, list[AckRow]]:
     """What the acknowledgement chart compares: roles, or families for the public report."""
     by_family = report.audience is Audience.PUBLIC
     groups = report.by_family if by_family else report.by_role
-    rows = [(g, _window(g, report.tasks, by_family)) for g in groups]
-    return ("role family" if by_family else "role"), [
-        (g, w) for g, w in rows if g.median_ack is not None or w is not None
-    ]
+    rows = [AckRow(n, g, _window(n, report.tasks, by_family)) for n, g in groups.items()]
+    kind = "role family" if by_family else "role"
+    return kind, [r for r in rows if r.figures.median_acknowledge is not None or r.window]
 
 
 def _seconds(value: timedelta | None) -> float:
     return value.total_seconds() if value is not None else 0.0
 
 
-def _ack_row(group: GroupFigures, window: timedelta | None, top: float, unit: float) -> str:
+def _ack_row(row: AckRow, top: float, unit: float) -> str:
     mid = top + 14
-    median, p90 = _seconds(group.median_ack), _seconds(group.p90_ack)
-    late = window is not None and group.median_ack is not None and group.median_ack > window
+    group, window, median_ack = row.figures, row.window, row.figures.median_acknowledge
+    median, p90 = _seconds(median_ack), _seconds(group.p90_acknowledge)
+    late = window is not None and median_ack is not None and median_ack > window
     verdict = "over the window" if late else "within the window"
     words = (
-        f"{group.group}: median {duration(group.median_ack)}, p90 {duration(group.p90_ack)}, "
-        f"window {duration(window)}" + (f" ({verdict})" if window and group.median_ack else "")
+        f"{row.name}: median {duration(median_ack)}, p90 {duration(group.p90_acknowledge)}, "
+        f"window {duration(window)}" + (f" ({verdict})" if window and median_ack else "")
     )
     parts = [f"<g><title>{_esc(words)}</title>"]
     parts.append(
         f'<text x="{LABEL - 8}" y="{mid + 4}" text-anchor="end" font-size="12" fill="#1b1b1b">'
-        f"{_esc(group.group)}</text>"
+        f"{_esc(row.name)}</text>"
     )
-    if group.median_ack is not None:
+    if median_ack is not None:
         fill = ESCALATED if late else BAR
         parts.append(
             f'<rect x="{LABEL}" y="{mid - 8}" width="{max(median * unit, 2):.1f}" height="16" '
@@ -275,7 +281,7 @@ def _ack_row(group: GroupFigures, window: timedelta | None, top: float, unit: fl
         parts.append(
             f'<rect x="{x - 1.5:.1f}" y="{mid - 12}" width="3" height="24" fill="{ACK_DUE}"/>'
         )
-    label = f"{duration(group.median_ack)} / {duration(window)}"
+    label = f"{duration(median_ack)} / {duration(window)}"
     parts.append(
         f'<text x="{WIDTH - 4}" y="{mid + 4}" text-anchor="end" font-size="11" fill="#333">'
         f"{_esc(label)}</text></g>"
@@ -287,7 +293,8 @@ def ack_svg(report: ReviewReport) -> str:
     kind, rows = ack_groups(report)
     if not rows:
         return ""
-    longest = max(max(_seconds(g.p90_ack), _seconds(w)) for g, w in rows) or 1.0
+    longest = max(max(_seconds(r.figures.p90_acknowledge), _seconds(r.window)) for r in rows)
+    longest = longest or 1.0
     unit = (WIDTH - LABEL - 140) / (longest * 1.05)
     height = LEGEND + len(rows) * 30 + 10
     parts = [
@@ -304,7 +311,7 @@ def ack_svg(report: ReviewReport) -> str:
         f'<text x="188">window</text>'
         f'<text x="{WIDTH - LABEL - 4}" text-anchor="end">median / window</text></g>',
     ]
-    for index, (group, window) in enumerate(rows):
-        parts.append(_ack_row(group, window, LEGEND + index * 30, unit))
+    for index, row in enumerate(rows):
+        parts.append(_ack_row(row, LEGEND + index * 30, unit))
     parts.append("</svg>")
     return "\n".join(parts)

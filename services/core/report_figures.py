@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from schemas.report import Audience, GroupFigures, ReviewReport, TaskFigures
+from schemas.metrics import MetricsSummary
+from schemas.report import Audience, ReviewReport, TaskFigures
 from services.core.printable import visible
 from services.core.timeline_formats import elapsed_seconds, incident_facts, t_plus
 
@@ -59,18 +60,22 @@ def duration(value: timedelta | None) -> str:
     return f"{days}d {hours:02d}h"
 
 
-def share(group: GroupFigures) -> str:
+def share_met(group: MetricsSummary) -> float | None:
+    return group.windows_met / group.windows if group.windows else None
+
+
+def share(group: MetricsSummary) -> str:
     if not group.windows:
         return NONE
     return f"{group.windows_met}/{group.windows} ({100 * group.windows_met / group.windows:.0f}%)"
 
 
-def group_row(group: GroupFigures) -> list[str]:
+def group_row(name: str, group: MetricsSummary) -> list[str]:
     return [
-        visible(group.group),
+        visible(name),
         str(group.tasks),
-        duration(group.median_ack),
-        duration(group.p90_ack),
+        duration(group.median_acknowledge),
+        duration(group.p90_acknowledge),
         duration(group.median_complete),
         duration(group.p90_complete),
         share(group),
@@ -125,7 +130,7 @@ def overall_facts(report: ReviewReport) -> list[tuple[str, str]]:
     return [
         ("Tasks", str(overall.tasks)),
         ("Windows met", share(overall)),
-        ("Median to acknowledge", duration(overall.median_ack)),
+        ("Median to acknowledge", duration(overall.median_acknowledge)),
         ("Median to complete", duration(overall.median_complete)),
         ("Escalation steps", str(overall.escalations)),
         ("Declines", str(overall.declines)),
@@ -138,7 +143,7 @@ def overall_facts(report: ReviewReport) -> list[tuple[str, str]]:
     ]
 
 
-def group_tables(report: ReviewReport) -> list[tuple[str, str, tuple[GroupFigures, ...]]]:
+def group_tables(report: ReviewReport) -> list[tuple[str, str, dict[str, MetricsSummary]]]:
     """(caption, what a group is, groups) for each table of timings the audience gets."""
     tables = [
         ("Timings by role family", "Role family", report.by_family),

@@ -26,7 +26,7 @@ from services.core.review_html import environment, page, row
 def report_html(report: ReviewReport) -> str:
     incident = report.incident
     tables = [
-        (caption, (kind, *GROUP_HEADINGS), [group_row(g) for g in groups])
+        (caption, (kind, *GROUP_HEADINGS), [group_row(n, g) for n, g in groups.items()])
         for caption, kind, groups in group_tables(report)
     ]
     return (

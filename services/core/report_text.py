@@ -19,6 +19,7 @@ from services.core.report_figures import (
     overall_facts,
     plan_lines,
     report_facts,
+    share_met,
     task_row,
     withheld_line,
 )
@@ -62,9 +63,9 @@ def _ack_lines(report: ReviewReport) -> list[str]:
     kind, rows = ack_groups(report)
     lines = [f"**Time to acknowledge against the window, by {kind}**", ""]
     lines += [
-        f"- {md(g.group)}: median {duration(g.median_ack)}, p90 {duration(g.p90_ack)}, "
-        f"window {duration(w)}"
-        for g, w in rows
+        f"- {md(r.name)}: median {duration(r.figures.median_acknowledge)}, "
+        f"p90 {duration(r.figures.p90_acknowledge)}, window {duration(r.window)}"
+        for r in rows
     ]
     return [*lines, ""] if rows else []
 
@@ -79,7 +80,8 @@ def report_markdown(report: ReviewReport) -> str:
     lines += [*md_facts(overall_facts(report)), "", "## Timings", ""]
     lines += _ack_lines(report)
     for caption, kind, groups in group_tables(report):
-        lines += _table(caption, (kind, *GROUP_HEADINGS), [group_row(g) for g in groups])
+        rows = [group_row(name, g) for name, g in groups.items()]
+        lines += _table(caption, (kind, *GROUP_HEADINGS), rows)
     lines += ["## Tasks", ""]
     lines += _table(
         "Each task this report covers", TASK_HEADINGS, [task_row(t) for t in report.tasks]
@@ -112,9 +114,9 @@ def report_document(report: ReviewReport) -> dict[str, Any]:
     share of windows met and each entry's seconds since the incident was logged."""
     document: dict[str, Any] = _plain(report.model_dump())
     for key in ("by_role", "by_family", "by_phase"):
-        for group, figures in zip(document[key], getattr(report, key), strict=True):
-            group["share_met"] = figures.share_met
-    document["overall"]["share_met"] = report.overall.share_met
+        for name, figures in getattr(report, key).items():
+            document[key][name]["share_met"] = share_met(figures)
+    document["overall"]["share_met"] = share_met(report.overall)
     for entry, seen in zip(document["entries"], report.entries, strict=True):
         entry["elapsed_seconds"] = elapsed_seconds(seen.at, report.incident.logged_at)
         entry["note"] = note_of(seen)

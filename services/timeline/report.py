@@ -9,22 +9,16 @@ from schemas.commands import ErrorCode, Reply
 from schemas.events import IncidentLogged
 from schemas.principals import Principal
 from schemas.report import GetReviewReport
-from schemas.roster import Roster
 from schemas.views import IncidentSummary
 from services.core import access
 from services.core.access import Action, Target
 from services.core.errors import Refused
 from services.core.eventstore import Stored
-from services.core.metrics import incident_metrics
+from services.core.metrics import families_in
 from services.core.report_build import build_report
 from services.core.rpc import ok
 from services.core.runtime import Runtime
 from services.timeline.render import Reading, entries
-
-
-def families_of(roster: Roster, role_id: str) -> tuple[str, ...]:
-    role = roster.role(role_id)
-    return tuple(f.value for f in role.families) if role is not None else ()
 
 
 async def get_report(rt: Runtime, query: GetReviewReport, principal: Principal) -> Reply:
@@ -45,15 +39,13 @@ async def get_report(rt: Runtime, query: GetReviewReport, principal: Principal) 
     audience_reader = access.audience_reader(principal, query.audience)
     seen = entries([(s.event, s.seq) for s in readable], Reading(audience_reader, rt.roster))
     now = utc_now()
-    roster = rt.roster
     report = build_report(
         summary,
         audience_reader,
         query.audience,
         events,
         seen,
-        incident_metrics(events, now, lambda role: families_of(roster, role)),
-        lambda role: families_of(roster, role),
+        families_in(rt.roster),
         now,
     )
     return ok(report, changed=False)

@@ -53,6 +53,8 @@ MATRIX: dict[RouteKey, Row] = {
     ("GET", "/api/v1/incidents"): (401, 403, 200, 403, 200, 403, 401),
     ("GET", "/api/v1/incidents/{incident_id}"): (401, 403, 200, 403, 200, 200, 401),
     ("GET", "/api/v1/incidents/{incident_id}/timeline"): (401, 403, 200, 403, 200, 403, 401),
+    # The public report (the default audience): whoever reads the timeline, and administrators.
+    ("GET", "/api/v1/incidents/{incident_id}/report"): (401, 200, 200, 403, 200, 403, 401),
     ("POST", "/api/v1/incidents/{incident_id}/close"): (401, 403, 403, 403, 200, 403, 401),
     ("POST", "/api/v1/incidents/{incident_id}/playbook"): (401, 403, 403, 403, 200, 403, 401),
     ("POST", "/api/v1/incidents/{incident_id}/playbook/cancel"): (

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from schemas.enums import Severity, TaskStatus, Tier
-from schemas.report import Audience, FollowUpFigures, GroupFigures, ReviewReport, TaskFigures
+from schemas.metrics import FollowUpCounts, MetricsSummary
+from schemas.report import Audience, ReviewReport, TaskFigures
 from schemas.views import IncidentSummary, TimelineEntry
 from tests.unit.factories import T0
 
@@ -86,12 +87,11 @@ TASKS = (
 )
 
 
-def _group(name: str, tasks: int, escalations: int = 0) -> GroupFigures:
-    return GroupFigures(
-        group=name,
+def _group(tasks: int, escalations: int = 0) -> MetricsSummary:
+    return MetricsSummary(
         tasks=tasks,
-        median_ack=5 * M,
-        p90_ack=29 * M,
+        median_acknowledge=5 * M,
+        p90_acknowledge=29 * M,
         median_complete=40 * M,
         p90_complete=73 * M,
         windows=tasks * 2,
@@ -127,11 +127,11 @@ def a_report(audience: Audience = Audience.COMMAND, exercise: bool = True) -> Re
         audience=audience,
         generated_at=T0 + 120 * M,
         tasks=TASKS,
-        by_role=tuple(_group(r, 2, 2 if r == "community_liaison" else 0) for r in roles),
-        by_family=tuple(_group(r, 2) for r in roles),
-        by_phase=(_group("immediate", 4, 2), _group("follow-up", 1)),
-        overall=_group("all tasks", 5, 2),
-        follow_ups=FollowUpFigures(done=1, overdue=0, scheduled=3),
+        by_role={r: _group(2, 2 if r == "community_liaison" else 0) for r in roles},
+        by_family={r: _group(2) for r in roles},
+        by_phase={"immediate": _group(4, 2), "follow-up": _group(1)},
+        overall=_group(5, 2),
+        follow_ups=FollowUpCounts(done=1, overdue=0, scheduled=3),
         entries=(
             entry(1, 0, "Incident logged", type="incident.logged", actor="renee.alvarez"),
             entry(2, 5, "kim.liu added a note", note="Statement posted", tier=Tier.PUBLIC),

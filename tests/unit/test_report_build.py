@@ -24,7 +24,7 @@ from schemas.tasks import TaskNote, TaskSnapshot
 from schemas.views import IncidentSummary
 from services.core import access
 from services.core.access import Action, Target
-from services.core.metrics import incident_metrics
+from services.core.metrics import families_in
 from services.core.report_build import build_report
 from services.core.report_html import report_html
 from services.core.report_text import report_document, report_markdown
@@ -84,9 +84,8 @@ def report_for(audience: Audience) -> ReviewReport:
     reader = access.audience_reader(READERS["reviewer"], audience)
     seen = entries([(e, n) for n, e in enumerate(stream, 1)], Reading(reader, roster()))
     incident = IncidentSummary.from_logged(stream[0])  # type: ignore[arg-type]
-    families = lambda role: (role,)  # noqa: E731
-    metrics = incident_metrics(stream, T0 + 60 * M, families)
-    return build_report(incident, reader, audience, stream, seen, metrics, families, T0 + 60 * M)
+    families = families_in(roster())
+    return build_report(incident, reader, audience, stream, seen, families, T0 + 60 * M)
 
 
 def rendered(report: ReviewReport) -> dict[str, str]:
@@ -113,7 +112,7 @@ def test_each_audience_reads_only_its_tiers_and_restricted_words_never(audience:
 
 def test_the_public_report_has_no_figures_by_role_and_counts_what_it_leaves_out() -> None:
     public = report_for(Audience.PUBLIC)
-    assert public.by_role == () and public.by_family and public.by_phase
+    assert public.by_role == {} and public.by_family and public.by_phase
     assert public.entries_withheld == 5  # three of the briefing, two of the defusing
     assert report_for(Audience.COMMAND).entries_withheld == 2
     assert report_for(Audience.FULL).entries_withheld == 0

@@ -1,4 +1,5 @@
-"""/api/v1/incidents: log, list, read, close; trigger and cancel a playbook; the timeline."""
+"""/api/v1/incidents: log, list, read, close; trigger and cancel a playbook; the timeline and
+the after-action report."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from schemas.replies import (
     PlaybookCancelledResult,
     PlaybookStarted,
 )
+from schemas.report import Audience, ReviewReport
 from schemas.views import IncidentListItem, IncidentSummary, Timeline
 from services.gateway.api.common import (
     COMMAND_PROBLEMS,
@@ -122,6 +124,25 @@ async def get_timeline(
         "types": type,
     }
     found: Timeline = await ask(request, principal, subjects.QRY_TIMELINE, fields)
+    return found
+
+
+@router.get(
+    "/{incident_id}/report",
+    summary="The incident's after-action report for one audience",
+    description="Metrics, the tasks and the timeline entries the audience may see: public "
+    "(whoever reads the timeline), command (command staff, reviewers, administrators) or full "
+    "(reviewers, administrators). Restricted text is in no audience's report.",
+    responses=QUERY_PROBLEMS,
+)
+async def get_report(
+    request: Request,
+    principal: Authenticated,
+    incident_id: IncidentPath,
+    audience: Annotated[Audience, Query(description="public, command or full")] = Audience.PUBLIC,
+) -> ReviewReport:
+    fields = {"incident_id": incident_id, "audience": audience}
+    found: ReviewReport = await ask(request, principal, subjects.QRY_REVIEW_REPORT, fields)
     return found
 
 
