@@ -44,10 +44,14 @@ TASK_HEADINGS = (
 
 
 def duration(value: timedelta | None) -> str:
-    """`45s`, `12m 05s`, `3h 20m`, `2d 04h`: two units at most, enough to compare."""
+    """`0.45s`, `45s`, `12m 05s`, `3h 20m`, `2d 04h`: two units at most, enough to compare
+    (an exercise at a small time scale has windows of fractions of a second)."""
     if value is None:
         return NONE
-    seconds = int(value.total_seconds())
+    exact = value.total_seconds()
+    if exact < 10 and exact != int(exact):
+        return f"{exact:.2g}s"
+    seconds = int(exact)
     if seconds < 60:
         return f"{seconds}s"
     minutes, seconds = divmod(seconds, 60)

@@ -146,6 +146,7 @@ def test_the_acknowledgement_chart_shows_each_role_against_its_window() -> None:
 
 
 def test_durations_and_axis_labels_read_plainly() -> None:
+    assert duration(M / 200) == "0.3s" and duration(M / 16) == "3.8s"
     assert [duration(x) for x in (None, 45 * M / 60, 12 * M + 5 * M / 60, 200 * M, 3000 * M)] == [
         "–",
         "45s",
