@@ -123,6 +123,7 @@ def build_report(
     entries: Sequence[TimelineEntry],
     families: Families,
     now: datetime,
+    record_digest: str | None = None,
 ) -> ReviewReport:
     """`reader` is the audience's (`access.audience_reader`) and `entries` the timeline as it
     sees it (notes already redacted). The figures are those of the tasks the audience sees."""
@@ -146,4 +147,5 @@ def build_report(
         follow_ups=follow_up_counts(tasks, plan, now),
         entries=shown,
         entries_withheld=left_out,
+        record_digest=record_digest,
     )

@@ -165,3 +165,10 @@ def test_findings_and_actions_appear_once_recorded() -> None:
     assert "Finding: kind: strength; text: Briefing on time" in report_html(planned)
     assert "None recorded yet." in report_html(a_report())
     assert isinstance(planned, ReviewReport)
+
+
+def test_the_record_digest_is_in_every_format_when_the_record_is_sealed() -> None:
+    sealed = a_report().model_copy(update={"record_digest": "sha256:0f1e2d"})
+    assert "sha256:0f1e2d" in report_html(sealed) and "sha256:0f1e2d" in report_markdown(sealed)
+    assert report_document(sealed)["record_digest"] == "sha256:0f1e2d"
+    assert "not sealed (no digest)" in report_html(a_report())
