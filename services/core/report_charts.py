@@ -26,6 +26,7 @@ LANE_GAP = 6
 HEAD = 20  # a lane's first line: its role
 AXIS = 34
 LEGEND = 30
+SWIM_LEGEND = 52  # two lines
 # Colours that print on white and keep apart for the commonest colour blindness.
 BAR = "#4f7db3"
 OPEN_BAR = "#a9c1de"
@@ -62,6 +63,9 @@ class _Scale:
     origin: datetime
     span: float  # seconds
 
+    def beyond(self, at: datetime) -> bool:
+        return (at - self.origin).total_seconds() > self.span
+
     def x(self, at: datetime) -> float:
         seconds = max(0.0, (at - self.origin).total_seconds())
         return LABEL + (WIDTH - LABEL - RIGHT) * min(seconds / self.span, 1.0)
@@ -79,8 +83,9 @@ def _deadlines(task: TaskFigures) -> tuple[datetime | None, datetime | None]:
 
 
 def _moments(task: TaskFigures) -> list[datetime]:
-    found = [task.created_at, *task.escalated_at, *(d for d in _deadlines(task) if d)]
-    found += [t for t in (task.acknowledged_at, task.completed_at) if t is not None]
+    """What happened to the task (its deadlines aside)."""
+    found = [task.created_at, *task.escalated_at]
+    found += [t for t in (task.first_assigned_at, task.acknowledged_at, task.completed_at) if t]
     return found
 
 
@@ -112,20 +117,33 @@ def _axis(scale: _Scale, top: float, bottom: float) -> list[str]:
     return parts
 
 
-def _legend(y: float) -> str:
-    items = [
-        (f'<rect width="18" height="8" y="-7" fill="{BAR}"/>', "assigned → completed"),
-        (f'<rect width="18" height="8" y="-7" fill="{OPEN_BAR}"/>', "still open"),
+_LEGEND_ROWS = (
+    (
+        (f'<rect width="18" height="8" y="-7" fill="{BAR}"/>', "assigned, until completed"),
+        (f'<rect width="18" height="8" y="-7" fill="{OPEN_BAR}"/>', "assigned, still open"),
+        ('<line x1="0" y1="-3" x2="18" y2="-3" stroke="#8a8a8a" stroke-dasharray="3 2"/>',
+         "waiting or not yet assigned"),
+    ),
+    (
         (f'<circle cx="6" cy="-3" r="4" fill="{ACKNOWLEDGED}"/>', "acknowledged"),
         (f'<rect x="4" y="-10" width="3" height="14" fill="{ACK_DUE}"/>', "acknowledge by"),
         (f'<rect x="4" y="-10" width="3" height="14" fill="{DUE}"/>', "due by"),
         (f'<path d="M6 -9 L11 -3 L6 3 L1 -3 Z" fill="{ESCALATED}"/>', "escalation step"),
-    ]
-    parts = [f'<g font-size="12" fill="#1b1b1b" transform="translate({LABEL},{y})">']
-    x = 0
-    for mark, text in items:
-        parts.append(f'<g transform="translate({x},0)">{mark}<text x="24" y="0">{text}</text></g>')
-        x += 30 + 7 * len(text)
+        ('<path d="M2 -9 L11 -3 L2 3 Z" fill="#777"/>', "deadline later than shown"),
+    ),
+)  # fmt: skip
+
+
+def _legend(y: float) -> str:
+    parts = [f'<g font-size="12" fill="#1b1b1b" transform="translate(8,{y})">']
+    for line, items in enumerate(_LEGEND_ROWS):
+        x = 0.0
+        for mark, text in items:
+            parts.append(
+                f'<g transform="translate({x:.0f},{line * 20})">{mark}'
+                f'<text x="24" y="0">{text}</text></g>'
+            )
+            x += 44 + 7.2 * len(text)
     parts.append("</g>")
     return "".join(parts)
 
@@ -135,8 +153,10 @@ def _task_title(task: TaskFigures) -> str:
     facts = [f"{task.key} ({task.status.value})"]
     facts.append(f"acknowledged after {duration(task.time_to_acknowledge)}")
     if ack is not None:
-        facts.append(f"window {duration(task.ack_window)}")
+        facts.append(f"acknowledge window {duration(task.ack_window)}")
     facts.append(f"completed after {duration(task.time_to_complete)}")
+    if due is not None:
+        facts.append(f"due window {duration(task.due_window)}")
     if task.escalation_steps:
         facts.append(f"{task.escalation_steps} escalation steps")
     return _esc(", ".join(facts))
@@ -158,16 +178,17 @@ def _task_row(task: TaskFigures, report: ReviewReport, scale: _Scale, y: float) 
             f'<line x1="{waited:.1f}" y1="{mid}" x2="{start:.1f}" y2="{mid}" '
             'stroke="#8a8a8a" stroke-dasharray="3 2"/>'
         )
-    parts.append(
-        f'<rect x="{start:.1f}" y="{mid - 5}" width="{max(end - start, 2):.1f}" height="10" '
-        f'rx="2" fill="{colour}"/>'
-    )
-    for deadline, tint in zip(_deadlines(task), (ACK_DUE, DUE), strict=True):
-        if deadline is not None:
-            x = scale.x(deadline)
-            parts.append(
-                f'<rect x="{x - 1.5:.1f}" y="{mid - 8}" width="3" height="16" fill="{tint}"/>'
-            )
+    if task.first_assigned_at is None:
+        parts.append(
+            f'<line x1="{start:.1f}" y1="{mid}" x2="{end:.1f}" y2="{mid}" '
+            'stroke="#8a8a8a" stroke-dasharray="3 2"/>'
+        )
+    else:
+        parts.append(
+            f'<rect x="{start:.1f}" y="{mid - 5}" width="{max(end - start, 2):.1f}" '
+            f'height="10" rx="2" fill="{colour}"/>'
+        )
+    parts += _deadline_marks(task, scale, mid)
     if task.acknowledged_at is not None:
         parts.append(
             f'<circle cx="{scale.x(task.acknowledged_at):.1f}" cy="{mid}" r="4" '
@@ -183,6 +204,27 @@ def _task_row(task: TaskFigures, report: ReviewReport, scale: _Scale, y: float) 
     return "".join(parts)
 
 
+def _deadline_marks(task: TaskFigures, scale: _Scale, mid: float) -> list[str]:
+    marks = []
+    for index, (deadline, tint) in enumerate(zip(_deadlines(task), (ACK_DUE, DUE), strict=True)):
+        if deadline is None:
+            continue
+        if scale.beyond(deadline):
+            # Later than the chart reaches: an arrow past its right edge (the due-by one a
+            # little further out); the task's title says the window.
+            tip = WIDTH - RIGHT + 10 + 12 * index
+            marks.append(
+                f'<path d="M{tip - 9} {mid - 6} L{tip} {mid} L{tip - 9} {mid + 6} Z" '
+                f'fill="{tint}"/>'
+            )
+        else:
+            x = scale.x(deadline)
+            marks.append(
+                f'<rect x="{x - 1.5:.1f}" y="{mid - 8}" width="3" height="16" fill="{tint}"/>'
+            )
+    return marks
+
+
 def _lanes(tasks: Sequence[TaskFigures]) -> dict[str, list[TaskFigures]]:
     lanes: dict[str, list[TaskFigures]] = {}
     for task in sorted(tasks, key=lambda t: (t.role, t.created_at, t.key)):
@@ -195,10 +237,12 @@ def swimlane_svg(report: ReviewReport) -> str:
     if not tasks:
         return ""
     origin = report.incident.logged_at
+    # The chart spans what happened: a deadline beyond it is an arrow at its right edge, so
+    # that a week-long window does not squeeze the first hour into a sliver.
     last = max(max([*_moments(t), _end(t, report)]) for t in tasks)
-    scale = _Scale(origin, max((last - origin).total_seconds() * 1.02, 1.0))
+    scale = _Scale(origin, max((last - origin).total_seconds() * 1.04, 1.0))
     lanes = _lanes(tasks)
-    height = LEGEND + sum(HEAD + len(v) * ROW + LANE_GAP for v in lanes.values()) + AXIS
+    height = SWIM_LEGEND + sum(HEAD + len(v) * ROW + LANE_GAP for v in lanes.values()) + AXIS
     escalations = sum(len(t.escalated_at) for t in tasks)
     parts = [
         f'<svg role="img" viewBox="0 0 {WIDTH} {height}" '
@@ -209,7 +253,7 @@ def swimlane_svg(report: ReviewReport) -> str:
         f"its acknowledge-by and due-by deadlines, and {escalations} escalation steps.</desc>",
         _legend(18),
     ]
-    y = float(LEGEND)
+    y = float(SWIM_LEGEND)
     rows: list[str] = []
     for index, (role, members) in enumerate(lanes.items()):
         lane_height = HEAD + len(members) * ROW + LANE_GAP
@@ -222,7 +266,7 @@ def swimlane_svg(report: ReviewReport) -> str:
         rows += [_task_row(t, report, scale, y + HEAD + n * ROW) for n, t in enumerate(members)]
         y += lane_height
     # The grid under the bars, the bars over it.
-    parts += [*_axis(scale, LEGEND, y), *rows]
+    parts += [*_axis(scale, SWIM_LEGEND, y), *rows]
     parts.append("</svg>")
     return "\n".join(parts)
 
