@@ -17,6 +17,8 @@ from schemas.roster import Member, Roster
 from schemas.tasks import TaskSnapshot
 from services.core.errors import Refused
 
+# The furthest ahead a corrective action may be due: a plan is reviewed within years, not ages.
+FURTHEST = timedelta(days=5 * 366)
 # How long an owner has to acknowledge a corrective action (scaled like any window of the
 # incident); when the due date comes sooner, only the due date counts.
 ACKNOWLEDGE_WITHIN = timedelta(days=3)
@@ -58,16 +60,18 @@ def due_time(command: AddCorrectiveAction, zone: str, now: datetime) -> datetime
         assert command.due_on is not None
         try:
             day = date.fromisoformat(command.due_on)
-        except ValueError:
+            due = datetime.combine(day + timedelta(days=1), time(), ZoneInfo(zone))
+        except (ValueError, OverflowError):
             raise Refused(
                 ErrorCode.INVALID_REQUEST, f"--due {command.due_on} is no date (YYYY-MM-DD)"
             ) from None
-        due = datetime.combine(day + timedelta(days=1), time(), ZoneInfo(zone))
         shown = f"{day} (the end of that day, {zone})"
     if due <= now:
         raise Refused(
             ErrorCode.INVALID_REQUEST, f"--due {shown} has passed: give a date still to come"
         )
+    if due > now + FURTHEST:
+        raise Refused(ErrorCode.INVALID_REQUEST, f"--due {shown} is more than five years away")
     return due
 
 
