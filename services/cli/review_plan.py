@@ -20,7 +20,15 @@ from schemas.improvement import (
     GetFindings,
 )
 from schemas.tasks import TaskSnapshot
-from services.cli.client import acting, execute, fail, make, new_request_id, request
+from services.cli.client import (
+    acting,
+    execute,
+    fail,
+    make,
+    new_request_id,
+    person_option,
+    request,
+)
 from services.cli.listing import when
 from services.cli.options import DEFAULT_URL, Actor, Json, NatsUrl, RequestIdOpt
 from services.cli.output import out, print_json, task_json
@@ -78,12 +86,15 @@ def add_finding(
 @findings.command("list")
 def list_findings(
     incident_id: IncidentArg,
-    viewer: Annotated[str | None, typer.Option("--as", help="Who is reading.")] = None,
+    viewer: Annotated[
+        str | None, typer.Option("--as", envvar="PATHWAYS_ACTOR", help="Who is reading.")
+    ] = None,
     as_json: Json = False,
     nats_url: NatsUrl = DEFAULT_URL,
 ) -> None:
     """The review's findings, in the order they were recorded."""
     query = make(GetFindings, incident_id=incident_id)
+    person_option(viewer, "--as")
     reply = execute(request(nats_url, subjects.QRY_REVIEW_FINDINGS, query, reader=viewer))
     found = [Finding.model_validate(f) for f in reply.data or []]
     if as_json:
@@ -156,12 +167,15 @@ def add_action(
 @actions.command("list")
 def list_actions(
     incident_id: IncidentArg,
-    viewer: Annotated[str | None, typer.Option("--as", help="Who is reading.")] = None,
+    viewer: Annotated[
+        str | None, typer.Option("--as", envvar="PATHWAYS_ACTOR", help="Who is reading.")
+    ] = None,
     as_json: Json = False,
     nats_url: NatsUrl = DEFAULT_URL,
 ) -> None:
     """The corrective actions, each as it stands: status, owner, due date."""
     query = make(GetCorrectiveActions, incident_id=incident_id)
+    person_option(viewer, "--as")
     reply = execute(request(nats_url, subjects.QRY_REVIEW_ACTIONS, query, reader=viewer))
     found = [CorrectiveAction.model_validate(a) for a in reply.data or []]
     if as_json:
