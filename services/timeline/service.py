@@ -9,6 +9,7 @@ from faststream.nats import NatsRouter
 from schemas import subjects
 from schemas.commands import ErrorCode, GetTimeline, Reply
 from schemas.events import AnyEvent, IncidentLogged
+from schemas.improvement import GetCorrectiveActions, GetFindings
 from schemas.principals import Principal
 from schemas.views import IncidentSummary, Timeline, TimelineEntry
 from services.core import access
@@ -18,6 +19,7 @@ from services.core.eventstore import Stored, Unrecognised
 from services.core.rpc import ok, serve
 from services.core.runtime import Runtime
 from services.core.timeline_filters import filtered
+from services.timeline import plan
 from services.timeline.render import Reading, entry, unrecognised_entry
 
 QUEUE = "timeline"
@@ -60,4 +62,10 @@ def build(rt: Runtime) -> NatsRouter:
         queue=QUEUE,
         verifier=rt.verifying_key,
     )
+    for subject, model, handler in (
+        (subjects.QRY_REVIEW_FINDINGS, GetFindings, plan.get_findings),
+        (subjects.QRY_REVIEW_ACTIONS, GetCorrectiveActions, plan.get_actions),
+    ):
+        serve(router, subject, model, partial(handler, rt), queue=QUEUE,
+              verifier=rt.verifying_key)  # fmt: skip
     return router
