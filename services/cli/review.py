@@ -26,6 +26,7 @@ from services.cli.review_options import (
     text_width,
     usage_error,
 )
+from services.cli.review_plan import actions, findings
 from services.cli.roster_source import from_server
 from services.cli.timeline_command import fetch_timeline
 from services.cli.times import BadTime, parse_since
@@ -45,6 +46,8 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 app = typer.Typer(
     help="After-action review of an incident.", no_args_is_help=True, add_completion=False
 )
+app.add_typer(findings, name="finding")
+app.add_typer(actions, name="action")
 
 
 def _json(log: ActivityLog) -> str:
