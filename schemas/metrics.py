@@ -45,6 +45,7 @@ class TaskMetricsRecord(Contract):
         default=None, description="The due time of the assignment that completed it"
     )
     due_window_then: timedelta | None = None
+    cancelled_at: UtcDateTime | None = None
     acknowledge_by: UtcDateTime | None = Field(default=None, description="As of `seq`")
     acknowledge_window: timedelta | None = None
     due_by: UtcDateTime | None = None

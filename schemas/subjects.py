@@ -71,6 +71,8 @@ CMD_TASK_NOTE = "pw.cmd.task.note"
 CMD_ROSTER_LOAD = "pw.cmd.roster.load"
 CMD_ROSTER_AWAY = "pw.cmd.roster.away"
 CMD_ROSTER_BACK = "pw.cmd.roster.back"
+CMD_REVIEW_FINDING = "pw.cmd.review.finding"
+CMD_REVIEW_ACTION = "pw.cmd.review.action"
 
 # Queries (request-reply, read-only).
 QRY_INCIDENT_GET = "pw.qry.incident.get"
@@ -84,6 +86,8 @@ QRY_PLAYBOOK_GET = "pw.qry.playbook.get"
 QRY_INBOX = "pw.qry.inbox"
 QRY_ROSTER_GET = "pw.qry.roster.get"
 QRY_REVIEW_METRICS = "pw.qry.review.metrics"
+QRY_REVIEW_FINDINGS = "pw.qry.review.findings"
+QRY_REVIEW_ACTIONS = "pw.qry.review.actions"
 
 # Filters the engine reacts to.
 ON_INCIDENT_LOGGED = "pw.evt.*.incident.logged"
@@ -229,6 +233,16 @@ def incident_follow_ups_due(incident_id: str) -> str:
 
 def follow_up_filter(incident_id: str, key: str) -> str:
     return f"pw.evt.{incident_id}.followup.{key}.>"
+
+
+def finding_added(incident_id: str, finding_id: str) -> str:
+    """One finding of the incident's review: one subject each, so a retried request finds its
+    finding already there."""
+    return f"pw.evt.{incident_id}.review.finding.{finding_id}"
+
+
+def incident_findings(incident_id: str) -> str:
+    return f"pw.evt.{incident_id}.review.finding.*"
 
 
 def response_completed(incident_id: str) -> str:

@@ -59,6 +59,8 @@ class Action(StrEnum):
     READ_METRICS = "read_metrics"  # aggregates across incidents: no task's text
     MANAGE_ACCOUNTS = "manage_accounts"
     READ_REPORT = "read_report"  # an after-action report, for the target's audience
+    RECORD_REVIEW = "record_review"  # findings and corrective actions of an after-action review
+    READ_REVIEW = "read_review"
 
 
 COMMAND_ACTIONS = frozenset(
@@ -272,6 +274,14 @@ def _everything(reader: Reader, target: Target) -> Decision:
     return _refuse("only command staff and reviewers read this; responders see their own tasks")
 
 
+def _review(reader: Reader, target: Target) -> Decision:
+    if reader.roles & READS_EVERY_INCIDENT:
+        return ALLOWED
+    return _refuse(
+        f"only command staff and reviewers record an after-action review; {_who(reader)} is not one"
+    )
+
+
 def _incident(reader: Reader, target: Target) -> Decision:
     if reader.roles & READS_EVERY_INCIDENT or target.holds_task:
         return ALLOWED
@@ -359,6 +369,8 @@ _RULES = {
     Action.READ_INBOX: _inbox,
     Action.MANAGE_ACCOUNTS: _accounts,
     Action.READ_REPORT: _report,
+    Action.RECORD_REVIEW: _review,
+    Action.READ_REVIEW: _everything,
 }
 
 

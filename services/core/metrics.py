@@ -106,22 +106,30 @@ def _met(done_at: datetime | None, deadline: datetime | None) -> bool | None:
     return None if done_at is None or deadline is None else done_at <= deadline
 
 
+def _missed(deadline: datetime | None, until: datetime) -> bool | None:
+    """False (missed) when the deadline passed before `until`, else undecided."""
+    return False if deadline is not None and until > deadline else None
+
+
 def _ack_met(record: TaskMetricsRecord, now: datetime) -> bool | None:
     if record.acknowledged_at is not None:
         return _met(record.acknowledged_at, record.acknowledge_by_then)
     if record.completed_at is not None:
         return _met(record.completed_at, record.acknowledge_by)
-    deadline = record.acknowledge_by
-    if record.status in AWAITING_ACKNOWLEDGEMENT and deadline is not None and now > deadline:
-        return False
+    if record.status in AWAITING_ACKNOWLEDGEMENT:
+        return _missed(record.acknowledge_by, now)
+    if record.status is TaskStatus.CANCELLED and record.cancelled_at is not None:
+        return _missed(record.acknowledge_by, record.cancelled_at)
     return None
 
 
 def _due_met(record: TaskMetricsRecord, now: datetime) -> bool | None:
     if record.completed_at is not None:
         return _met(record.completed_at, record.due_by_then)
-    if record.status in OPEN and record.due_by is not None and now > record.due_by:
-        return False
+    if record.status in OPEN:
+        return _missed(record.due_by, now)
+    if record.status is TaskStatus.CANCELLED and record.cancelled_at is not None:
+        return _missed(record.due_by, record.cancelled_at)
     return None
 
 

@@ -18,6 +18,7 @@ from schemas.events import (
     PlaybookCancelled,
     PlaybookTriggered,
     TaskAcknowledged,
+    TaskCancelled,
     TaskCompleted,
     TaskDeclined,
     TaskEscalated,
@@ -79,6 +80,8 @@ def _counted(record: TaskMetricsRecord, event: TaskEvent) -> dict[str, Any]:
             return {"declines": _with(record.declines, event.event_id)}
         case TaskSkipped():
             return {"skipped_reason": event.reason}
+        case TaskCancelled():
+            return {"cancelled_at": _earliest(record.cancelled_at, event.at)}
     return {}
 
 

@@ -10,6 +10,7 @@ from faststream.nats import NatsRouter
 from schemas import subjects
 from schemas.commands import ErrorCode, GetTimeline, Reply
 from schemas.events import AnyEvent, IncidentLogged
+from schemas.improvement import GetCorrectiveActions, GetFindings
 from schemas.metrics import GetMetrics
 from schemas.principals import Principal
 from schemas.report import GetReviewReport
@@ -21,6 +22,7 @@ from services.core.eventstore import Stored, Unrecognised
 from services.core.rpc import ok, serve
 from services.core.runtime import Runtime
 from services.core.timeline_filters import filtered
+from services.timeline import plan
 from services.timeline.metrics import get_metrics
 from services.timeline.render import Reading, entry, unrecognised_entry
 from services.timeline.report import get_report
@@ -65,20 +67,12 @@ def build(rt: Runtime) -> NatsRouter:
         queue=QUEUE,
         verifier=rt.verifying_key,
     )
-    serve(
-        router,
-        subjects.QRY_REVIEW_REPORT,
-        GetReviewReport,
-        partial(get_report, rt),
-        queue=QUEUE,
-        verifier=rt.verifying_key,
-    )
-    serve(
-        router,
-        subjects.QRY_REVIEW_METRICS,
-        GetMetrics,
-        partial(get_metrics, rt),
-        queue=QUEUE,
-        verifier=rt.verifying_key,
-    )
+    for subject, model, handler in (
+        (subjects.QRY_REVIEW_FINDINGS, GetFindings, plan.get_findings),
+        (subjects.QRY_REVIEW_ACTIONS, GetCorrectiveActions, plan.get_actions),
+        (subjects.QRY_REVIEW_METRICS, GetMetrics, get_metrics),
+        (subjects.QRY_REVIEW_REPORT, GetReviewReport, get_report),
+    ):
+        serve(router, subject, model, partial(handler, rt), queue=QUEUE,
+              verifier=rt.verifying_key)  # fmt: skip
     return router

@@ -66,6 +66,11 @@ MATRIX: dict[RouteKey, Row] = {
         403,
         401,
     ),  # fmt: skip
+    # The improvement plan: command staff and reviewers record and read it.
+    ("POST", "/api/v1/incidents/{incident_id}/findings"): (401, 403, 200, 403, 200, 403, 401),
+    ("GET", "/api/v1/incidents/{incident_id}/findings"): (401, 403, 200, 403, 200, 403, 401),
+    ("POST", "/api/v1/incidents/{incident_id}/actions"): (401, 403, 200, 403, 200, 403, 401),
+    ("GET", "/api/v1/incidents/{incident_id}/actions"): (401, 403, 200, 403, 200, 403, 401),
     ("GET", "/api/v1/tasks"): (401, 403, 200, 200, 200, 200, 401),
     ("GET", "/api/v1/tasks/{task_id}"): (401, 403, 200, 403, 200, 200, 401),
     # Only the assignee acts on a task.

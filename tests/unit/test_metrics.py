@@ -21,6 +21,7 @@ from schemas.events import (
     PlaybookTriggered,
     TaskAcknowledged,
     TaskAssigned,
+    TaskCancelled,
     TaskCompleted,
     TaskCreated,
     TaskDeclined,
@@ -357,3 +358,18 @@ def test_the_record_carries_the_incident_type_and_when_it_was_logged() -> None:
     assert record.incident_logged_at == T0
     with pytest.raises(ValueError, match="logged"):
         records_of(story()[1:])
+
+
+def test_a_task_cancelled_after_its_deadline_missed_it_and_one_cancelled_within_did_not() -> None:
+    events = story()
+    briefing = next(e for e in events if isinstance(e, TaskEvent) and e.task.key == "briefing").task
+    cancelled = briefing.model_copy(update={"status": TaskStatus.CANCELLED})
+    late = by_key(task_metrics([*events, event(TaskCancelled, 300, cancelled)], NOW))
+    assert (late["briefing"].ack_met, late["briefing"].due_met) == (False, False)
+    fu2 = next(e for e in events if isinstance(e, TaskEvent) and e.task.key.endswith("-2")).task
+    within = fu2.model_copy(update={"status": TaskStatus.CANCELLED})
+    early = by_key(task_metrics([*events, event(TaskCancelled, 125, within)], NOW))
+    assert (early[fu2.key].ack_met, early[fu2.key].due_met) == (None, None)
+    # Never acknowledged, cancelled past its acknowledge deadline but within its due time.
+    between = by_key(task_metrics([*events, event(TaskCancelled, 180, within)], NOW))
+    assert (between[fu2.key].ack_met, between[fu2.key].due_met) == (False, None)
