@@ -46,6 +46,7 @@ from services.core.embedded import EmbeddedNats
 from services.core.library import roles_without_holders
 from services.core.links import LinkKeyProblem, installation_links
 from services.core.logging import configure_logging
+from services.core.record_keys import record_signer
 from services.core.runtime import Runtime
 from services.core.settings import DEFAULT_HOST, DEFAULT_PORT, LogFormat, Settings
 from services.gateway.console_setup import ConsoleSetupProblem, read_console_setup
@@ -308,6 +309,10 @@ def _load(settings: Settings, *, create_keys: bool = False) -> Runtime:
             f"cannot start: {exc} (the key that checks who is asking; "
             "see PATHWAYS_PRINCIPAL_PUBLIC_KEY_FILE in docs/architecture.md)"
         )
+    try:
+        rt.sealer = record_signer(settings, create=create_keys)
+    except (KeyFileProblem, OSError) as exc:
+        fail(f"cannot start: {exc} (the key that seals the record; PATHWAYS_RECORD_KEY_FILE)")
     try:
         rt.links = installation_links(settings, create=create_keys)
     except (LinkKeyProblem, OSError) as exc:

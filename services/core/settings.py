@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     # service). Default: <data_dir>/secrets/principal.key and .pub.
     principal_key_file: Path | None = None
     principal_public_key_file: Path | None = None
+    # The record key (services.core.record_seal): the private key seals every event the
+    # services append (intake, engine, notifier), the public key verifies a record (`pathways
+    # timeline verify`). Default: <data_dir>/secrets/record.key and .pub, made by `pathways up`.
+    record_key_file: Path | None = None
+    record_public_key_file: Path | None = None
     # The keys that seal restricted text, one file per scope (services/core/sealing.py); kept
     # out of NATS so a stream dump holds only ciphertext. None: <data_dir>/keys.
     keys_dir: Path | None = None
@@ -127,6 +132,14 @@ class Settings(BaseSettings):
     @property
     def link_key_path(self) -> Path:
         return self.link_key_file or self.data_dir / "secrets" / "links.key"
+
+    @property
+    def record_key_path(self) -> Path:
+        return self.record_key_file or self.data_dir / "secrets" / "record.key"
+
+    @property
+    def record_public_key_path(self) -> Path:
+        return self.record_public_key_file or self.data_dir / "secrets" / "record.pub"
 
     @property
     def signing_key_path(self) -> Path:
