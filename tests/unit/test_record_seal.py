@@ -165,16 +165,21 @@ def test_an_unsealed_event_after_sealing_began_is_inserted() -> None:
 
 
 def test_a_redelivered_event_stored_again_verifies() -> None:
-    """A reaction redelivered after a crash appends its event again, sealed afresh, expecting
-    what the stream holds now: the record stays intact."""
-    ledger = Ledger()
-    incident(ledger)
-    ledger.append("notice.n1.email.sent")  # the same notice outcome, stored a second time
-    ledger.messages[-1] = dataclasses.replace(ledger.messages[-1], body=ledger.messages[6].body)
-    last = ledger.messages[-1]
-    linked = Linked(f"{INCIDENT}.notice.n1.email.>", ledger.messages[6].seq)
-    last.headers[HEADER] = seal(SIGNER, last.subject, last.headers[MSG_ID], last.body, linked)
-    assert checked(ledger.messages).intact
+    """A reaction redelivered after a crash (past the dedup window) appends the same event, with
+    the same message id, again: sealed afresh, expecting what the stream holds now. The record
+    stays intact."""
+    messages = incident()
+    original = messages[6]  # notice.n1.email.sent
+    msg_id = original.headers[MSG_ID]
+    linked = Linked(original.subject.rsplit(".", 1)[0] + ".>", original.seq)
+    again = Message(
+        messages[-1].seq + 1,
+        original.subject,
+        original.body,
+        {MSG_ID: msg_id, HEADER: seal(SIGNER, original.subject, msg_id, original.body, linked)},
+    )
+    verdict = checked([*messages, again])
+    assert verdict.intact and verdict.events == 9
 
 
 def test_the_digest_changes_with_any_event() -> None:
