@@ -47,6 +47,7 @@ def rendered(found: Timeline, query: GetTimeline, chosen: Format, width: int | N
         document = {
             "incident": incident_json(found.incident),
             "entries": [entry_json(e, found.incident) for e in found.entries],
+            "record_digest": found.record_digest,
         }
         return json_text(document)
     if chosen is Format.MD:

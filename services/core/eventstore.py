@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
 from nats.aio.client import Client
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.errors import APIError, NotFoundError
 
@@ -25,7 +26,7 @@ from services.core.assertions import Signer
 from services.core.errors import Unprocessable
 from services.core.readers import read_messages
 from services.core.record_seal import HEADER as SEAL_HEADER
-from services.core.record_seal import Linked, seal
+from services.core.record_seal import Linked, Message, record_digest, seal
 
 WRONG_LAST_SEQUENCE = 10071
 DUPLICATE_IN_BATCH = 10201  # a message id in the batch was seen before: the batch is refused
@@ -208,12 +209,24 @@ class EventStore:
     async def history(self, subject_filter: str) -> list[Stored[AnyEvent] | Unrecognised]:
         """Every event on a subject filter, in stream order; one this version cannot read is
         there as Unrecognised, so it never hides the others."""
-        found: list[Stored[AnyEvent] | Unrecognised] = []
-        for m in await read_messages(self._js, self._stream, subject_filter):
-            seq = m.metadata.sequence.stream
-            try:
-                found.append(Stored(read_event(m.data), seq, m.subject))
-            except UnreadableEvent as exc:
-                stored_at = m.metadata.timestamp.astimezone(UTC)
-                found.append(Unrecognised(exc.event_type, seq, m.subject, stored_at))
-        return found
+        return _history(await read_messages(self._js, self._stream, subject_filter))
+
+    async def history_and_digest(
+        self, subject_filter: str
+    ) -> tuple[list[Stored[AnyEvent] | Unrecognised], str]:
+        """The history, and the digest of the messages it was read from (`record_digest`)."""
+        messages = await read_messages(self._js, self._stream, subject_filter)
+        stored = (Message(m.metadata.sequence.stream, m.subject, m.data, {}) for m in messages)
+        return _history(messages), record_digest(stored)
+
+
+def _history(messages: list[Msg]) -> list[Stored[AnyEvent] | Unrecognised]:
+    found: list[Stored[AnyEvent] | Unrecognised] = []
+    for m in messages:
+        seq = m.metadata.sequence.stream
+        try:
+            found.append(Stored(read_event(m.data), seq, m.subject))
+        except UnreadableEvent as exc:
+            stored_at = m.metadata.timestamp.astimezone(UTC)
+            found.append(Unrecognised(exc.event_type, seq, m.subject, stored_at))
+    return found

@@ -25,7 +25,7 @@ QUEUE = "timeline"
 
 async def get_timeline(rt: Runtime, query: GetTimeline, principal: Principal) -> Reply:
     reader = access.reader_of(principal, rt.roster)
-    stored = await rt.store.history(subjects.incident_events(query.incident_id))
+    stored, digest = await rt.store.history_and_digest(subjects.incident_events(query.incident_id))
     readable = [s for s in stored if isinstance(s, Stored)]
     logged = next((s.event for s in readable if isinstance(s.event, IncidentLogged)), None)
     exercise = logged is not None and logged.exercise
@@ -36,7 +36,7 @@ async def get_timeline(rt: Runtime, query: GetTimeline, principal: Principal) ->
     for s in readable:
         summary = summary.after(s.event)
     shown = filtered(_entries(stored, Reading(reader, rt.roster)), query)
-    return ok(Timeline(incident=summary, entries=shown), changed=False)
+    return ok(Timeline(incident=summary, entries=shown, record_digest=digest), changed=False)
 
 
 def _entries(
