@@ -6,11 +6,14 @@ verifies needs no secret, and trusts no service's answer."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import typer
+from nats.errors import Error as NatsError
 from pydantic import ValidationError
 
+from schemas.base import INCIDENT_ID_PATTERN
 from services.cli.client import execute, fail
 from services.core.assertions import KeyFileProblem, Verifier
 from services.core.broker import connect
@@ -43,18 +46,26 @@ def _verifier(key_file: Path | None) -> Verifier:
         fail(f"{exc} (the record's public key: --key or PATHWAYS_RECORD_PUBLIC_KEY_FILE)")
 
 
-async def _verify(nats_url: str, incident_id: str, verifier: Verifier) -> Verdict:
+async def _verify(nats_url: str, incident_id: str, verifier: Verifier) -> Verdict | str:
+    """The verdict, or why the stream could not be read."""
     nc = await connect(nats_url)
     try:
         return await verify_incident(nc.jetstream(), incident_id, verifier)
+    except (NatsError, TimeoutError) as exc:
+        # The `cli` NATS user may not read streams; verifying needs JetStream access.
+        return f"cannot read the events stream ({type(exc).__name__}): run as the admin user"
     finally:
         await nc.close()
 
 
 def verify_record(nats_url: str, incident_id: str, key_file: Path | None) -> None:
     """Exit 0 with one line when the record is intact, 1 naming the first bad event."""
+    if not re.fullmatch(INCIDENT_ID_PATTERN, incident_id):
+        fail(f"not an incident id: {incident_id!r} (like INC-7K2M9Q4X)")
     verifier = _verifier(key_file)
     verdict = execute(_verify(nats_url, incident_id, verifier))
+    if isinstance(verdict, str):
+        fail(verdict)
     if verdict.events == 0:
         fail(f"no events for incident {incident_id}")
     print(verdict_line(incident_id, verdict))
