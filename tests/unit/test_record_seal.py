@@ -8,6 +8,7 @@ import dataclasses
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from services.cli.timeline_verify import verdict_line
 from services.core.assertions import Signer
 from services.core.record_seal import (
     HEADER,
@@ -194,3 +195,20 @@ def test_subject_matching() -> None:
     assert not subject_matches("pw.evt.I.task.k", "pw.evt.I.task.k.>")
     assert not subject_matches("pw.evt.I.task.kk.created", "pw.evt.I.task.k.>")
     assert not subject_matches("pw.evt.I.task.k.created.x", "pw.evt.*.task.*.created")
+
+
+def test_the_verdict_is_one_line_that_says_what_was_verified() -> None:
+    ledger = Ledger()
+    ledger.append("incident.logged", f"{INCIDENT}.incident.>", sealed=False)
+    unsealed = checked(ledger.messages)
+    assert verdict_line("INC-0000SEAL", unsealed).startswith(
+        "INC-0000SEAL: not sealed: 1 events, all before sealing began (nothing to verify), digest "
+    )
+    ledger.append("playbook.triggered")
+    partly = verdict_line("INC-0000SEAL", checked(ledger.messages))
+    assert partly.startswith("INC-0000SEAL: intact: 2 events (1 before sealing began), digest ")
+    messages = incident()
+    deleted = messages.pop(3)
+    line = verdict_line("INC-0000SEAL", checked(messages))
+    assert line.startswith(f"INC-0000SEAL: deleted: event seq {deleted.seq} (")
+    assert "\n" not in line
