@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.e2e.console_client import console_address, demo_password
 from tests.e2e.harness import Cli, Stack, start_up, unexpected_tracebacks
 from tests.integration.receivers import SmtpSink, start_smtp
 
@@ -24,6 +25,20 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     failures = [e for e in service.log_events() if e.get("level") in ("error", "critical")]
     assert not failures, f"`pathways up` logged errors: {failures}"
     assert not unexpected_tracebacks(service.log_text()), service.describe()
+
+
+@pytest.fixture(scope="session")
+def console(stack: Stack) -> str:
+    """The shared stack's console and API address."""
+    return console_address(stack.service)
+
+
+@pytest.fixture(scope="session")
+def password(stack: Stack) -> str:
+    """The shared stack's demo password (every example person's)."""
+    found = demo_password(stack.service)
+    assert found, stack.service.describe()
+    return found
 
 
 @pytest.fixture(scope="session")

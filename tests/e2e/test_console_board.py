@@ -14,8 +14,8 @@ import httpx
 import pytest
 import yaml
 
-from tests.e2e.console_client import Browser, console_address, demo_password
-from tests.e2e.harness import Cli, Stack, roster_holders, wait_for
+from tests.e2e.console_client import Browser
+from tests.e2e.harness import Cli, roster_holders, wait_for
 from tests.support import ROOT
 
 pytestmark = pytest.mark.e2e
@@ -25,18 +25,6 @@ REVIEWER_PASSWORD = "reviewer-password-7731"
 _KEY = re.compile(r'name="form_key" value="([^"]+)"')
 MASS_CASUALTY = ROOT / "playbooks" / "mass-casualty.yaml"
 _INCIDENT = re.compile(r"^/incidents/(INC-[0-9A-Z]{8})$")
-
-
-@pytest.fixture(scope="module")
-def console(stack: Stack) -> str:
-    return console_address(stack.service)
-
-
-@pytest.fixture(scope="module")
-def password(stack: Stack) -> str:
-    found = demo_password(stack.service)
-    assert found, stack.service.describe()
-    return found
 
 
 def signed_in(console: str, username: str, password: str) -> Browser:

@@ -10,22 +10,9 @@ from collections.abc import Iterator
 import pytest
 
 from services.gateway.sessions import COOKIE
-from tests.e2e.console_client import Browser, console_address, demo_password, form_token
-from tests.e2e.harness import Stack
+from tests.e2e.console_client import Browser, form_token
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def console(stack: Stack) -> str:
-    return console_address(stack.service)
-
-
-@pytest.fixture(scope="module")
-def password(stack: Stack) -> str:
-    found = demo_password(stack.service)
-    assert found, stack.service.describe()
-    return found
 
 
 @pytest.fixture

@@ -20,8 +20,6 @@ from services.gateway.csrf import SIGNIN_COOKIE
 from services.gateway.sessions import COOKIE
 from tests.e2e.console_client import (
     Browser,
-    console_address,
-    demo_password,
     form_token,
     set_cookies,
 )
@@ -31,18 +29,6 @@ from tests.support import free_port
 pytestmark = pytest.mark.e2e
 
 WRONG = "The username or password is not right."
-
-
-@pytest.fixture(scope="module")
-def console(stack: Stack) -> str:
-    return console_address(stack.service)
-
-
-@pytest.fixture(scope="module")
-def password(stack: Stack) -> str:
-    found = demo_password(stack.service)
-    assert found, stack.service.describe()
-    return found
 
 
 @pytest.fixture
