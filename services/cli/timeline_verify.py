@@ -33,7 +33,18 @@ def verdict_line(incident_id: str, verdict: Verdict) -> str:
             f"(nothing to verify), digest {verdict.digest}"
         )
     before = f" ({verdict.before_sealing} before sealing began)" if verdict.before_sealing else ""
-    return f"{incident_id}: intact: {verdict.events} events{before}, digest {verdict.digest}"
+    return (
+        f"{incident_id}: intact: {verdict.events} events{before}, {_tail(verdict)}, "
+        f"digest {verdict.digest}"
+    )
+
+
+def _tail(verdict: Verdict) -> str:
+    """How much of the record a periodic seal vouches for: deleting events after the latest one
+    (the unpinned tail) breaks no seal, so say how many there are."""
+    if verdict.latest_seal is None:
+        return f"no periodic seal yet (all {verdict.unpinned} unpinned)"
+    return f"{verdict.unpinned} after the latest seal (seq {verdict.latest_seal})"
 
 
 def _verifier(key_file: Path | None) -> Verifier:

@@ -10,6 +10,12 @@ an intact record each sealed expectation still holds when the events are read ba
 Deleting an event breaks the expectation of the next one on its filter; inserting one (even a
 copy of a sealed event) breaks the expectation of the next one, or carries no valid seal.
 
+Each event's seal links it only to the one before it, so deleting an aggregate's last events
+breaks no link. Periodic seals (`record.sealed`, services/engine/record_sealing.py) close that
+gap: one pins the count, digest and sequences of the incident's events so far, and links to the
+previous one; the check below names the first event a seal pinned that is gone. What came after
+the latest periodic seal (the unpinned tail) is counted, not vouched for.
+
 Pure: no I/O. Reading the stream is `services.core.record_reader`.
 """
 
@@ -22,6 +28,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from schemas.events import RecordSealed
+from schemas.evolution import UnreadableEvent, read_event
 from services.core.assertions import Signer, Verifier
 
 HEADER = "Pw-Seal"
@@ -70,6 +78,8 @@ class Verdict:
     before_sealing: int  # unsealed events written before the first sealed one
     digest: str  # SHA-256 over every event read, in order (what a report was built from)
     problem: Problem | None
+    latest_seal: int | None = None  # the stream sequence of the latest periodic seal
+    unpinned: int = 0  # events after it (all of them when there is none): vouched for by no seal
 
     @property
     def intact(self) -> bool:
@@ -133,6 +143,7 @@ class _Walk:
         self.last_under: dict[str, int] = {}
         self.sealed_yet = False
         self.before_sealing = 0
+        self.latest_seal: int | None = None
 
     def add(self, message: Message) -> None:
         self.seen.append(message)
@@ -156,7 +167,30 @@ class _Walk:
         if not self.verifier.made(signature, signed):
             why = "its seal does not match its subject, id and body (or another key made it)"
             return _problem(message, Fault.ALTERED, why)
-        return self._link(message, linked)
+        return self._link(message, linked) or self._pinned(message)
+
+    def _pinned(self, message: Message) -> Problem | None:
+        """A periodic seal (its body is signed, so what it pins is the services' word): every
+        event it pinned must still be there, and nothing else before it."""
+        pins = periodic_seal(message)
+        if pins is None:
+            return None
+        self.latest_seal = message.seq
+        held = [m for m in self.seen if m.seq <= pins.through_seq]
+        present = {m.seq for m in held}
+        missing = [seq for seq in pins.seqs if seq not in present]
+        counted = f"{pins.events} events sealed at seq {message.seq}, {len(held)} found"
+        if missing or len(held) < pins.events:
+            # A pinned sequence names the event; a shortfall with none missing can only be
+            # before the previous seal, whose own check would have named it: blame this seal.
+            where = missing[0] if missing else message.seq
+            incident = ".".join(message.subject.split(".")[:3]) + ".>"
+            return Problem(where, incident, Fault.DELETED, counted)
+        if len(held) > pins.events:
+            return _problem(message, Fault.INSERTED, counted)
+        if record_digest(held) != pins.digest:
+            return _problem(message, Fault.ALTERED, "the events it pinned differ from the record")
+        return None
 
     def _link(self, message: Message, linked: Linked) -> Problem | None:
         """Every event before this one passed, so when the link fails this one is to blame,
@@ -192,6 +226,24 @@ def record_digest(messages: Iterable[Message]) -> str:
     return running.hexdigest()
 
 
+def is_periodic_seal(subject: str) -> bool:
+    """`pw.evt.<incident>.record.sealed` (schemas.subjects.record_sealed)."""
+    tokens = subject.split(".")
+    return len(tokens) == 5 and tokens[:2] == ["pw", "evt"] and tokens[3:] == ["record", "sealed"]
+
+
+def periodic_seal(message: Message) -> RecordSealed | None:
+    """What a periodic seal pins; None for any other event (or a seal a newer version wrote in
+    a shape this one cannot read: it vouches for nothing here)."""
+    if not is_periodic_seal(message.subject):
+        return None
+    try:
+        event = read_event(message.body)
+    except UnreadableEvent:
+        return None
+    return event if isinstance(event, RecordSealed) else None
+
+
 def verify(messages: Sequence[Message], verifier: Verifier) -> Verdict:
     """Check an incident's events, read in stream order; the first bad one is the problem."""
     walk = _Walk(verifier, {m.seq for m in messages})
@@ -201,4 +253,7 @@ def verify(messages: Sequence[Message], verifier: Verifier) -> Verdict:
         if problem is not None:
             break
         walk.add(message)
-    return Verdict(len(messages), walk.before_sealing, record_digest(messages), problem)
+    latest = walk.latest_seal
+    unpinned = sum(1 for m in messages if latest is None or m.seq > latest)
+    digest = record_digest(messages)
+    return Verdict(len(messages), walk.before_sealing, digest, problem, latest, unpinned)

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # How often one engine replica sweeps for unfinished runs (the reconciler); every engine
     # also sweeps once when it starts.
     reconcile_interval_seconds: float = Field(default=300.0, ge=1)
+    # How long an incident's record must be quiet (no event) before the engine writes a
+    # periodic seal pinning it (services/engine/record_sealing.py).
+    record_seal_quiet_seconds: float = Field(default=30.0, gt=0)
     # Seconds to wait before each redelivery of a failed reaction; after len+1 deliveries it is
     # dead-lettered. `PATHWAYS_RETRY_DELAYS=1,5,15` or a JSON list.
     retry_delays: Annotated[tuple[float, ...], NoDecode] = DEFAULT_RETRY_DELAYS

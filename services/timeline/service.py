@@ -8,7 +8,7 @@ from faststream.nats import NatsRouter
 
 from schemas import subjects
 from schemas.commands import ErrorCode, GetTimeline, Reply
-from schemas.events import AnyEvent, IncidentLogged
+from schemas.events import AnyEvent, IncidentLogged, RecordSealed
 from schemas.principals import Principal
 from schemas.views import IncidentSummary, Timeline, TimelineEntry
 from services.core import access
@@ -42,11 +42,14 @@ async def get_timeline(rt: Runtime, query: GetTimeline, principal: Principal) ->
 def _entries(
     stored: list[Stored[AnyEvent] | Unrecognised], reading: Reading
 ) -> tuple[TimelineEntry, ...]:
+    # A periodic seal is bookkeeping of the record, not something that happened in the
+    # response: `pathways timeline verify` reports on it, and the digest covers it.
     return tuple(
         entry(s.event, s.seq, reading=reading)
         if isinstance(s, Stored)
         else unrecognised_entry(s.event_type, s.at, s.seq)
         for s in stored
+        if not (isinstance(s, Stored) and isinstance(s.event, RecordSealed))
     )
 
 

@@ -206,7 +206,10 @@ def test_the_verdict_is_one_line_that_says_what_was_verified() -> None:
     )
     ledger.append("playbook.triggered")
     partly = verdict_line("INC-0000SEAL", checked(ledger.messages))
-    assert partly.startswith("INC-0000SEAL: intact: 2 events (1 before sealing began), digest ")
+    assert partly.startswith(
+        "INC-0000SEAL: intact: 2 events (1 before sealing began), no periodic seal yet "
+        "(all 2 unpinned), digest "
+    )
     messages = incident()
     deleted = messages.pop(3)
     line = verdict_line("INC-0000SEAL", checked(messages))
