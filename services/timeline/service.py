@@ -35,11 +35,11 @@ async def get_timeline(rt: Runtime, query: GetTimeline, principal: Principal) ->
     summary = IncidentSummary.from_logged(logged)
     for s in readable:
         summary = summary.after(s.event)
-    shown = filtered(_entries(stored, Reading(reader, rt.roster)), query)
+    shown = filtered(shown_entries(stored, Reading(reader, rt.roster)), query)
     return ok(Timeline(incident=summary, entries=shown, record_digest=digest), changed=False)
 
 
-def _entries(
+def shown_entries(
     stored: list[Stored[AnyEvent] | Unrecognised], reading: Reading
 ) -> tuple[TimelineEntry, ...]:
     # A periodic seal is bookkeeping of the record, not something that happened in the

@@ -6,12 +6,17 @@ from __future__ import annotations
 
 import dataclasses
 
-from schemas.events import RecordSealed
+from schemas.events import AnyEvent, RecordSealed
 from services.cli.timeline_verify import verdict_line
+from services.core import access
+from services.core.eventstore import Stored, Unrecognised
 from services.core.record_pins import next_seal
 from services.core.record_seal import HEADER, MSG_ID, Fault, Linked, Message, seal
 from services.engine.record_sealing import incident_to_seal
-from tests.unit.factories import T0
+from services.timeline.render import Reading
+from services.timeline.service import shown_entries
+from tests.support import AUDITOR, example_roster
+from tests.unit.factories import T0, an_incident
 from tests.unit.test_record_seal import INCIDENT, SIGNER, Ledger, checked, incident
 
 INCIDENT_ID = INCIDENT.rsplit(".", 1)[1]
@@ -142,3 +147,17 @@ def test_every_event_but_a_seal_puts_its_incidents_seal_off() -> None:
     assert incident_to_seal(unknown) == INCIDENT_ID  # a newer version's event counts too
     for body in (b"not json", b"[1]", b'{"type":"x","incident_id":"nope"}'):
         assert incident_to_seal(body) is None
+
+
+def test_the_timeline_leaves_a_periodic_seal_out() -> None:
+    logged = an_incident(incident_id=INCIDENT_ID, event_id=f"{INCIDENT_ID}.logged")
+    made = next_seal(INCIDENT_ID, incident(), T0)
+    assert made is not None
+    stored: list[Stored[AnyEvent] | Unrecognised] = [
+        Stored(logged, 1, f"{INCIDENT}.incident.logged"),
+        Stored(made, 2, f"{INCIDENT}.record.sealed"),
+        Unrecognised("task.reopened", 3, f"{INCIDENT}.task.t1.reopened", T0),
+    ]
+    reading = Reading(access.reader_of(AUDITOR, example_roster()), example_roster())
+    shown = shown_entries(stored, reading)
+    assert [entry.seq for entry in shown] == [1, 3]
