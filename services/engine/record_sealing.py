@@ -29,7 +29,7 @@ from services.core.runtime import Runtime
 log = get_logger(__name__)
 
 # Crash tests: the engine dies once the seal is due, before it is written.
-SEAL_DUE = "record-seal-due"
+SEAL_DUE = "record.seal-due"
 
 
 def incident_to_seal(body: bytes) -> str | None:
