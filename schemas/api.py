@@ -17,8 +17,15 @@ from schemas.commands import (
     AttributeValue,
     ErrorCode,
 )
-from schemas.enums import Severity, Tier
-from schemas.limits import ATTRIBUTES_MAX, INVOLVED_MAX, NOTE_MAX, REASON_MAX, TITLE_MAX
+from schemas.enums import FindingKind, RoleFamily, Severity, Tier
+from schemas.limits import (
+    ATTRIBUTES_MAX,
+    FINDING_MAX,
+    INVOLVED_MAX,
+    NOTE_MAX,
+    REASON_MAX,
+    TITLE_MAX,
+)
 from schemas.principals import AccessRole
 from schemas.replies import parametrized_name
 
@@ -125,6 +132,24 @@ class AssignBody(Contract):
 class NoteBody(Contract):
     text: str = Field(min_length=1, max_length=MAX_NOTE_LENGTH)
     tier: Tier = Field(description="Who may read it: public, command or restricted")
+
+
+class FindingBody(Contract):
+    kind: FindingKind
+    text: str = Field(min_length=1, max_length=FINDING_MAX, description="One line")
+    family: RoleFamily | None = Field(default=None, description="The role family it is about")
+    phase: Slug | None = Field(default=None, description="Or the playbook phase it is about")
+
+
+class CorrectiveActionBody(Contract):
+    text: str = Field(min_length=1, max_length=TITLE_MAX, description="One line")
+    owner: PersonId
+    due_by: UtcDateTime | None = Field(default=None, description="A time with its offset")
+    due_on: str | None = Field(
+        default=None,
+        pattern=r"^\d{4}-\d{2}-\d{2}$",
+        description="Or a date, YYYY-MM-DD: due by the end of that day in the owner's time zone",
+    )
 
 
 class LoadRosterBody(Contract):

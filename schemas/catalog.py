@@ -43,6 +43,7 @@ from schemas.commands import (
 from schemas.deadletters import LetterRecord, ReplayRequested
 from schemas.events import (
     DeadlineReached,
+    FindingAdded,
     FollowUpDue,
     IncidentClosed,
     IncidentLogged,
@@ -69,6 +70,15 @@ from schemas.events import (
     TaskSkipped,
     TaskStarted,
 )
+from schemas.improvement import (
+    AddCorrectiveAction,
+    AddFinding,
+    CorrectiveAction,
+    Finding,
+    GetCorrectiveActions,
+    GetFindings,
+)
+from schemas.metrics import GetMetrics, MetricsReply
 from schemas.notifications import InboxEntry, PendingSend
 from schemas.replies import (
     Answer,
@@ -137,6 +147,7 @@ NOTICE = "{notice}"
 CHANNEL = "{channel_key}"
 CONSUMER = "{consumer}"
 LETTER = "{letter_id}"
+FINDING = "{finding_id}"
 
 PARAMETERS: dict[str, str] = {
     "incident_id": "The incident, INC- and eight characters (INC-7K3M9Q2X)",
@@ -147,6 +158,7 @@ PARAMETERS: dict[str, str] = {
     "channel_key": "The recipient's channel, by the key the roster gives it",
     "consumer": "The durable consumer that could not handle the message",
     "letter_id": "The dead letter, DL- and eight characters",
+    "finding_id": "A finding of the incident's review: f- and eight characters",
 }
 
 
@@ -249,6 +261,20 @@ OPERATIONS: tuple[Operation, ...] = (
         "End the away period someone is in now",
         _post("/roster/back"),
     ),
+    _command(
+        subjects.CMD_REVIEW_FINDING,
+        AddFinding,
+        Finding,
+        "Record a finding of an incident's after-action review",
+        _post("/incidents/{incident_id}/findings"),
+    ),
+    _command(
+        subjects.CMD_REVIEW_ACTION,
+        AddCorrectiveAction,
+        TaskSnapshot,
+        "Give a corrective action to its owner, as a task due by a date",
+        _post("/incidents/{incident_id}/actions"),
+    ),
     _query(
         subjects.QRY_INCIDENT_GET,
         GetIncident,
@@ -289,6 +315,27 @@ OPERATIONS: tuple[Operation, ...] = (
             people="person",
             types="type",
         ),
+    ),
+    _query(
+        subjects.QRY_REVIEW_FINDINGS,
+        GetFindings,
+        list[Finding],
+        "The findings of an incident's after-action review, in the order they were recorded",
+        _get("/incidents/{incident_id}/findings"),
+    ),
+    _query(
+        subjects.QRY_REVIEW_ACTIONS,
+        GetCorrectiveActions,
+        list[CorrectiveAction],
+        "The corrective actions of an incident's improvement plan, each as it stands",
+        _get("/incidents/{incident_id}/actions"),
+    ),
+    _query(
+        subjects.QRY_REVIEW_METRICS,
+        GetMetrics,
+        MetricsReply,
+        "Response metrics across incidents: per role, family and phase, and follow-ups",
+        _get("/review/metrics", incident_type="type"),
     ),
     _query(
         subjects.QRY_PLAYBOOK_LIST,
@@ -366,6 +413,11 @@ INCIDENT_EVENTS: tuple[EventDoc, ...] = (
         subjects.response_completed(INCIDENT),
         ResponseCompleted,
         "Every task of the run is done",
+    ),
+    EventDoc(
+        subjects.finding_added(INCIDENT, FINDING),
+        FindingAdded,
+        "A finding of the incident's after-action review was recorded",
     ),
     _notice_outcome(NoticeSent, "sent", "A notice went out on one of its recipient's channels"),
     _notice_outcome(NoticeFailed, "failed", "A notice could not be delivered on a channel"),

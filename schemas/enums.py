@@ -15,6 +15,13 @@ class RoleFamily(StrEnum):
     PUBLIC_INFORMATION = "public_information"
 
 
+class FindingKind(StrEnum):
+    """What an after-action review finding is: a strength, or an area for improvement."""
+
+    STRENGTH = "strength"
+    IMPROVEMENT = "improvement"
+
+
 class Tier(StrEnum):
     """Confidentiality of a task and its notes."""
 

@@ -8,7 +8,7 @@ from typing import Annotated, Literal, Self, get_args
 from pydantic import Field, TypeAdapter, model_validator
 
 from schemas.base import Contract, IncidentId, PersonId, Slug, TaskId, UtcDateTime
-from schemas.enums import Severity
+from schemas.enums import FindingKind, RoleFamily, Severity
 from schemas.escalation import EscalationAction
 from schemas.notifications import Channel, ChannelKey, NoticeId, NoticeKind
 from schemas.playbook import AttributeSpec, Phase
@@ -21,6 +21,9 @@ from schemas.tasks import TaskSnapshot, TaskTemplate, only_restricted_sealed
 # `TaskDeclined.reason_sealed`) only widened version 1: every event stored before reads as it
 # is, so there is nothing to upcast and the version stays. A previous release cannot read a
 # sealed note or decline reason (its `text`, `reason` are required): UnreadableEvent.
+# `review.finding_added` and `TaskSnapshot.corrective_action` widened it the same way: a
+# previous release reads a finding as an UnknownEventType (the timeline shows it unrecognised)
+# and a corrective action's task events as any task's.
 SCHEMA_VERSION = 1
 
 
@@ -245,6 +248,18 @@ class ResponseCompleted(Event):
     completed_tasks: int
 
 
+class FindingAdded(Event):
+    """A reviewer or command staff recorded a finding of the incident's after-action review:
+    a strength or an area for improvement, about a role family or a phase (or neither)."""
+
+    type: Literal["review.finding_added"] = "review.finding_added"
+    finding_id: Slug
+    kind: FindingKind
+    text: str = Field(min_length=1)
+    family: RoleFamily | None = None
+    phase: Slug | None = None
+
+
 class NoticeEvent(Event):
     """What came of sending one notice through one of its recipient's channels; at most one is
     appended per notice and channel. It names where the message went only as far as is safe to
@@ -318,6 +333,7 @@ AnyEvent = Annotated[
     | FollowUpDue
     | DeadlineReached
     | ResponseCompleted
+    | FindingAdded
     | NoticeSent
     | NoticeFailed
     | RecordSealed,

@@ -14,6 +14,7 @@ ATTRIBUTE_VALUE_MAX = 500  # characters
 INVOLVED_MAX = 20  # roster members named as involved in one incident
 NOTE_MAX = 4000  # characters in a completion note
 REASON_MAX = 1000  # characters in a decline reason
+FINDING_MAX = 1000  # characters in a finding of an after-action review: a paragraph
 
 LIST_LIMIT_DEFAULT = 50  # items in one page of a list reply
 LIST_LIMIT_MAX = 500

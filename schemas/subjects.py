@@ -35,6 +35,9 @@ PLAYBOOKS_BUCKET = "pw_playbooks"
 # Keys only, ordered the way lists are read: incident.<newest-first time>.<incident> and
 # assignee.<person>.<newest-first time>.<incident>.<task key>. Maintained by the projector.
 INDEX_BUCKET = "pw_index"
+# Response metrics (schemas/metrics.py): a record per task, keyed by task id, and each
+# incident's follow-up plan, keyed by incident id. Maintained by the projector.
+METRICS_BUCKET = "pw_metrics"
 # Every person's in-app notices, <person>.<newest-first time>.<notice token>: written by the
 # notifier (services/notifier/inbox_keys.py spells the keys).
 INBOX_BUCKET = "pw_inbox"
@@ -68,6 +71,8 @@ CMD_TASK_NOTE = "pw.cmd.task.note"
 CMD_ROSTER_LOAD = "pw.cmd.roster.load"
 CMD_ROSTER_AWAY = "pw.cmd.roster.away"
 CMD_ROSTER_BACK = "pw.cmd.roster.back"
+CMD_REVIEW_FINDING = "pw.cmd.review.finding"
+CMD_REVIEW_ACTION = "pw.cmd.review.action"
 
 # Queries (request-reply, read-only).
 QRY_INCIDENT_GET = "pw.qry.incident.get"
@@ -79,6 +84,9 @@ QRY_PLAYBOOK_LIST = "pw.qry.playbook.list"
 QRY_PLAYBOOK_GET = "pw.qry.playbook.get"
 QRY_INBOX = "pw.qry.inbox"
 QRY_ROSTER_GET = "pw.qry.roster.get"
+QRY_REVIEW_METRICS = "pw.qry.review.metrics"
+QRY_REVIEW_FINDINGS = "pw.qry.review.findings"
+QRY_REVIEW_ACTIONS = "pw.qry.review.actions"
 
 # Filters the engine reacts to.
 ON_INCIDENT_LOGGED = "pw.evt.*.incident.logged"
@@ -251,6 +259,16 @@ def follow_up_filter(incident_id: str, key: str) -> str:
     return f"pw.evt.{incident_id}.followup.{key}.>"
 
 
+def finding_added(incident_id: str, finding_id: str) -> str:
+    """One finding of the incident's review: one subject each, so a retried request finds its
+    finding already there."""
+    return f"pw.evt.{incident_id}.review.finding.{finding_id}"
+
+
+def incident_findings(incident_id: str) -> str:
+    return f"pw.evt.{incident_id}.review.finding.*"
+
+
 def response_completed(incident_id: str) -> str:
     return f"pw.evt.{incident_id}.response.completed"
 
@@ -333,6 +351,10 @@ BUCKETS = (
     BucketSpec(name=INCIDENTS_BUCKET, description="Projection: a summary of every incident"),
     BucketSpec(
         name=INDEX_BUCKET, description="Projection: keys that order incidents and tasks for lists"
+    ),
+    BucketSpec(
+        name=METRICS_BUCKET,
+        description="Projection: response metrics per task, and each incident's follow-ups",
     ),
     BucketSpec(
         name=PLAYBOOKS_BUCKET,

@@ -126,6 +126,11 @@ class TaskSnapshot(Contract):
     )
     notes: tuple[TaskNote, ...] = Field(default=(), description="Notes added along the way")
     follow_up_of: Slug | None = None
+    corrective_action: bool = Field(
+        default=False,
+        description="A corrective action of the incident's improvement plan, not a playbook "
+        "task: no run's cancelling or the incident's closing cancels it",
+    )
     exercise: bool = False
     # The clock of the current assignment: each new assignee (after a decline, an escalation, a
     # hand-off) counts `assignment` up and gets the task's windows from when it reached them.

@@ -124,7 +124,7 @@ async def _serve(
     # services are about to serve.
     js = client.jetstream()
     await require_streams(js, rt.settings.nats_url)
-    await start_reactors(js, routers, rt.settings)
+    await start_reactors(js, routers, rt.settings, broker)
     await rt.attach(client)
     # The stored roster version in force, if any, before anything is decided with a roster.
     await live_roster.adopt(rt, keep_file_version="engine" in names)

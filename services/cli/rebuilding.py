@@ -26,8 +26,8 @@ PLAIN_PROGRESS_SECONDS = 2.0
 
 @app.command("rebuild")
 def rebuild_projections(nats_url: NatsUrl = DEFAULT_URL) -> None:
-    """Rebuild every projection (task and incident lists) by replaying the event stream.
-    Safe while the services run, and safe to repeat."""
+    """Rebuild every projection (task and incident lists, response metrics) by replaying the
+    event stream. Safe while the services run, and safe to repeat."""
     with _progress() as on_progress:
         done = execute(_rebuild(nats_url, on_progress))
     errors.print(

@@ -1,16 +1,22 @@
-"""pathways review: what reviewers of an incident read after it (an activity log per responder)."""
+"""pathways review: what reviewers read after an incident (an activity log per responder) and
+across incidents (response metrics)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
+from datetime import UTC
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from schemas import subjects
+from schemas.base import utc_now
 from schemas.commands import GetTimeline
+from schemas.metrics import GetMetrics, MetricsReply
 from services.cli import contract
-from services.cli.client import execute, make, person_option
+from services.cli.client import execute, make, person_option, request
 from services.cli.options import DEFAULT_URL, NatsUrl
 from services.cli.output import entry_json, incident_json, json_text
 from services.cli.review_options import (
@@ -20,8 +26,10 @@ from services.cli.review_options import (
     text_width,
     usage_error,
 )
+from services.cli.review_plan import actions, findings
 from services.cli.roster_source import from_server
 from services.cli.timeline_command import fetch_timeline
+from services.cli.times import BadTime, parse_since
 from services.core.activity import (
     ActivityLog,
     activity_lines,
@@ -30,11 +38,16 @@ from services.core.activity import (
     notable,
     people_in,
 )
+from services.core.metrics_formats import metrics_csv, metrics_json, metrics_lines
 from services.core.review_html import activity_html
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 app = typer.Typer(
     help="After-action review of an incident.", no_args_is_help=True, add_completion=False
 )
+app.add_typer(findings, name="finding")
+app.add_typer(actions, name="action")
 
 
 def _json(log: ActivityLog) -> str:
@@ -92,3 +105,47 @@ def activity(
         usage_error(f"--person {person} is not on the roster and did nothing in {incident_id}")
     log = activity_log(found, roster, people)
     contract.emit(_rendered(log, chosen, None if out_file else text_width()), out_file)
+
+
+@app.command()
+def metrics(
+    since: Annotated[
+        str,
+        typer.Option(
+            "--since", metavar="SPAN|TIME", help="A span back (90d, 12w, 36h) or a date or time."
+        ),
+    ] = "90d",
+    incident_type: Annotated[
+        str | None,
+        typer.Option(
+            "--type", metavar="TYPE", help="Only incidents of this type.", show_default=False
+        ),
+    ] = None,
+    exercises: Annotated[bool, typer.Option("--exercises", help="Count exercises too.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="The figures as JSON.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="One row per group, as CSV.")] = False,
+    nats_url: NatsUrl = DEFAULT_URL,
+) -> None:
+    """Response metrics across incidents, from the metrics the services keep: per role family,
+    role and phase, time to acknowledge and complete (median, p90), the share of windows met,
+    escalations, declines, reassignments, skipped tasks, and follow-ups."""
+    if as_json and as_csv:
+        usage_error("--json and --csv ask for different formats; give one")
+    try:
+        start = parse_since(since, utc_now(), UTC)
+    except BadTime as exc:
+        usage_error(str(exc))
+    if incident_type is not None and not SLUG.match(incident_type):
+        usage_error(
+            f"--type {incident_type!r} is not an incident type (e.g. officer-involved-shooting)"
+        )
+    query = make(GetMetrics, since=start, incident_type=incident_type, exercises=exercises)
+    reply = execute(request(nats_url, subjects.QRY_REVIEW_METRICS, query))
+    found = MetricsReply.model_validate(reply.data)
+    if as_json:
+        text = metrics_json(found)
+    elif as_csv:
+        text = metrics_csv(found)
+    else:
+        text = "\n".join(metrics_lines(found)) + "\n"
+    contract.emit(text, None)

@@ -55,7 +55,10 @@ class Action(StrEnum):
     READ_CHANNELS = "read_channels"  # members' addresses and channel URLs
     READ_INBOX = "read_inbox"
     READ_PLAYBOOKS = "read_playbooks"
+    READ_METRICS = "read_metrics"  # aggregates across incidents: no task's text
     MANAGE_ACCOUNTS = "manage_accounts"
+    RECORD_REVIEW = "record_review"  # findings and corrective actions of an after-action review
+    READ_REVIEW = "read_review"
 
 
 COMMAND_ACTIONS = frozenset(
@@ -70,6 +73,8 @@ COMMAND_ACTIONS = frozenset(
 # What may be done through an action link: the verbs on its own task, and reading it.
 LINK_ACTIONS = frozenset({Action.ACT_ON_TASK, Action.READ_TASK})
 READS_EVERY_INCIDENT = frozenset({AccessRole.COMMAND, AccessRole.REVIEWER})
+# Response metrics are figures, no incident's text: administrators may read them too.
+METRICS_READERS = READS_EVERY_INCIDENT | {AccessRole.ADMIN}
 
 
 @dataclass(frozen=True)
@@ -266,6 +271,14 @@ def _everything(reader: Reader, target: Target) -> Decision:
     return _refuse("only command staff and reviewers read this; responders see their own tasks")
 
 
+def _review(reader: Reader, target: Target) -> Decision:
+    if reader.roles & READS_EVERY_INCIDENT:
+        return ALLOWED
+    return _refuse(
+        f"only command staff and reviewers record an after-action review; {_who(reader)} is not one"
+    )
+
+
 def _incident(reader: Reader, target: Target) -> Decision:
     if reader.roles & READS_EVERY_INCIDENT or target.holds_task:
         return ALLOWED
@@ -281,6 +294,15 @@ def _task(reader: Reader, target: Target) -> Decision:
     if target.task is not None and may_see_task(reader, target.task):
         return ALLOWED
     return _refuse(f"{_who(reader)} may not see this task", ErrorCode.FORBIDDEN)
+
+
+def _metrics(reader: Reader, target: Target) -> Decision:
+    if reader.roles & METRICS_READERS:
+        return ALLOWED
+    return _refuse(
+        f"only command staff, reviewers and administrators read response metrics; "
+        f"{_who(reader)} is none of them"
+    )
 
 
 def _authenticated(reader: Reader, target: Target) -> Decision:
@@ -315,9 +337,12 @@ _RULES = {
     Action.READ_TASK: _task,
     Action.READ_ROSTER: _authenticated,
     Action.READ_PLAYBOOKS: _authenticated,
+    Action.READ_METRICS: _metrics,
     Action.READ_CHANNELS: _channels,
     Action.READ_INBOX: _inbox,
     Action.MANAGE_ACCOUNTS: _accounts,
+    Action.RECORD_REVIEW: _review,
+    Action.READ_REVIEW: _everything,
 }
 
 

@@ -8,22 +8,9 @@ as a visible escape instead.
 
 from __future__ import annotations
 
-import unicodedata
+from schemas.text import BIDI_CONTROLS, unsafe
 
-# Bidirectional embeddings, overrides, isolates and marks: invisible, and they reorder text.
-BIDI_CONTROLS = frozenset(
-    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-)
-
-
-def unsafe(char: str) -> bool:
-    """A character a terminal would act on or hide rather than show."""
-    if char in BIDI_CONTROLS:
-        return True
-    category = unicodedata.category(char)
-    # Cc: C0, DEL and C1 controls (ESC among them); Cs: lone surrogates; Zl/Zp: line and
-    # paragraph separators, which some terminals break lines on.
-    return category in ("Cc", "Cs", "Zl", "Zp")
+__all__ = ["BIDI_CONTROLS", "unsafe", "visible", "visible_lines"]
 
 
 def _escape(char: str) -> str:

@@ -21,7 +21,7 @@ from typing import TypeVar
 from weakref import WeakKeyDictionary
 
 from faststream import AckPolicy
-from faststream.nats import JStream, NatsMessage, NatsRouter, PullSub
+from faststream.nats import JStream, NatsBroker, NatsMessage, NatsRouter, PullSub
 from nats.js import JetStreamContext
 
 from schemas import subjects
@@ -32,6 +32,7 @@ from services.core.consumers import ensure_consumer, wanted
 from services.core.delivery import Reactor, deliver
 from services.core.errors import Unprocessable
 from services.core.logging import get_logger
+from services.core.prompt_fetch import fetch_promptly
 from services.core.replays import replay
 from services.core.settings import Settings
 
@@ -149,9 +150,11 @@ def react(
 
 
 async def start_reactors(
-    js: JetStreamContext, routers: Iterable[NatsRouter], settings: Settings
+    js: JetStreamContext, routers: Iterable[NatsRouter], settings: Settings, broker: NatsBroker
 ) -> None:
-    """Bind the routers' reactors to JetStream and create or update their consumers."""
+    """Bind the routers' reactors to JetStream and create or update their consumers, and make
+    the (connected, not yet started) broker's pull subscriptions hand over events promptly."""
+    fetch_promptly(broker.config.connection_state.stream)
     for router in routers:
         for reactor in _reactors.get(router, []):
             reactor.bind(js, settings.retry_delays)

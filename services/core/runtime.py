@@ -17,6 +17,7 @@ from schemas.roster_versions import RosterVersion, roster_version
 from schemas.subjects import (
     INCIDENTS_BUCKET,
     INDEX_BUCKET,
+    METRICS_BUCKET,
     PLAYBOOKS_BUCKET,
     ROSTERS_BUCKET,
     TASKS_BUCKET,
@@ -107,6 +108,7 @@ class Runtime:
             INCIDENTS_BUCKET,
             PLAYBOOKS_BUCKET,
             INDEX_BUCKET,
+            METRICS_BUCKET,
             ROSTERS_BUCKET,
         ):
             self._buckets[name] = await self._js.key_value(name)
@@ -157,6 +159,10 @@ class Runtime:
     @property
     def index(self) -> KeyValue:
         return self._buckets[INDEX_BUCKET]
+
+    @property
+    def metrics(self) -> KeyValue:
+        return self._buckets[METRICS_BUCKET]
 
     @property
     def playbooks(self) -> KeyValue:

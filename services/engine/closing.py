@@ -1,6 +1,7 @@
 """Closing an incident: the response ends, for a real incident or an exercise. Open tasks are
 cancelled and pending follow-ups removed, so nothing fires later; a timer that fires anyway
-finds the incident closed and records nothing."""
+finds the incident closed and records nothing. Corrective actions of its improvement plan come
+after the response and stay: their deadlines are set again after the timers are cleared."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from services.core.rpc import ok
 from services.core.runtime import Runtime
 from services.engine import lifecycle
 from services.engine.commands import ATTEMPTS
+from services.engine.escalating import keep_timers
 from services.engine.tasks import append_task_event, load_task
 
 log = get_logger(__name__)
@@ -79,7 +81,11 @@ async def wind_down(rt: Runtime, incident_id: str, actor: str) -> None:
         for subject in await rt.store.subjects(subjects.incident_tasks(incident_id))
     }
     for key in sorted(keys):
-        await cancel_task(rt, task_id_for(incident_id, key), actor)
+        loaded = await load_task(rt.store, task_id_for(incident_id, key))
+        if loaded is not None and loaded.task.corrective_action:
+            await keep_timers(rt, incident_id, key)
+        else:
+            await cancel_task(rt, task_id_for(incident_id, key), actor)
     log.info("incident_wound_down", incident_id=incident_id, tasks=len(keys))
 
 
@@ -96,6 +102,8 @@ async def cancel_task(
         loaded = await load_task(rt.store, task_id)
         if loaded is None or (run is not None and loaded.task.run != run):
             return False
+        if loaded.task.corrective_action:
+            return False  # of no run, and after the response: it stays
         cancelled = lifecycle.cancel(loaded.task, utc_now(), actor, cause)
         if cancelled is None:
             return False

@@ -7,13 +7,20 @@ redelivery change nothing."""
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 
 from nats.js.errors import NotFoundError
 
 from schemas import subjects
 from schemas.base import task_id_for, utc_now
 from schemas.escalation import EscalationAction, EscalationChain
-from schemas.events import DeadlineReached, PlaybookTriggered, TaskEscalated, TaskReminded
+from schemas.events import (
+    DeadlineReached,
+    IncidentLogged,
+    PlaybookTriggered,
+    TaskEscalated,
+    TaskReminded,
+)
 from schemas.evolution import UnreadableEvent, read_event
 from schemas.tasks import TaskSnapshot
 from services.core.eventstore import ConcurrencyConflict
@@ -35,6 +42,34 @@ def chain_of(rt: Runtime, run: PlaybookTriggered, task: TaskSnapshot) -> Escalat
     if template is not None and template.escalation is not None:
         return template.escalation
     return rt.roster.escalation_for(task.role)
+
+
+@dataclass(frozen=True)
+class Clock:
+    """What a task's deadlines are worked out from: its chain, the incident's time scale, who
+    is involved in the incident, and its playbook run (None for a corrective action)."""
+
+    chain: EscalationChain
+    scale: float
+    involved: tuple[str, ...]
+    run: PlaybookTriggered | None
+
+
+async def clock_of(rt: Runtime, task: TaskSnapshot) -> Clock | None:
+    """None when nothing more of the task is to fire: its run is over (closed or cancelled).
+    A corrective action belongs to no run, and its deadlines run after the incident closed."""
+    if task.corrective_action:
+        subject = subjects.incident_logged(task.incident_id)
+        logged = await rt.store.last_of(subject, IncidentLogged)
+        if logged is None:
+            return None
+        incident = logged.event
+        chain = rt.roster.escalation_for(task.role)
+        return Clock(chain, incident.time_scale, incident.involved, None)
+    run = await load_run(rt, task.incident_id, task.run)
+    if run is None or await is_over_shared(rt, run):
+        return None
+    return Clock(chain_of(rt, run, task), run.time_scale, run.involved, run)
 
 
 async def on_task_event(rt: Runtime, body: bytes, seq: int) -> None:
@@ -62,11 +97,10 @@ async def keep_timers(rt: Runtime, incident_id: str, key: str) -> None:
     if loaded is None:
         return
     task = loaded.task
-    run = await load_run(rt, incident_id, task.run)
+    clock = await clock_of(rt, task)
     wanted: dict[str, deadlines.Timer] = {}
-    if run is not None and not await is_over_shared(rt, run):
-        chain = chain_of(rt, run, task)
-        wanted = {t.token: t for t in deadlines.timers_for(task, chain, run.time_scale)}
+    if clock is not None:
+        wanted = {t.token: t for t in deadlines.timers_for(task, clock.chain, clock.scale)}
     pending = {
         subject.rsplit(".", 1)[1]
         for subject in await rt.store.subjects(
@@ -121,12 +155,11 @@ async def _run_step(
         if loaded is None:
             return None
         task = loaded.task
-        run = await load_run(rt, fired.incident_id, task.run)
-        if run is None or await is_over_shared(rt, run):
+        clock = await clock_of(rt, task)
+        if clock is None:
             return None
-        chain = chain_of(rt, run, task)
-        people = await _people(rt, run, task, deadlines.action_of(fired, chain))
-        event = deadlines.decide(task, fired, chain, people, utc_now())
+        people = await _people(rt, clock, task, deadlines.action_of(fired, clock.chain))
+        event = deadlines.decide(task, fired, clock.chain, people, utc_now())
         if event is None:
             return loaded
         try:
@@ -145,17 +178,19 @@ async def _run_step(
 
 
 async def _people(
-    rt: Runtime, run: PlaybookTriggered, task: TaskSnapshot, action: EscalationAction | None
+    rt: Runtime, clock: Clock, task: TaskSnapshot, action: EscalationAction | None
 ) -> deadlines.People:
     """Whom the step may involve: for `reassign`, the next person the task would be offered to
     (the run's pinned roster, availability now); for the notifying steps, the coordinators or
     command staff of the roster in force. Only what the step needs is read: a thousand
-    reminders falling due together must not each work out an offer order."""
+    reminders falling due together must not each work out an offer order. A corrective action
+    was given to its owner by name: a `reassign` step finds nobody to hand it to."""
     # Never the people involved in the incident, nor whoever missed the deadline.
-    left_out = {*run.involved, *([task.assignee] if task.assignee else [])}
+    left_out = {*clock.involved, *([task.assignee] if task.assignee else [])}
+    run = clock.run
     staff = tuple(p for p in rt.roster.command_staff() if p not in left_out)
     match action:
-        case "reassign":
+        case "reassign" if run is not None:
             template = runs.template_of(run, task.follow_up_of or task.key)
             if template is None:
                 return deadlines.People()

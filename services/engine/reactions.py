@@ -52,12 +52,16 @@ async def on_playbook_triggered(rt: Runtime, run: PlaybookTriggered) -> None:
 
 
 async def on_task_completed(rt: Runtime, event: TaskCompleted) -> None:
+    if event.task.corrective_action:
+        return  # of no run: nothing waits on it
     run = await load_run(rt, event.incident_id, event.task.run)
     if run is not None:
         await settle(rt, run, runs.dependents(run, event.task.key))
 
 
 async def on_task_declined(rt: Runtime, event: TaskDeclined) -> None:
+    if event.task.corrective_action:
+        return  # given by name: command staff give it to someone else (task assign)
     run = await load_run(rt, event.incident_id, event.task.run)
     key = event.task.follow_up_of or event.task.key
     template = runs.template_of(run, key) if run else None

@@ -30,6 +30,7 @@ from schemas.events import (
     TaskCompleted,
     TaskDeclined,
 )
+from schemas.improvement import AddCorrectiveAction, AddFinding
 from schemas.roster_commands import EndAway, GetRoster, LoadRoster, RecordAway
 from services.core.broker import ROSTERS_JSTREAM, TIMERS_JSTREAM
 from services.core.logging import get_logger
@@ -45,6 +46,7 @@ from services.engine import (
     reactions,
     reconcile,
     record_sealing,
+    review,
     roster_changes,
     roster_commands,
     task_commands,
@@ -72,6 +74,9 @@ def build(rt: Runtime) -> NatsRouter:
     answer(subjects.CMD_ROSTER_AWAY, RecordAway, partial(roster_commands.record_away, rt))
     answer(subjects.CMD_ROSTER_BACK, EndAway, partial(roster_commands.end_away, rt))
     answer(subjects.QRY_ROSTER_GET, GetRoster, partial(roster_commands.get_roster, rt))
+    answer(subjects.CMD_REVIEW_FINDING, AddFinding, partial(review.add_finding, rt))
+    answer(subjects.CMD_REVIEW_ACTION, AddCorrectiveAction,
+           partial(review.add_corrective_action, rt))  # fmt: skip
 
     # Durable consumers, shared by every engine replica: (filter, consumer name, handler).
     wait = rt.settings.ack_wait_seconds

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from schemas import subjects
 from schemas.base import split_task_id, utc_now
 from schemas.commands import AssignTask, ClaimTask, GetTask, NoteTask, Reply
 from schemas.enums import Tier
-from schemas.events import AnyTaskEvent, PlaybookTriggered
+from schemas.events import AnyTaskEvent, IncidentLogged, PlaybookTriggered
 from schemas.principals import Principal
 from schemas.tasks import AssigneeRule, TaskSnapshot
 from services.core import access, restricted_text
 from services.core.access import Action, Reader, Target
 from services.core.rpc import ok
 from services.core.runtime import Runtime
-from services.engine import handoffs, runs
+from services.engine import corrective, handoffs, runs
 from services.engine.assignment import ineligibility
 from services.engine.commands import decide_and_append
 from services.engine.tasks import load_run, require_task
@@ -24,6 +25,10 @@ def _rule(run: PlaybookTriggered | None, task: TaskSnapshot) -> AssigneeRule:
 
 
 async def _why_not(rt: Runtime, task: TaskSnapshot, person: str) -> str | None:
+    if task.corrective_action:
+        logged = await rt.store.last_of(subjects.incident_logged(task.incident_id), IncidentLogged)
+        involved = logged.event.involved if logged is not None else ()
+        return corrective.owner_problem(rt.roster, person, involved)
     run = await load_run(rt, task.incident_id, task.run)
     attributes = run.attributes if run else {}
     involved = run.involved if run else ()

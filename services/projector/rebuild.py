@@ -144,6 +144,7 @@ async def _remove_strays(rt: Runtime, result: Rebuilt) -> int:
     for bucket, replayed, named, kv in (
         (subjects.TASKS_BUCKET, result.tasks, _task_subject, rt.tasks),
         (subjects.INCIDENTS_BUCKET, result.incidents, _incident_subject, rt.incidents),
+        (subjects.METRICS_BUCKET, result.tasks | result.incidents, _metrics_subject, rt.metrics),
     ):
         for entry in await entries(rt.js, bucket):
             if entry.value is None or entry.key in replayed:
@@ -165,6 +166,11 @@ def _task_subject(key: str) -> str | None:
 
 def _incident_subject(key: str) -> str | None:
     return subjects.incident_logged(key) if _INCIDENT_ID.match(key) else None
+
+
+def _metrics_subject(key: str) -> str | None:
+    """A task's metrics are its events'; an incident's follow-up plan, the incident's."""
+    return _task_subject(key) or _incident_subject(key)
 
 
 async def _stream_has(rt: Runtime, subject_filter: str) -> bool:

@@ -1,4 +1,4 @@
-"""Keeps the task and incident projections current.
+"""Keeps the task, incident and metrics projections current.
 
 The stream is the truth; these buckets are caches for queries and are rebuilt by replaying it
 (`pathways admin rebuild`). Each write is a compare-and-swap on the bucket revision, and a task
@@ -8,12 +8,11 @@ record back. A record that cannot be read is overwritten, a deleted one written 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from enum import Enum
 from functools import partial
 
 from faststream.nats import NatsRouter
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.errors import KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from schemas import subjects
@@ -28,38 +27,15 @@ from services.core.projections import readable
 from services.core.reactors import consume
 from services.core.runtime import Runtime
 from services.projector.indexing import IncidentRanks, index_incident, index_task, reindex_task
+from services.projector.metrics import MetricsFacts, project_metrics
+from services.projector.swaps import compare_and_swap as _compare_and_swap
 
 log = get_logger(__name__)
 DURABLE = "projector"
-ATTEMPTS = 10
 
 
 class MissingIncident(Exception):
     """An incident event arrived before the incident itself; redelivery will retry it."""
-
-
-async def _compare_and_swap(
-    bucket: KeyValue, key: str, change: Callable[[bytes | None], bytes | None]
-) -> int | None:
-    """Apply `change` to the key's value (None when absent or deleted); returns the new
-    revision, None if nothing changed. Writing what is already there is skipped, so replaying
-    the stream over current projections writes nothing."""
-    for _ in range(ATTEMPTS):
-        try:
-            entry = await bucket.get(key)
-            current, revision = entry.value, entry.revision
-        except KeyNotFoundError:
-            current, revision = None, 0
-        updated = change(current)
-        if updated is None or updated == current:
-            return None
-        try:
-            if revision:
-                return await bucket.update(key, updated, last=revision)
-            return await bucket.create(key, updated)
-        except KeyWrongLastSequenceError:
-            continue
-    raise RuntimeError(f"projection of {key} kept conflicting")
 
 
 def _advance_task(record: TaskRecord, current: TaskRecord | None) -> bytes | None:
@@ -110,6 +86,7 @@ class TaskRevisions:
     def __init__(self) -> None:
         self._known: dict[str, tuple[int, int, str | None]] = {}
         self.ranks = IncidentRanks()
+        self.facts = MetricsFacts()
 
     def get(self, key: str) -> tuple[int, int, str | None] | None:
         return self._known.get(key)
@@ -184,6 +161,7 @@ async def project(rt: Runtime, revisions: TaskRevisions, body: bytes, seq: int) 
         return
     if isinstance(event, TaskEvent):
         await _project_task_and_index(rt, revisions, TaskRecord(seq=seq, task=event.task))
+        await project_metrics(rt, revisions.facts, event, seq)
         return
     if isinstance(event, NoticeEvent | RecordSealed):
         return  # a delivery record, a periodic seal: neither changes a task or an incident
@@ -197,6 +175,7 @@ async def project(rt: Runtime, revisions: TaskRevisions, body: bytes, seq: int) 
         )
     if isinstance(event, IncidentLogged):
         await index_incident(rt, revisions.ranks, event)
+    await project_metrics(rt, revisions.facts, event, seq)
 
 
 async def _project_unreadable(

@@ -12,6 +12,7 @@ from schemas.enums import Tier
 from schemas.events import (
     AnyEvent,
     DeadlineReached,
+    FindingAdded,
     FollowUpDue,
     IncidentClosed,
     IncidentLogged,
@@ -86,6 +87,12 @@ def describe(event: AnyEvent, skipped: frozenset[str] = frozenset()) -> str:
                 f"Response in place: {event.created} tasks out, {event.skipped} skipped, "
                 f"{event.follow_ups} follow-ups scheduled"
             )
+        case TaskCreated() if event.task.corrective_action:
+            task = event.task
+            due = f", due {task.due_by:%Y-%m-%d %H:%M} UTC" if task.due_by else ""
+            return f"{event.actor} gave corrective action {task.key} to {task.assignee}{due}"
+        case FindingAdded():
+            return _finding(event)
         case TaskCreated():
             task = event.task
             who = task.assignee or "nobody (unassigned)"
@@ -132,6 +139,15 @@ def describe(event: AnyEvent, skipped: frozenset[str] = frozenset()) -> str:
         case RecordSealed():
             return f"Record sealed: {event.events} events pinned, digest {event.digest[:12]}"
     raise AssertionError(f"unhandled event {type(event).__name__}")
+
+
+_FINDING_KINDS = {"strength": "a strength", "improvement": "an area for improvement"}
+
+
+def _finding(event: FindingAdded) -> str:
+    about = event.family or event.phase
+    what = f" ({'family' if event.family else 'phase'} {about})" if about else ""
+    return f"{event.actor} recorded {_FINDING_KINDS[event.kind]}{what}"
 
 
 def _escalation(event: TaskEscalated) -> str:
@@ -198,6 +214,8 @@ NO_NOTE: Note = (None, None)
 def _note(event: AnyEvent) -> Note:
     if isinstance(event, IncidentClosed | PlaybookCancelled):
         return event.reason, None
+    if isinstance(event, FindingAdded):
+        return event.text, None
     if isinstance(event, TaskNoted) and event.task.notes:
         last = event.task.notes[-1]
         return last.text, last.sealed
@@ -242,8 +260,9 @@ def entry(
     """The entry for `event` as `reading` may see it (without one, restricted notes are
     withheld and the rest shown)."""
     tier = event.task.tier if isinstance(event, TaskEvent) else Tier.PUBLIC
-    if isinstance(event, IncidentClosed | PlaybookCancelled):
-        tier = Tier.COMMAND  # why a response ended is for command staff and reviewers
+    if isinstance(event, IncidentClosed | PlaybookCancelled | FindingAdded):
+        # Why a response ended, and what its review found: for command staff and reviewers.
+        tier = Tier.COMMAND
     if isinstance(event, NoticeEvent):
         # Who was reached how, and what failed: for command staff and reviewers.
         tier = Tier.RESTRICTED if event.restricted else Tier.COMMAND
@@ -272,9 +291,15 @@ def entry(
         note_by=author,
         redacted=shown != note,
         role=task.role if task is not None else None,
-        phase=task.phase if task is not None else None,
+        phase=_phase_of(event),
         assignee=assignee,
     )
+
+
+def _phase_of(event: AnyEvent) -> str | None:
+    if isinstance(event, FindingAdded):
+        return event.phase
+    return event.task.phase if isinstance(event, TaskEvent) else None
 
 
 def _task_of(event: AnyEvent) -> str | None:

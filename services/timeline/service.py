@@ -1,4 +1,5 @@
-"""Answers timeline queries by replaying an incident's events from the stream."""
+"""Answers timeline queries by replaying an incident's events from the stream, and response-metrics
+queries from the metrics projection."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from faststream.nats import NatsRouter
 from schemas import subjects
 from schemas.commands import ErrorCode, GetTimeline, Reply
 from schemas.events import AnyEvent, IncidentLogged, RecordSealed
+from schemas.improvement import GetCorrectiveActions, GetFindings
+from schemas.metrics import GetMetrics
 from schemas.principals import Principal
 from schemas.views import IncidentSummary, Timeline, TimelineEntry
 from services.core import access
@@ -18,6 +21,8 @@ from services.core.eventstore import Stored, Unrecognised
 from services.core.rpc import ok, serve
 from services.core.runtime import Runtime
 from services.core.timeline_filters import filtered
+from services.timeline import plan
+from services.timeline.metrics import get_metrics
 from services.timeline.render import Reading, entry, unrecognised_entry
 
 QUEUE = "timeline"
@@ -63,4 +68,11 @@ def build(rt: Runtime) -> NatsRouter:
         queue=QUEUE,
         verifier=rt.verifying_key,
     )
+    for subject, model, handler in (
+        (subjects.QRY_REVIEW_FINDINGS, GetFindings, plan.get_findings),
+        (subjects.QRY_REVIEW_ACTIONS, GetCorrectiveActions, plan.get_actions),
+        (subjects.QRY_REVIEW_METRICS, GetMetrics, get_metrics),
+    ):
+        serve(router, subject, model, partial(handler, rt), queue=QUEUE,
+              verifier=rt.verifying_key)  # fmt: skip
     return router

@@ -138,6 +138,12 @@ async def partner_completes_through_her_link(
     await page.get_by_role("button", name="Acknowledge").click()
     await page.get_by_label("Completion note").fill("Called the family; visit booked.")
     await page.get_by_role("button", name="Complete").click()
+    # Done when she is told so, as the responder's own page told her (c): the board's 2 s
+    # count from there.
+    await expect(page.locator("main")).to_contain_text("The task is marked completed")
+    # Done when she is told so, as the responder's own page told her (c): the board's 2 s
+    # count from there.
+    await expect(page.locator("main")).to_contain_text("The task is marked completed")
     await expect(page.locator("main")).to_contain_text("The task is marked completed.")
 
 

@@ -53,6 +53,15 @@ BODIES: dict[RouteKey, Callable[[World, str], Any]] = {
     ("POST", "/api/v1/incidents/{incident_id}/close"): lambda w, k: {"reason": "Over"},
     ("POST", "/api/v1/incidents/{incident_id}/playbook"): lambda w, k: {"playbook_id": PLAYBOOK},
     ("POST", "/api/v1/incidents/{incident_id}/playbook/cancel"): lambda w, k: {"reason": "Wrong"},
+    ("POST", "/api/v1/incidents/{incident_id}/findings"): lambda w, k: {
+        "kind": "strength",
+        "text": f"Found by {k}",
+    },
+    ("POST", "/api/v1/incidents/{incident_id}/actions"): lambda w, k: {
+        "text": f"Given by {k}",
+        "owner": RESPONDER,
+        "due_on": f"{FAR_AHEAD:%Y-%m-%d}",
+    },
     ("POST", "/api/v1/tasks/{task_id}/complete"): lambda w, k: {"note": "Done"},
     ("POST", "/api/v1/tasks/{task_id}/decline"): lambda w, k: {"reason": "Off shift"},
     ("POST", "/api/v1/tasks/{task_id}/assign"): lambda w, k: {"to": RESPONDER},

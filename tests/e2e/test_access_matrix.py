@@ -64,6 +64,11 @@ MATRIX: dict[RouteKey, Row] = {
         403,
         401,
     ),  # fmt: skip
+    # The improvement plan: command staff and reviewers record and read it.
+    ("POST", "/api/v1/incidents/{incident_id}/findings"): (401, 403, 200, 403, 200, 403, 401),
+    ("GET", "/api/v1/incidents/{incident_id}/findings"): (401, 403, 200, 403, 200, 403, 401),
+    ("POST", "/api/v1/incidents/{incident_id}/actions"): (401, 403, 200, 403, 200, 403, 401),
+    ("GET", "/api/v1/incidents/{incident_id}/actions"): (401, 403, 200, 403, 200, 403, 401),
     ("GET", "/api/v1/tasks"): (401, 403, 200, 200, 200, 200, 401),
     ("GET", "/api/v1/tasks/{task_id}"): (401, 403, 200, 403, 200, 200, 401),
     # Only the assignee acts on a task.
@@ -74,6 +79,7 @@ MATRIX: dict[RouteKey, Row] = {
     ("POST", "/api/v1/tasks/{task_id}/assign"): (401, 403, 403, 403, 200, 403, 401),
     ("POST", "/api/v1/tasks/{task_id}/claim"): (401, 403, 403, 403, 403, 200, 401),
     ("POST", "/api/v1/tasks/{task_id}/notes"): (401, 403, 403, 403, 200, 200, 401),
+    ("GET", "/api/v1/review/metrics"): (401, 200, 200, 403, 200, 403, 401),
     ("GET", "/api/v1/playbooks"): (401, 200, 200, 200, 200, 200, 401),
     ("GET", "/api/v1/playbooks/{playbook_id}"): (401, 200, 200, 200, 200, 200, 401),
     ("GET", "/api/v1/roster"): (401, 200, 200, 200, 200, 200, 401),

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
-from faststream.nats import JStream, NatsRouter
+from faststream.nats import JStream, NatsBroker, NatsRouter
 from nats.aio.client import Client
 from nats.js.api import StreamConfig
 
@@ -43,6 +43,7 @@ class Lane:
     stream: str
     subject: str
     durable: str
+    broker: NatsBroker
 
     async def publish(self, body: bytes = b"{}") -> int:
         ack = await self.nc.jetstream().publish(self.subject, body, stream=self.stream)
@@ -83,7 +84,8 @@ async def reactor_lane(
     await migrate(js)
     stream, subject = f"TEST_{token}", f"test.{token}.event"
     await js.add_stream(StreamConfig(name=stream, subjects=[f"test.{token}.>"]))
-    lane = Lane(nc, stream, subject, durable=f"test-{token}")
+    broker = new_broker(nats_url)
+    lane = Lane(nc, stream, subject, durable=f"test-{token}", broker=broker)
     router = NatsRouter()
     if model is None:
         consume(router, f"test.{token}.>", lane.durable, handler, ack_wait=ack_wait,
@@ -95,11 +97,10 @@ async def reactor_lane(
 
         react(router, f"test.{token}.>", lane.durable, model, parsed, ack_wait=ack_wait,
               stream=JStream(stream, declare=False))  # fmt: skip
-    broker = new_broker(nats_url)
     broker.include_router(router)
     connection = await broker.connect()
     settings = Settings(nats_url=nats_url, retry_delays=retry_delays, ack_wait_seconds=ack_wait)
-    await start_reactors(connection.jetstream(), [router], settings)
+    await start_reactors(connection.jetstream(), [router], settings, broker)
     await broker.start()
     try:
         yield lane

@@ -9,6 +9,7 @@ import os
 import subprocess
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -20,6 +21,7 @@ from schemas import subjects
 from schemas.accounts import SignInOutcome, SignInRecorded
 from schemas.base import utc_now
 from schemas.commands import GetTimeline, ListInbox
+from schemas.metrics import GetMetrics
 from schemas.principals import Via
 from schemas.roster_versions import AWAY_KEY
 from schemas.subjects import (
@@ -204,6 +206,18 @@ async def test_every_service_runs_as_its_own_user_after_migrate(secured: Secured
                 lambda: answered(caller.ok(subjects.QRY_TIMELINE, query)), timeout=20
             )
             assert timeline.data
+            since = utc_now() - timedelta(hours=1)
+
+            async def counted() -> bool:  # projector wrote the metrics, timeline read them
+                asked = caller.ok(subjects.QRY_REVIEW_METRICS, GetMetrics(since=since))
+                reply = await answered(asked)
+                return (
+                    reply is not None
+                    and isinstance(reply.data, dict)
+                    and (reply.data["metrics"]["tasks"] > 0)
+                )
+
+            await eventually(counted, timeout=20, interval=0.2)
             await eventually(lambda: follow_ups_scheduled(secured, incident_id), timeout=20)
 
             tasks = await tasks_of(caller, incident_id)

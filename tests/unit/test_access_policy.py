@@ -64,11 +64,14 @@ MATRIX: dict[Action, set[str]] = {
     Action.LOAD_ROSTER: {"command", "admin"},
     Action.LIST_INCIDENTS: {"command", "reviewer"},
     Action.READ_TIMELINE: {"command", "reviewer"},
+    Action.RECORD_REVIEW: {"command", "reviewer"},
+    Action.READ_REVIEW: {"command", "reviewer"},
     Action.LIST_TASKS: {"command", "responder", "teammate", "other-team", "partner", "reviewer"},
     Action.READ_ROSTER: set(READERS),
     Action.READ_PLAYBOOKS: set(READERS),
     Action.READ_CHANNELS: {"admin"},
     Action.MANAGE_ACCOUNTS: {"admin"},
+    Action.READ_METRICS: {"command", "reviewer", "admin"},
 }
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.gateway.api import documents, incidents, library, me, tasks
+from services.gateway.api import documents, incidents, library, me, metrics, review, tasks
 
 PREFIX = "/api/v1"
 
 router = APIRouter(prefix=PREFIX)
-for part in (incidents, tasks, library, me, documents):
+for part in (incidents, review, metrics, tasks, library, me, documents):
     router.include_router(part.router)

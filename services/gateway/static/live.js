@@ -15,19 +15,22 @@
     var fragment = region.getAttribute("data-live-fragment");
     var busy = false, again = false, waiting = false;
 
+    // Never pull the page from under someone filling in a form in it: wait till they leave.
+    function inUse() {
+      return region.contains(document.activeElement) && document.activeElement !== document.body;
+    }
+    function afterLeaving() {
+      if (waiting) { return; }
+      waiting = true;
+      region.addEventListener("focusout", function later() {
+        region.removeEventListener("focusout", later);
+        waiting = false;
+        setTimeout(refetch, 0);
+      });
+    }
+
     function refetch() {
-      // Never pull the page from under someone filling in a form in it: wait till they leave.
-      if (region.contains(document.activeElement) && document.activeElement !== document.body) {
-        if (!waiting) {
-          waiting = true;
-          region.addEventListener("focusout", function later() {
-            region.removeEventListener("focusout", later);
-            waiting = false;
-            setTimeout(refetch, 0);
-          });
-        }
-        return;
-      }
+      if (inUse()) { afterLeaving(); return; }
       if (busy) { again = true; return; }
       busy = true;
       fetch(fragment, { credentials: "same-origin", headers: { "Accept": "text/html" } })
@@ -35,7 +38,11 @@
           if (response.redirected || !response.ok) { throw new Error(String(response.status)); }
           return response.text();
         })
-        .then(function (html) { region.innerHTML = html; })
+        .then(function (html) {
+          // They may have started on a form while this was fetched: keep what they see.
+          if (inUse()) { afterLeaving(); return; }
+          region.innerHTML = html;
+        })
         .catch(function () { /* keep what is shown; the next change tries again */ })
         .then(function () {
           busy = false;
