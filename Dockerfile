@@ -67,9 +67,11 @@ COPY rosters/ rosters/
 #   /secrets/principal      the signing key pair (principal.key 0600), in a 0700 directory
 #   /secrets/keys           the keys that seal restricted text, 0700 (services/core/keyfiles.py)
 #   /secrets/links          the key of partners' action links (links.key 0600), 0700
-#   /etc/pathways/public    the public key alone, which every service reads
+#   /secrets/record         the record key pair (record.key 0600), 0700: the writers seal with it
+#   /etc/pathways/public    the public keys alone (principal.pub, which every service reads;
+#                           record.pub, which `timeline verify` reads)
 # Kubernetes mounts its own volumes there (deploy/k8s/gateway.yaml).
-RUN install -d -o 10001 -g 10001 -m 0700 /secrets/principal /secrets/keys /secrets/links \
+RUN install -d -o 10001 -g 10001 -m 0700 /secrets/principal /secrets/keys /secrets/links /secrets/record \
  && install -d -o 10001 -g 10001 -m 0755 /etc/pathways/public
 
 USER 10001:10001

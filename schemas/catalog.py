@@ -52,6 +52,8 @@ from schemas.events import (
     NoticeSent,
     PlaybookCancelled,
     PlaybookTriggered,
+    RecordSealDue,
+    RecordSealed,
     ResponseCompleted,
     RunInPlace,
     TaskAcknowledged,
@@ -427,6 +429,11 @@ INCIDENT_EVENTS: tuple[EventDoc, ...] = (
     ),
     _notice_outcome(NoticeSent, "sent", "A notice went out on one of its recipient's channels"),
     _notice_outcome(NoticeFailed, "failed", "A notice could not be delivered on a channel"),
+    EventDoc(
+        subjects.record_sealed(INCIDENT),
+        RecordSealed,
+        "A periodic seal pinned the incident's record so far",
+    ),
 )
 
 # The timers stream: the engine and the notifier schedule a message on pw.sched.…, and the
@@ -458,6 +465,12 @@ TIMERS: tuple[EventDoc, ...] = (
         PendingSend,
         "A delayed send or another try is due",
     ),
+    EventDoc(
+        subjects.seal_schedule(INCIDENT),
+        RecordSealDue,
+        "An incident's periodic seal waiting for a quiet time",
+    ),
+    EventDoc(subjects.seal_timer(INCIDENT), RecordSealDue, "An incident's periodic seal is due"),
     EventDoc(subjects.RECONCILE_SCHEDULE, ReconcileTick, "The reconciler's repeating schedule"),
     EventDoc(subjects.RECONCILE_TICK, ReconcileTick, "Time for the reconciler to sweep"),
 )

@@ -290,6 +290,28 @@ class NoticeFailed(NoticeEvent):
     permanent: bool = Field(description="No try could have helped (a refused address, no secret)")
 
 
+class RecordSealed(Event):
+    """A periodic seal (services/engine/record_sealing.py): written some quiet time after an
+    incident's last event, it pins what the record held then, so deleting its last events is
+    caught too (each event's own seal only links it to the one before it). Bookkeeping: it is
+    on the record, not in the timeline."""
+
+    type: Literal["record.sealed"] = "record.sealed"
+    through_seq: int = Field(ge=1, description="The stream sequence of the last event pinned")
+    events: int = Field(ge=1, description="The incident's events up to through_seq, seals too")
+    digest: str = Field(pattern=r"^[0-9a-f]{64}$", description="record_digest of those events")
+    previous_seal_seq: int = Field(ge=0, description="The seal before this one (0: none)")
+    seqs: tuple[int, ...] = Field(
+        description="The sequence of every event since the previous seal, so a deleted one is named"
+    )
+
+
+class RecordSealDue(Contract):
+    """What an incident's pending periodic seal carries (in the timers stream only)."""
+
+    incident_id: IncidentId
+
+
 AnyEvent = Annotated[
     IncidentLogged
     | IncidentClosed
@@ -313,7 +335,8 @@ AnyEvent = Annotated[
     | ResponseCompleted
     | FindingAdded
     | NoticeSent
-    | NoticeFailed,
+    | NoticeFailed
+    | RecordSealed,
     Field(discriminator="type"),
 ]
 ANY_EVENT: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)

@@ -102,6 +102,11 @@ ON_FOLLOW_UP_TIMER = "pw.timer.*.followup.*"
 ON_TASK_EVENTS = "pw.evt.*.task.*.*"
 ON_DEADLINE_TIMER = "pw.timer.*.deadline.*.*"
 
+# Every event of every incident (for the periodic seals: each one puts the incident's seal off),
+# and the seals coming due.
+ON_ANY_EVENT = EVENTS_ALL
+ON_SEAL_TIMER = "pw.timer.seal.*"
+
 # Filters the notifier reacts to: every task event (it picks those that tell someone something),
 # failed deliveries (the role's coordinators are told), and its own delayed sends and retries.
 ON_TASK_EVENTS = "pw.evt.*.task.*.*"
@@ -147,6 +152,26 @@ def replay_requests(consumer: str) -> str:
 
 def incident_events(incident_id: str) -> str:
     return f"pw.evt.{incident_id}.>"
+
+
+def record_sealed(incident_id: str) -> str:
+    """Where an incident's periodic seals go; `record_seals` is the filter each one's append
+    expects the previous one on, so removing a seal breaks the next."""
+    return f"pw.evt.{incident_id}.record.sealed"
+
+
+def record_seals(incident_id: str) -> str:
+    return f"pw.evt.{incident_id}.record.>"
+
+
+def seal_schedule(incident_id: str) -> str:
+    """The pending periodic seal of an incident, replaced at each of its events. Not under
+    `pw.sched.<incident>.`: closing an incident purges those, and its record is sealed still."""
+    return f"pw.sched.seal.{incident_id}"
+
+
+def seal_timer(incident_id: str) -> str:
+    return f"pw.timer.seal.{incident_id}"
 
 
 def incident_logged(incident_id: str) -> str:

@@ -175,3 +175,6 @@ class TimelineEntry(Contract):
 class Timeline(Contract):
     incident: IncidentSummary
     entries: tuple[TimelineEntry, ...]
+    # SHA-256 over every stored event of the incident (services.core.record_seal), whatever the
+    # reader is shown: the record this was built from, as `pathways timeline verify` prints it.
+    record_digest: str | None = None

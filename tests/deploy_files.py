@@ -151,15 +151,16 @@ def all_containers() -> list[Container]:
     return compose_containers() + k8s_containers()
 
 
-def k8s_init_script() -> str:
-    """The shell script of the gateway's init container, as Kubernetes hands it to sh."""
+def k8s_init_script(deployment: str = "pathways-gateway") -> str:
+    """The shell script of a Deployment's init container (the gateway's unless another is
+    named), as Kubernetes hands it to sh."""
     for doc in k8s_documents():
-        if doc["kind"] == "Deployment" and doc["metadata"]["name"] == "pathways-gateway":
+        if doc["kind"] == "Deployment" and doc["metadata"]["name"] == deployment:
             [init] = doc["spec"]["template"]["spec"]["initContainers"]
             command: list[str] = init["command"]
             assert command[:2] == ["sh", "-c"], command
             return command[2]
-    raise AssertionError("deploy/k8s has no pathways-gateway Deployment")
+    raise AssertionError(f"deploy/k8s has no {deployment} Deployment")
 
 
 def compose_keys_entrypoint() -> list[str]:

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from schemas.commands import Command, ListInbox
 from schemas.principals import AccessRole, Principal, Via
 from schemas.roster import Roster
-from services.core.assertions import Signer, key_pair_in, read_signer
+from services.core.assertions import Signer, create_key_pair, key_pair_in, read_signer
 from services.core.embedded import free_port
 from services.core.library import load_roster
 from services.core.rpc import Caller
@@ -109,6 +109,15 @@ def signing() -> tuple[Signer, dict[str, str]]:
 
 
 KEY_SETTINGS = ("PATHWAYS_PRINCIPAL_KEY_FILE", "PATHWAYS_PRINCIPAL_PUBLIC_KEY_FILE")
+
+
+@functools.cache
+def record_signing() -> tuple[Signer, Path]:
+    """One record key pair for the whole session: the signer the in-process services seal
+    with, and the public key file `pathways timeline verify --key` checks with."""
+    directory = Path(tempfile.mkdtemp(prefix="pathways-record-"))
+    create_key_pair(directory / "record.key", directory / "record.pub")
+    return read_signer(directory / "record.key"), directory / "record.pub"
 
 
 # Reads as an account granted reviewer and admin: sees every task and the roster's channels.

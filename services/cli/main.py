@@ -27,6 +27,7 @@ from services.cli import (
     login,
     playbooks,
     rebuilding,
+    record_key,
     review,
     rosters,
     signing_keys,
@@ -45,7 +46,8 @@ from services.core.datadir import DataDirBusy, make_data_dir
 from services.core.embedded import EmbeddedNats
 from services.core.library import roles_without_holders
 from services.core.links import LinkKeyProblem, installation_links
-from services.core.logging import configure_logging
+from services.core.logging import configure_logging, get_logger
+from services.core.record_keys import record_signer
 from services.core.runtime import Runtime
 from services.core.settings import DEFAULT_HOST, DEFAULT_PORT, LogFormat, Settings
 from services.gateway.console_setup import ConsoleSetupProblem, read_console_setup
@@ -66,7 +68,7 @@ app.add_typer(admin.app, name="admin")
 app.add_typer(accounts.users, name="user")
 app.add_typer(accounts.tokens, name="token")
 # Imported for their commands, which join `pathways task` and `pathways admin`.
-_ = (task_commands, rebuilding, signing_keys, console_key, keys)
+_ = (task_commands, rebuilding, signing_keys, record_key, console_key, keys)
 app.add_typer(admin.app, name="admin")
 app.command("inbox")(inbox.inbox)
 app.command("timeline")(timeline_command.timeline)
@@ -277,6 +279,11 @@ def _public_at(settings: Settings, address: str) -> Settings:
     return settings.model_copy(update={"public_url": HttpUrl(f"{address}/")})
 
 
+log = get_logger(__name__)
+# The services that append events, and so seal them (deploy/nats/accounts.conf).
+WRITERS = ("intake", "engine", "notifier")
+
+
 def _settings(**flags: object) -> Settings:
     """Flags over PATHWAYS_* variables; a bad value is one line naming it."""
     try:
@@ -308,6 +315,10 @@ def _load(settings: Settings, *, create_keys: bool = False) -> Runtime:
             f"cannot start: {exc} (the key that checks who is asking; "
             "see PATHWAYS_PRINCIPAL_PUBLIC_KEY_FILE in docs/architecture.md)"
         )
+    try:
+        rt.sealer = record_signer(settings, create=create_keys)
+    except (KeyFileProblem, OSError) as exc:
+        fail(f"cannot start: {exc} (the key that seals the record; PATHWAYS_RECORD_KEY_FILE)")
     try:
         rt.links = installation_links(settings, create=create_keys)
     except (LinkKeyProblem, OSError) as exc:
@@ -345,6 +356,10 @@ def run(
     _check_services([service])
     gateway = _open_gateway(settings) if service == GATEWAY else None
     rt = _load(settings)
+    if rt.sealer is None and service in WRITERS:
+        # Not fatal, so an installation from before sealing keeps running; but what it appends
+        # now fails `pathways timeline verify` (an unsealed event after sealed ones), so say so.
+        log.warning("record_unsealed", service=service, key_file=str(settings.record_key_path))
     if gateway is not None:
         _prepare_console(gateway, settings, up=False, example=False)
 

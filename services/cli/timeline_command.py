@@ -12,7 +12,7 @@ from schemas import subjects
 from schemas.commands import GetTimeline
 from schemas.views import Timeline
 from services.cli import contract
-from services.cli.client import execute, make, request
+from services.cli.client import execute, fail, make, request
 from services.cli.options import DEFAULT_URL, Json, NatsUrl
 from services.cli.output import entry_json, incident_json, json_text
 from services.cli.review_options import (
@@ -24,6 +24,7 @@ from services.cli.review_options import (
     text_width,
 )
 from services.cli.roster_source import from_server
+from services.cli.timeline_verify import verify_record
 from services.core.review_html import timeline_html
 from services.core.timeline_filters import filtered
 from services.core.timeline_formats import timeline_lines, timeline_markdown
@@ -46,6 +47,7 @@ def rendered(found: Timeline, query: GetTimeline, chosen: Format, width: int | N
         document = {
             "incident": incident_json(found.incident),
             "entries": [entry_json(e, found.incident) for e in found.entries],
+            "record_digest": found.record_digest,
         }
         return json_text(document)
     if chosen is Format.MD:
@@ -56,7 +58,10 @@ def rendered(found: Timeline, query: GetTimeline, chosen: Format, width: int | N
 
 
 def timeline(
-    incident_id: Annotated[str, typer.Argument(metavar="INCIDENT")],
+    incident_id: Annotated[
+        str, typer.Argument(metavar="INCIDENT", help="The incident, or `verify INCIDENT`.")
+    ],
+    verified: Annotated[str | None, typer.Argument(hidden=True)] = None,
     role: Annotated[
         list[str] | None,
         typer.Option("--role", metavar="ROLE", help="Only tasks of this role (repeatable)."),
@@ -83,8 +88,24 @@ def timeline(
     as_json: Json = False,
     out_file: Annotated[Path | None, typer.Option("--out", help="Write to a file.")] = None,
     nats_url: NatsUrl = DEFAULT_URL,
+    key_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--key",
+            envvar="PATHWAYS_RECORD_PUBLIC_KEY_FILE",
+            help="With verify: the record's public key (default: the data directory's).",
+        ),
+    ] = None,
 ) -> None:
-    """The incident's events in order, replayed from the stream, with T+ from when it was logged."""
+    """The incident's events in order, replayed from the stream, with T+ from when it was logged.
+
+    `pathways timeline verify INCIDENT` checks the record's seals instead: exit 0 when intact,
+    1 naming the first event deleted, altered or inserted outside the services."""
+    if incident_id == "verify" and verified is not None:
+        verify_record(nats_url, verified, key_file)
+        return
+    if verified is not None:
+        fail(f"unexpected argument {verified!r}: one incident, or `verify INCIDENT`")
     chosen = chosen_format(output_format, as_json)
     types = event_types(event_type or [])
     roles = role_ids(role, known_roles(nats_url)) if role else ()

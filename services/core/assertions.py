@@ -105,6 +105,14 @@ class Verifier:
             raise Untrusted("the request's principal is not signed by this installation") from None
         return _checked(claims, subject, body)
 
+    def made(self, signature: bytes, signed: bytes) -> bool:
+        """Whether one of the keys signed `signed` with `signature`."""
+        try:
+            self._check_signature(signature, signed)
+        except InvalidSignature:
+            return False
+        return True
+
     def _check_signature(self, signature: bytes, signed: bytes) -> None:
         """Returns when one of the keys made `signature`; raises InvalidSignature otherwise."""
         *others, last = (self.key, *self.also)

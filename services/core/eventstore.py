@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
 from nats.aio.client import Client
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.errors import APIError, NotFoundError
 
@@ -21,8 +22,11 @@ from schemas.base import Contract
 from schemas.events import AnyEvent, Event
 from schemas.evolution import UnreadableEvent, read_event
 from schemas.subjects import EVENTS_STREAM, TIMERS_STREAM
+from services.core.assertions import Signer
 from services.core.errors import Unprocessable
 from services.core.readers import read_messages
+from services.core.record_seal import HEADER as SEAL_HEADER
+from services.core.record_seal import Linked, Message, record_digest, seal
 
 WRONG_LAST_SEQUENCE = 10071
 DUPLICATE_IN_BATCH = 10201  # a message id in the batch was seen before: the batch is refused
@@ -70,20 +74,36 @@ class Expect:
 
 
 class EventStore:
-    def __init__(self, nc: Client, js: JetStreamContext, stream: str = EVENTS_STREAM) -> None:
+    def __init__(
+        self,
+        nc: Client,
+        js: JetStreamContext,
+        stream: str = EVENTS_STREAM,
+        sealer: Signer | None = None,
+    ) -> None:
         self._nc = nc
         self._js = js
         self._stream = stream
+        # Signs each append (services.core.record_seal); None: appends go unsealed.
+        self._sealer = sealer
 
-    async def append(self, subject: str, event: Event, expect: Expect | None = None) -> int:
+    def _headers(
+        self, subject: str, event: Event, body: bytes, expect: Expect | None
+    ) -> dict[str, str]:
         headers = {"Nats-Msg-Id": event.event_id}
         if expect is not None:
             headers["Nats-Expected-Last-Subject-Sequence"] = str(expect.last_seq)
             headers["Nats-Expected-Last-Subject-Sequence-Subject"] = expect.subject_filter
+        if self._sealer is not None:
+            linked = Linked(expect.subject_filter, expect.last_seq) if expect else Linked("", 0)
+            headers[SEAL_HEADER] = seal(self._sealer, subject, event.event_id, body, linked)
+        return headers
+
+    async def append(self, subject: str, event: Event, expect: Expect | None = None) -> int:
+        body = event.model_dump_json().encode()
+        headers = self._headers(subject, event, body, expect)
         try:
-            ack = await self._js.publish(
-                subject, event.model_dump_json().encode(), stream=self._stream, headers=headers
-            )
+            ack = await self._js.publish(subject, body, stream=self._stream, headers=headers)
         except APIError as exc:
             if exc.err_code in (WRONG_LAST_SEQUENCE, DUPLICATE_IN_PROCESS):
                 raise ConcurrencyConflict(subject) from None
@@ -103,22 +123,14 @@ class EventStore:
         sub = await nc.subscribe(inbox, max_msgs=1)
         try:
             for number, (subject, event, expect) in enumerate(items, 1):
-                headers = {
-                    "Nats-Msg-Id": event.event_id,
-                    "Nats-Expected-Last-Subject-Sequence": str(expect.last_seq),
-                    "Nats-Expected-Last-Subject-Sequence-Subject": expect.subject_filter,
-                    "Nats-Batch-Id": batch_id,
-                    "Nats-Batch-Sequence": str(number),
-                }
+                body = event.model_dump_json().encode()
+                headers = self._headers(subject, event, body, expect)
+                headers["Nats-Batch-Id"] = batch_id
+                headers["Nats-Batch-Sequence"] = str(number)
                 last = number == len(items)
                 if last:
                     headers["Nats-Batch-Commit"] = "1"
-                await nc.publish(
-                    subject,
-                    event.model_dump_json().encode(),
-                    reply=inbox if last else "",
-                    headers=headers,
-                )
+                await nc.publish(subject, body, reply=inbox if last else "", headers=headers)
             reply = await sub.next_msg(timeout=5.0)
         finally:
             await sub.unsubscribe()
@@ -197,12 +209,24 @@ class EventStore:
     async def history(self, subject_filter: str) -> list[Stored[AnyEvent] | Unrecognised]:
         """Every event on a subject filter, in stream order; one this version cannot read is
         there as Unrecognised, so it never hides the others."""
-        found: list[Stored[AnyEvent] | Unrecognised] = []
-        for m in await read_messages(self._js, self._stream, subject_filter):
-            seq = m.metadata.sequence.stream
-            try:
-                found.append(Stored(read_event(m.data), seq, m.subject))
-            except UnreadableEvent as exc:
-                stored_at = m.metadata.timestamp.astimezone(UTC)
-                found.append(Unrecognised(exc.event_type, seq, m.subject, stored_at))
-        return found
+        return _history(await read_messages(self._js, self._stream, subject_filter))
+
+    async def history_and_digest(
+        self, subject_filter: str
+    ) -> tuple[list[Stored[AnyEvent] | Unrecognised], str]:
+        """The history, and the digest of the messages it was read from (`record_digest`)."""
+        messages = await read_messages(self._js, self._stream, subject_filter)
+        stored = (Message(m.metadata.sequence.stream, m.subject, m.data, {}) for m in messages)
+        return _history(messages), record_digest(stored)
+
+
+def _history(messages: list[Msg]) -> list[Stored[AnyEvent] | Unrecognised]:
+    found: list[Stored[AnyEvent] | Unrecognised] = []
+    for m in messages:
+        seq = m.metadata.sequence.stream
+        try:
+            found.append(Stored(read_event(m.data), seq, m.subject))
+        except UnreadableEvent as exc:
+            stored_at = m.metadata.timestamp.astimezone(UTC)
+            found.append(Unrecognised(exc.event_type, seq, m.subject, stored_at))
+    return found

@@ -19,6 +19,7 @@ from services.core.timeline_formats import (
     filters_line,
     incident_facts,
     note_of,
+    record_facts,
 )
 
 
@@ -63,7 +64,7 @@ def timeline_html(timeline: Timeline, query: GetTimeline | None = None) -> str:
         .get_template("timeline.html.j2")
         .render(
             **page(incident, f"Timeline of {incident.incident_id}"),
-            facts=incident_facts(incident),
+            facts=incident_facts(incident) + record_facts(timeline),
             narrowed=filters_line(query),
             rows=[row(e, incident) for e in timeline.entries],
         )

@@ -22,7 +22,7 @@ from schemas.subjects import (
     ROSTERS_BUCKET,
     TASKS_BUCKET,
 )
-from services.core.assertions import Verifier
+from services.core.assertions import Signer, Verifier
 from services.core.eventstore import EventStore
 from services.core.keyed_locks import KeyedLocks
 from services.core.links import ActionLinks
@@ -66,6 +66,8 @@ class Runtime:
     # Signs and checks partners' action links (services.core.links); None: no link key, so
     # messages carry the plain address of the task and the gateway opens no links.
     links: ActionLinks | None = field(default=None, init=False)
+    # Seals every append (services.core.record_seal); None: this process appends unsealed.
+    sealer: Signer | None = field(default=None, init=False)
 
     def verifying_key(self) -> Verifier | None:
         return self.verifier
@@ -100,7 +102,7 @@ class Runtime:
         self._nc = nc
         self._js = js
         self.max_payload = nc.max_payload
-        self._store = EventStore(nc, self._js)
+        self._store = EventStore(nc, self._js, sealer=self.sealer)
         for name in (
             TASKS_BUCKET,
             INCIDENTS_BUCKET,

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # How often one engine replica sweeps for unfinished runs (the reconciler); every engine
     # also sweeps once when it starts.
     reconcile_interval_seconds: float = Field(default=300.0, ge=1)
+    # How long an incident's record must be quiet (no event) before the engine writes a
+    # periodic seal pinning it (services/engine/record_sealing.py).
+    record_seal_quiet_seconds: float = Field(default=30.0, gt=0)
     # Seconds to wait before each redelivery of a failed reaction; after len+1 deliveries it is
     # dead-lettered. `PATHWAYS_RETRY_DELAYS=1,5,15` or a JSON list.
     retry_delays: Annotated[tuple[float, ...], NoDecode] = DEFAULT_RETRY_DELAYS
@@ -63,6 +66,11 @@ class Settings(BaseSettings):
     # service). Default: <data_dir>/secrets/principal.key and .pub.
     principal_key_file: Path | None = None
     principal_public_key_file: Path | None = None
+    # The record key (services.core.record_seal): the private key seals every event the
+    # services append (intake, engine, notifier), the public key verifies a record (`pathways
+    # timeline verify`). Default: <data_dir>/secrets/record.key and .pub, made by `pathways up`.
+    record_key_file: Path | None = None
+    record_public_key_file: Path | None = None
     # The keys that seal restricted text, one file per scope (services/core/sealing.py); kept
     # out of NATS so a stream dump holds only ciphertext. None: <data_dir>/keys.
     keys_dir: Path | None = None
@@ -127,6 +135,14 @@ class Settings(BaseSettings):
     @property
     def link_key_path(self) -> Path:
         return self.link_key_file or self.data_dir / "secrets" / "links.key"
+
+    @property
+    def record_key_path(self) -> Path:
+        return self.record_key_file or self.data_dir / "secrets" / "record.key"
+
+    @property
+    def record_public_key_path(self) -> Path:
+        return self.record_public_key_file or self.data_dir / "secrets" / "record.pub"
 
     @property
     def signing_key_path(self) -> Path:

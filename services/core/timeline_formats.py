@@ -63,6 +63,13 @@ def filters_line(query: GetTimeline | None) -> str | None:
     return f"Only entries with {'; '.join(parts)}" if parts else None
 
 
+def record_facts(timeline: Timeline) -> list[tuple[str, str]]:
+    """The digest of the record the timeline was built from, when the service gave one."""
+    if not timeline.record_digest:
+        return []
+    return [("Record digest", f"{timeline.record_digest} (pathways timeline verify)")]
+
+
 def incident_facts(incident: IncidentSummary) -> list[tuple[str, str]]:
     """The incident's facts as (label, value) pairs, the values made visible."""
     facts = [
@@ -108,6 +115,7 @@ def timeline_lines(
     if incident.involved:
         lines.append(f"involved (never assigned): {', '.join(incident.involved)}")
     lines.append(f"Logged {incident.logged_at:{STAMP}} UTC by {incident.logged_by}; T+ from then.")
+    lines += [f"{label}: {value}" for label, value in record_facts(timeline)]
     narrowed = filters_line(query)
     if narrowed:
         lines.append(f"{narrowed}.")
@@ -173,7 +181,7 @@ def timeline_markdown(timeline: Timeline, query: GetTimeline | None = None) -> s
     lines = [f"# Timeline of {incident.incident_id}: {md(incident.title)}", ""]
     if incident.exercise:
         lines += ["**EXERCISE: not a real incident.**", ""]
-    lines += md_facts(incident_facts(incident))
+    lines += md_facts(incident_facts(incident) + record_facts(timeline))
     narrowed = filters_line(query)
     lines += ["", *([f"*{md(narrowed)}.*", ""] if narrowed else [])]
     lines += ["| T+ | Time (UTC) | Who | What |", "|---:|---|---|---|"]

@@ -45,6 +45,7 @@ from services.engine import (
     queries,
     reactions,
     reconcile,
+    record_sealing,
     review,
     roster_changes,
     roster_commands,
@@ -104,6 +105,13 @@ def build(rt: Runtime) -> NatsRouter:
     react(router, subjects.ON_DEADLINE_TIMER, "engine-on-deadline", DeadlineReached,
           partial(escalating.on_deadline, rt), max_workers=32, batch_size=128, ack_wait=wait,
           stream=TIMERS_JSTREAM)  # fmt: skip
+    # Every event puts its incident's periodic seal off; the seal, once due, is written once.
+    consume(router, subjects.ON_ANY_EVENT, "engine-record-seals",
+            partial(record_sealing.on_event, rt), max_workers=4, batch_size=64,
+            ack_wait=wait)  # fmt: skip
+    consume(router, subjects.ON_SEAL_TIMER, "engine-on-seal-due",
+            partial(record_sealing.on_seal_due, rt), max_workers=4, ack_wait=wait,
+            stream=TIMERS_JSTREAM)  # fmt: skip
     consume(router, subjects.RECONCILE_TICK, "engine-reconcile", partial(reconcile.on_tick, rt),
             ack_wait=wait, stream=TIMERS_JSTREAM)  # fmt: skip
     consume(router, subjects.ON_ROSTER_LOADED, "engine-on-roster-loaded",

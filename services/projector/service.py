@@ -16,7 +16,7 @@ from nats.js.errors import KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from schemas import subjects
-from schemas.events import AnyEvent, IncidentLogged, NoticeEvent, TaskEvent
+from schemas.events import AnyEvent, IncidentLogged, NoticeEvent, RecordSealed, TaskEvent
 from schemas.evolution import UnreadableEvent, read_event, task_snapshot_of
 from schemas.views import IncidentSummary, TaskRecord
 from services.core import indexes
@@ -163,8 +163,8 @@ async def project(rt: Runtime, revisions: TaskRevisions, body: bytes, seq: int) 
         await _project_task_and_index(rt, revisions, TaskRecord(seq=seq, task=event.task))
         await project_metrics(rt, revisions.facts, event, seq)
         return
-    if isinstance(event, NoticeEvent):
-        return  # a delivery record changes no task and no incident
+    if isinstance(event, NoticeEvent | RecordSealed):
+        return  # a delivery record, a periodic seal: neither changes a task or an incident
     try:
         await _compare_and_swap(rt.incidents, event.incident_id, partial(_fold_incident, event))
     except MissingIncident:

@@ -21,6 +21,7 @@ from schemas.events import (
     NoticeSent,
     PlaybookCancelled,
     PlaybookTriggered,
+    RecordSealed,
     ResponseCompleted,
     RunInPlace,
     TaskAcknowledged,
@@ -135,6 +136,8 @@ def describe(event: AnyEvent, skipped: frozenset[str] = frozenset()) -> str:
             return f"Response complete: all {event.completed_tasks} required tasks done"
         case NoticeSent() | NoticeFailed():
             return _notice(event)
+        case RecordSealed():
+            return f"Record sealed: {event.events} events pinned, digest {event.digest[:12]}"
     raise AssertionError(f"unhandled event {type(event).__name__}")
 
 

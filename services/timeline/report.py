@@ -23,7 +23,7 @@ from services.timeline.render import Reading, entries
 
 async def get_report(rt: Runtime, query: GetReviewReport, principal: Principal) -> Reply:
     reader = access.reader_of(principal, rt.roster)
-    stored = await rt.store.history(subjects.incident_events(query.incident_id))
+    stored, digest = await rt.store.history_and_digest(subjects.incident_events(query.incident_id))
     readable = [s for s in stored if isinstance(s, Stored)]
     logged = next((s.event for s in readable if isinstance(s.event, IncidentLogged)), None)
     exercise = logged is not None and logged.exercise
@@ -47,5 +47,6 @@ async def get_report(rt: Runtime, query: GetReviewReport, principal: Principal) 
         seen,
         families_in(rt.roster),
         now,
+        record_digest=digest,
     )
     return ok(report, changed=False)

@@ -9,7 +9,7 @@ from faststream.nats import NatsRouter
 
 from schemas import subjects
 from schemas.commands import ErrorCode, GetTimeline, Reply
-from schemas.events import AnyEvent, IncidentLogged
+from schemas.events import AnyEvent, IncidentLogged, RecordSealed
 from schemas.improvement import GetCorrectiveActions, GetFindings
 from schemas.metrics import GetMetrics
 from schemas.principals import Principal
@@ -32,7 +32,7 @@ QUEUE = "timeline"
 
 async def get_timeline(rt: Runtime, query: GetTimeline, principal: Principal) -> Reply:
     reader = access.reader_of(principal, rt.roster)
-    stored = await rt.store.history(subjects.incident_events(query.incident_id))
+    stored, digest = await rt.store.history_and_digest(subjects.incident_events(query.incident_id))
     readable = [s for s in stored if isinstance(s, Stored)]
     logged = next((s.event for s in readable if isinstance(s.event, IncidentLogged)), None)
     exercise = logged is not None and logged.exercise
@@ -42,18 +42,21 @@ async def get_timeline(rt: Runtime, query: GetTimeline, principal: Principal) ->
     summary = IncidentSummary.from_logged(logged)
     for s in readable:
         summary = summary.after(s.event)
-    shown = filtered(_entries(stored, Reading(reader, rt.roster)), query)
-    return ok(Timeline(incident=summary, entries=shown), changed=False)
+    shown = filtered(shown_entries(stored, Reading(reader, rt.roster)), query)
+    return ok(Timeline(incident=summary, entries=shown, record_digest=digest), changed=False)
 
 
-def _entries(
+def shown_entries(
     stored: list[Stored[AnyEvent] | Unrecognised], reading: Reading
 ) -> tuple[TimelineEntry, ...]:
+    # A periodic seal is bookkeeping of the record, not something that happened in the
+    # response: `pathways timeline verify` reports on it, and the digest covers it.
     return tuple(
         entry(s.event, s.seq, reading=reading)
         if isinstance(s, Stored)
         else unrecognised_entry(s.event_type, s.at, s.seq)
         for s in stored
+        if not (isinstance(s, Stored) and isinstance(s.event, RecordSealed))
     )
 
 

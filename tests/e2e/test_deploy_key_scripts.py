@@ -53,7 +53,8 @@ def compose_keys(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """`docker compose run --rm keys ARGS`, on volumes made as the image makes their mount
     points (Dockerfile: owned by the service user, 0700, the public one 0755)."""
     for directory, directory_mode in (("secrets/principal", 0o700), ("secrets/keys", 0o700),
-                                      ("secrets/links", 0o700), ("public", 0o755)):  # fmt: skip
+                                      ("secrets/links", 0o700), ("secrets/record", 0o700),
+                                      ("public", 0o755)):  # fmt: skip
         (root / directory).mkdir(parents=True, exist_ok=True)
         (root / directory).chmod(directory_mode)
     entrypoint = [localised(compose_interpolated(part), root) for part in compose_keys_entrypoint()]
@@ -72,9 +73,10 @@ def test_compose_keys_makes_the_pair_once_and_the_public_key_alone_for_the_servi
     )
     assert f"No keys in {keys}." in first.stdout
     assert (mode(principal), mode(principal / "principal.key"), mode(keys)) == (0o700, 0o600, 0o700)
-    assert [p.name for p in public.iterdir()] == ["principal.pub"]
-    assert mode(public / "principal.pub") == 0o644
+    assert sorted(p.name for p in public.iterdir()) == ["principal.pub", "record.pub"]
+    assert mode(public / "principal.pub") == mode(public / "record.pub") == 0o644
     assert b"PRIVATE KEY" not in (public / "principal.pub").read_bytes()
+    assert b"PRIVATE KEY" not in (public / "record.pub").read_bytes()
     private_key = (principal / "principal.key").read_bytes()
     assert (
         read_verifier(public / "principal.pub") == read_signer(principal / "principal.key").verifier
@@ -85,11 +87,17 @@ def test_compose_keys_makes_the_pair_once_and_the_public_key_alone_for_the_servi
     links = tmp_path / "secrets/links"
     assert (mode(links), mode(links / "links.key")) == (0o700, 0o600)
     link_key = read_link_key(links / "links.key")
+    record = tmp_path / "secrets/record"
+    assert (mode(record), mode(record / "record.key")) == (0o700, 0o600)
+    record_key = (record / "record.key").read_bytes()
+    assert read_verifier(public / "record.pub") == read_signer(record / "record.key").verifier
 
     compose_keys(tmp_path)  # every `docker compose up` runs it again: the keys are kept
     assert (principal / "principal.key").read_bytes() == private_key
     assert read_console_keys(principal / "console.key") == console_key
     assert read_link_key(links / "links.key") == link_key
+    assert (record / "record.key").read_bytes() == record_key
+    assert read_verifier(public / "record.pub") == read_signer(record / "record.key").verifier
     assert (
         read_verifier(public / "principal.pub") == read_signer(principal / "principal.key").verifier
     )
@@ -155,3 +163,19 @@ def test_the_init_container_starts_the_gateway_with_no_sealing_key_yet(tmp_path:
     listed = install_keys(tmp_path, {}, private_key)
     assert f"No keys in {tmp_path}/secrets/keys." in listed
     assert mode(tmp_path / "secrets/keys") == 0o700
+
+
+@pytest.mark.parametrize("writer", ["intake", "engine", "notifier"])
+def test_each_writers_init_container_installs_the_record_key(tmp_path: Path, writer: str) -> None:
+    operator = tmp_path / "operator"
+    create_key_pair(operator / "record.key", operator / "record.pub")
+    as_a_secret_volume(
+        tmp_path / "mnt/record-key", {"record.key": (operator / "record.key").read_bytes()}
+    )
+    as_a_secret_volume(tmp_path / "mnt/link-key", {"links.key": LINK_KEY})
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets").chmod(0o777)  # an emptyDir
+    run(["sh", "-c", localised(k8s_init_script(f"pathways-{writer}"), tmp_path)], {})
+    installed = tmp_path / "secrets/record"
+    assert (mode(installed), mode(installed / "record.key")) == (0o700, 0o600)
+    assert read_signer(installed / "record.key").verifier == read_verifier(operator / "record.pub")

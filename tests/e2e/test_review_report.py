@@ -190,6 +190,9 @@ def exercise(cli: Cli, stack: Stack, tmp_path_factory: pytest.TempPathFactory) -
             )  # fmt: skip
             assert done.stdout == "" and f"Wrote {path}" in done.stderr
             written[(audience, form)] = path.read_text()
+            # The digest of the sealed record the report was built from, printed and in it.
+            digest = done.stderr.split("Record digest: ", 1)[1].split()[0]
+            assert digest in written[(audience, form)], (audience, form)
     return {"id": incident_id, "marks": marks, "reports": written, "dir": out}
 
 

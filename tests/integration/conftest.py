@@ -48,6 +48,7 @@ async def runtime(migrated: str) -> AsyncIterator[Runtime]:
     configure_logging(LogFormat.CONSOLE, "warning")
     rt = load_runtime(settings)
     rt.verifier = support.signing()[0].verifier
+    rt.sealer = support.record_signing()[0]
     rt.library.update(load_library(FIXTURES / "playbooks", rt.roster))
     stop = asyncio.Event()
     running = asyncio.create_task(serve(rt, list(SERVICES), stop))

@@ -227,7 +227,7 @@ def test_the_gateway_and_the_notifier_alone_hold_the_link_key() -> None:
         "compose:notifier",
         f"{GATEWAY_POD}/install-keys",
         f"{GATEWAY_POD}/gateway",
-        f"{NOTIFIER_POD}/install-link-key",
+        f"{NOTIFIER_POD}/install-keys",
         f"{NOTIFIER_POD}/notifier",
     }
     for container in all_containers():
@@ -345,3 +345,43 @@ def test_a_secret_volume_used_as_it_is_would_be_refused(tmp_path: Path) -> None:
     with pytest.raises(KeyFileProblem, match="readable by others"):
         read_signer(principal / "principal.key")
     assert os.access(principal / "principal.key", os.R_OK)
+
+
+RECORD_KEY = "PATHWAYS_RECORD_KEY_FILE"
+RECORD_SOURCES = {"volume:record-key", "secret:pathways-record-key"}
+WRITERS = ("intake", "engine", "notifier")
+
+
+def test_the_writers_alone_hold_the_record_key() -> None:
+    """Intake, the engine and the notifier seal what they append: each reads the record's
+    private key, read-only, where it is put; nothing else holds it, and the public half is
+    where `timeline verify` (the compose admin service) reads it."""
+    holders = {
+        c.where
+        for c in all_containers()
+        if RECORD_KEY in c.env or any(m.source in RECORD_SOURCES for m in c.mounts)
+    }
+    assert holders == {
+        "compose:keys",  # makes it (one-shot)
+        *(f"compose:{writer}" for writer in WRITERS),
+        *(f"k8s:Deployment/pathways-{writer}/{writer}" for writer in WRITERS),
+        "k8s:Deployment/pathways-engine/install-record-key",
+        "k8s:Deployment/pathways-intake/install-record-key",
+        f"{NOTIFIER_POD}/install-keys",
+    }
+    for container in all_containers():
+        if container.service in WRITERS:
+            mount = container.mount_holding(container.env[RECORD_KEY])
+            assert mount is not None and mount.read_only, container.where
+            expected = (
+                "volume:record-key"
+                if container.where.startswith("compose:")
+                else ("emptyDir:secrets")
+            )
+            assert mount.source == expected, container.where
+    script = compose_keys_entrypoint()[2]
+    assert "record-key create --dir /secrets/record" in script
+    assert "/etc/pathways/public/record.pub" in script
+    [admin] = [c for c in compose_containers() if c.where == "compose:admin"]
+    public = admin.mount_holding(admin.env["PATHWAYS_RECORD_PUBLIC_KEY_FILE"])
+    assert public is not None and public.source == "volume:principal-public" and public.read_only

@@ -169,3 +169,16 @@ def test_html_says_so_when_nothing_is_left_after_filtering() -> None:
     query = GetTimeline(incident_id="INC-AAAAAAAA", types=("task.declined",))
     shown = timeline_html(Timeline(incident=incident(), entries=()), query)
     assert "No entries." in shown and "Only entries with type task.declined." in shown
+
+
+def test_every_format_names_the_digest_of_the_record_it_was_built_from() -> None:
+    digest = "ab" * 32
+    entries = (an_entry(timedelta(minutes=5)),)
+    timeline = Timeline(incident=incident(), entries=entries, record_digest=digest)
+    for shown in (
+        "\n".join(timeline_lines(timeline)),
+        timeline_markdown(timeline),
+        timeline_html(timeline),
+    ):
+        assert f"{digest} (pathways timeline verify)" in shown
+    assert "digest" not in timeline_markdown(Timeline(incident=incident(), entries=entries))
