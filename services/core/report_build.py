@@ -17,6 +17,7 @@ from schemas.metrics import FollowUpPlan, MetricsSummary
 from schemas.report import Audience, ReviewReport, TaskFigures
 from schemas.views import IncidentSummary, TimelineEntry
 from services.core import access
+from services.core.improvement import improvement_plan
 from services.core.metrics import (
     NO_PHASE,
     Families,
@@ -115,6 +116,23 @@ def _shown(
     return tuple(kept), left_out
 
 
+# What the report shows of the improvement plan: what each finding and action is, not who wrote
+# it nor the completion note (that is command-tier text of a task, in its timeline entry).
+_FINDING = {"kind", "text", "family", "phase"}
+_ACTION = {"text", "owner", "due_by", "status", "escalations", "completed_at"}
+
+
+def _plan(incident_id: str, events: Sequence[AnyEvent], audience: Audience) -> dict[str, object]:
+    """Findings and corrective actions, for command staff and reviewers (who read them)."""
+    if audience is Audience.PUBLIC:
+        return {}
+    plan = improvement_plan(incident_id, events)
+    return {
+        "findings": tuple(f.model_dump(mode="json", include=_FINDING) for f in plan.findings),
+        "actions": tuple(a.model_dump(mode="json", include=_ACTION) for a in plan.actions),
+    }
+
+
 def build_report(
     incident: IncidentSummary,
     reader: access.Reader,
@@ -148,4 +166,5 @@ def build_report(
         entries=shown,
         entries_withheld=left_out,
         record_digest=record_digest,
+        **_plan(incident.incident_id, events, audience),
     )

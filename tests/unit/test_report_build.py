@@ -11,6 +11,7 @@ import pytest
 from schemas.enums import TaskStatus, Tier
 from schemas.events import (
     AnyEvent,
+    FindingAdded,
     TaskAcknowledged,
     TaskCompleted,
     TaskCreated,
@@ -149,3 +150,21 @@ def test_the_audiences_reader_is_nobody_in_no_team_whoever_asked() -> None:
     reader = access.audience_reader(asker, Audience.FULL)
     assert reader.person is None and reader.scope is None
     assert not access.may_read(reader, roster(), Tier.RESTRICTED, "aisha.grant", "aisha.grant")
+
+
+def test_findings_reach_command_staff_and_reviewers_not_the_public() -> None:
+    finding = FindingAdded(
+        event_id="f-1", incident_id="INC-AAAAAAAA", actor="renee.alvarez", at=T0 + 50 * M,
+        finding_id="f-abcd1234", kind="improvement", text="Briefings started late",
+        family="community_liaison",
+    )  # fmt: skip
+    stream = [*events(), finding]
+    for audience in Audience:
+        reader = access.audience_reader(READERS["reviewer"], audience)
+        incident = IncidentSummary.from_logged(stream[0])  # type: ignore[arg-type]
+        built = build_report(
+            incident, reader, audience, stream, (), families_in(roster()), T0 + 60 * M
+        )
+        shown = audience is not Audience.PUBLIC
+        assert ("Briefings started late" in report_html(built)) == shown, audience
+        assert bool(built.findings) == shown and all("recorded_by" not in f for f in built.findings)
