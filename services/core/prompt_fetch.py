@@ -8,8 +8,9 @@ completion reached the projector 2.4 and 3.8 s after it was stored, and two cons
 the same event 4.6 s late, both at the end of their fetch's 5 s.
 
 So every pull subscription the services' broker makes fetches in two steps: wait for one
-message (nats-py returns a single-message fetch the moment it arrives), then take whatever else
-is already there with a short follow-on fetch, so a backlog still comes in batches (measured:
+message (nats-py returns a single-message fetch the moment it arrives), then, if the server says
+more are waiting, take up to that many with a short follow-on fetch, so a backlog still comes in
+batches and an event on its own is handed over at once (measured:
 5,000 queued events drained as fast as with one 64-message fetch, three times faster than one
 message per fetch).
 """
@@ -21,11 +22,12 @@ from typing import Any
 
 from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
+from nats.errors import NotJSMessageError
 from nats.js import JetStreamContext
 
-# How long the follow-on fetch waits for what the server already holds. What arrives after it
-# gives up stays in the subscription's queue and comes with the next fetch, so a short wait costs
-# batching, never a message; an event on its own is handed over this much later.
+# The longest the follow-on fetch waits for what the server said was waiting (replicas sharing
+# the consumer may take some first). What arrives after it gives up stays in the subscription's
+# queue and comes with the next fetch: a short wait costs batching, never a message.
 FOLLOW_ON_SECONDS = 0.02
 
 Fetch = Callable[..., Awaitable[list[Msg]]]
@@ -38,10 +40,14 @@ def prompt(fetch: Fetch) -> Fetch:
         batch: int = 1, timeout: float | None = 5, heartbeat: float | None = None
     ) -> list[Msg]:
         first = await fetch(1, timeout, heartbeat)
-        if batch <= 1:
+        # The server says with each message how many more wait for the consumer: ask for no more
+        # than that, so a fetch neither lingers for messages that are not there nor, when there
+        # are none, delays the one in hand.
+        waiting = min(batch - 1, _pending_after(first))
+        if waiting <= 0:
             return first
         try:
-            rest = await fetch(batch - 1, FOLLOW_ON_SECONDS)
+            rest = await fetch(waiting, FOLLOW_ON_SECONDS)
         except (TimeoutError, NatsError):
             # Nothing more was waiting (nats' timeouts are TimeoutErrors), or the connection
             # failed: the first message is in hand either way, and the next fetch meets it.
@@ -49,6 +55,13 @@ def prompt(fetch: Fetch) -> Fetch:
         return first + rest
 
     return fetch_promptly
+
+
+def _pending_after(messages: list[Msg]) -> int:
+    try:
+        return messages[-1].metadata.num_pending if messages else 0
+    except NotJSMessageError:  # nothing known, so nothing more asked for
+        return 0
 
 
 def fetch_promptly(js: JetStreamContext) -> None:

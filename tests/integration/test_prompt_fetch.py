@@ -72,25 +72,33 @@ async def test_an_event_alone_is_handed_over_at_once(stream: tuple[JetStreamCont
         await messages[0].ack()
 
 
-async def test_a_lingering_fetch_does_not_hold_the_first_event() -> None:
+def _delivered(pending: int) -> Msg:
+    """A message as JetStream delivers it, saying `pending` more wait for the consumer."""
+    reply = f"$JS.ACK.S.d.1.1.1.1700000000000000000.{pending}"
+    return Msg(_client=None, subject="e", reply=reply, data=b"first")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("pending", [0, 5, 200])
+async def test_a_lingering_fetch_does_not_hold_the_first_event(pending: int) -> None:
     """The shape of the fault: asked for many, the fetch waits out its timeout after the first
-    message. Asked for one, it returns it."""
+    message. Asked for one, it returns it; more are asked for only when the server says they
+    wait, and never more than the batch."""
     calls: list[int] = []
 
     async def lingering(
         batch: int = 1, timeout: float | None = 5, heartbeat: Any = None
     ) -> list[Msg]:
         calls.append(batch)
-        if batch > 1:
+        if batch > 1 or calls[1:]:
             await asyncio.sleep(timeout or 0)
             raise TimeoutError
-        return [Msg(_client=None, subject="e", data=b"first")]  # type: ignore[arg-type]
+        return [_delivered(pending)]
 
     started = time.monotonic()
     messages = await prompt(lingering)(64, timeout=FETCH_TIMEOUT)
     assert [m.data for m in messages] == [b"first"]
-    assert time.monotonic() - started < FETCH_TIMEOUT / 2
-    assert calls == [1, 63]
+    assert time.monotonic() - started < 0.5
+    assert calls == [1, *([min(pending, 63)] if pending else [])]
     assert FOLLOW_ON_SECONDS <= 0.05  # the follow-on only takes what is already there
 
 
