@@ -106,7 +106,8 @@ def action_task(
         assignment=1,
         assigned_at=now,
         acknowledge_window=window if asked else None,
-        due_window=due_by - now,
+        # Whole seconds: a window is shown and exchanged as an ISO 8601 duration.
+        due_window=timedelta(seconds=int((due_by - now).total_seconds())),
     )
     return TaskCreated(
         event_id=f"{snapshot.task_id}.created",

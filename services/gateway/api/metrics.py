@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from fastapi.exceptions import RequestValidationError
 
 from schemas import subjects
 from schemas.base import Slug, utc_now
@@ -16,6 +18,9 @@ from services.gateway.edge import Authenticated
 router = APIRouter(prefix="/review", tags=["review"])
 
 DEFAULT_SINCE = timedelta(days=90)
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
 @router.get(
@@ -35,6 +40,12 @@ async def get_metrics(
     type: Annotated[Slug | None, Query(description="Only incidents of this type")] = None,
     exercises: Annotated[bool, Query(description="Count exercises too")] = False,
 ) -> MetricsReply:
+    raw = request.query_params.get("since")
+    if raw is not None and not _ISO_DATE.match(raw):
+        # Pydantic would read a bare number as seconds since 1970: say it is not a time instead.
+        error = {"type": "datetime_from_date_parsing", "loc": ("query", "since"),
+                 "msg": "Input should be an ISO 8601 date and time", "input": raw}  # fmt: skip
+        raise RequestValidationError([error])
     fields = {
         "since": since or utc_now() - DEFAULT_SINCE,
         "incident_type": type,
