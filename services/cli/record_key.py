@@ -14,8 +14,8 @@ from typing import Annotated
 import typer
 
 from services.cli.admin import app
-from services.cli.client import errors, fail
-from services.core.assertions import KeyFileProblem, create_key_pair, read_signer
+from services.cli.client import errors
+from services.cli.key_pairs import make_key_pair
 
 record_key = typer.Typer(
     help="The key pair that seals the record (services seal, anyone verifies).",
@@ -34,17 +34,7 @@ Directory = Annotated[
 @record_key.command("create")
 def create(directory: Directory) -> None:
     """Make a new key pair, unless one is there already (then it is checked and kept)."""
-    private_file, public_file = directory / "record.key", directory / "record.pub"
-    existed = private_file.exists()
-    try:
-        create_key_pair(private_file, public_file)
-        read_signer(private_file)
-    except KeyFileProblem as exc:
-        fail(str(exc))
-    except OSError as exc:
-        fail(f"cannot write the key pair in {directory}: {exc.strerror}")
-    kept = "Kept the key pair already" if existed else "Made a key pair"
-    errors.print(f"{kept} in {directory}.", markup=False)
+    private_file, public_file = make_key_pair(directory, "record")
     errors.print(
         f"Give {private_file} to intake, engine and notifier (PATHWAYS_RECORD_KEY_FILE), and "
         f"{public_file} to whoever verifies (PATHWAYS_RECORD_PUBLIC_KEY_FILE). Keep the "

@@ -14,8 +14,8 @@ from typing import Annotated
 import typer
 
 from services.cli.admin import app
-from services.cli.client import errors, fail
-from services.core.assertions import KeyFileProblem, create_key_pair, read_signer
+from services.cli.client import errors
+from services.cli.key_pairs import make_key_pair
 
 signing_key = typer.Typer(
     help="The key pair that vouches for who is asking (gateway signs, services check).",
@@ -34,19 +34,7 @@ Directory = Annotated[
 @signing_key.command("create")
 def create(directory: Directory) -> None:
     """Make a new key pair, unless one is there already (then it is checked and kept)."""
-    private_file, public_file = directory / "principal.key", directory / "principal.pub"
-    existed = private_file.exists()
-    try:
-        create_key_pair(private_file, public_file)
-        read_signer(private_file)
-    except KeyFileProblem as exc:
-        fail(str(exc))
-    except OSError as exc:
-        fail(f"cannot write the key pair in {directory}: {exc.strerror}")
-    if existed:
-        errors.print(f"Kept the key pair already in {directory}.", markup=False)
-    else:
-        errors.print(f"Made a key pair in {directory}.", markup=False)
+    private_file, public_file = make_key_pair(directory, "principal")
     errors.print(
         f"Give {public_file} to every service (PATHWAYS_PRINCIPAL_PUBLIC_KEY_FILE) and "
         f"{private_file} to the gateway alone (PATHWAYS_PRINCIPAL_KEY_FILE).",
