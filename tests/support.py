@@ -27,6 +27,8 @@ from services.core.sealing import Keyring
 from services.gateway.console_keys import create_console_key
 
 __all__ = [
+    "Serving",
+    "all_serving",
     "FIXTURES",
     "ROOT",
     "caller",
@@ -50,6 +52,32 @@ T = TypeVar("T")
 
 def request_id() -> str:
     return uuid.uuid4().hex
+
+
+class Serving:
+    """Services started with `services.app.serve`, and whether they have said they serve:
+    `on_started` comes once every subscriber is bound, which `Runtime.attached` (set before
+    the broker starts) does not promise."""
+
+    def __init__(self, rt: Runtime, names: list[str], stop: asyncio.Event) -> None:
+        from services.app import serve  # the app imports everything; only tests that run it pay
+
+        self.rt = rt
+        self.started = asyncio.Event()
+        self.task = asyncio.create_task(serve(rt, names, stop, on_started=self.started.set))
+
+    async def ready(self) -> bool:
+        if self.task.done():
+            self.task.result()  # raises what stopped it
+            raise AssertionError("the services stopped before they started")
+        return self.started.is_set()
+
+
+async def all_serving(running: list[Serving], timeout: float = 30.0) -> None:
+    async def ready() -> bool:
+        return all([await each.ready() for each in running])
+
+    await eventually(ready, timeout=timeout, what="every service subscribed")
 
 
 async def eventually(

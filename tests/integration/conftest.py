@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from schemas import subjects
 from schemas.commands import GetTimeline, ListIncidents, ListPlaybooks, Reply
-from services.app import SERVICES, load_runtime, serve
+from services.app import SERVICES, load_runtime
 from services.core.broker import connect
 from services.core.library import load_library
 from services.core.logging import configure_logging
@@ -51,18 +51,12 @@ async def runtime(migrated: str) -> AsyncIterator[Runtime]:
     rt.sealer = support.record_signing()[0]
     rt.library.update(load_library(FIXTURES / "playbooks", rt.roster))
     stop = asyncio.Event()
-    running = asyncio.create_task(serve(rt, list(SERVICES), stop))
-
-    async def attached() -> bool:
-        if running.done():
-            running.result()
-        return rt.attached
-
-    await eventually(attached)
+    running = support.Serving(rt, list(SERVICES), stop)
+    await support.all_serving([running])
     await eventually(partial(_answering, migrated), timeout=30)
     yield rt
     stop.set()
-    await running
+    await running.task
 
 
 async def _answering(url: str) -> bool:

@@ -28,7 +28,7 @@ from schemas.enums import Severity, TaskStatus, Tier
 from schemas.events import Event, IncidentLogged, TaskCreated
 from schemas.subjects import EVENTS_STREAM
 from schemas.tasks import TaskNote, TaskSnapshot
-from services.app import SERVICES, load_runtime, serve
+from services.app import SERVICES, load_runtime
 from services.core.broker import connect
 from services.core.embedded import EmbeddedNats
 from services.core.eventstore import Expect
@@ -38,7 +38,7 @@ from services.core.runtime import Runtime
 from services.core.settings import Settings
 from tests.integration.conftest import Caller
 from tests.integration.receivers import HttpSink, Request, SmtpSink
-from tests.support import ROOT, eventually, free_port, request_id, with_key
+from tests.support import ROOT, Serving, all_serving, eventually, free_port, request_id, with_key
 
 HOOK_SECRET = "whsec_" + base64.b64encode(b"harbor survivors' own signing key").decode()
 ESCALATION_SECRET = "whsec_" + base64.b64encode(b"the escalation chain's signing key").decode()
@@ -190,7 +190,7 @@ async def notifier_stack(
     server = EmbeddedNats(directory / "nats", free_port())
     await server.start()
     stop = asyncio.Event()
-    running: asyncio.Task[None] | None = None
+    running: Serving | None = None
     nc = await connect(server.url, name="tests-notifier")
     try:
         await migrate(nc.jetstream())
@@ -203,14 +203,8 @@ async def notifier_stack(
             env.setenv("PATHWAYS_MAIL_FROM", MAIL_FROM)
             env.setenv("HARBOR_WEBHOOK_SECRET", HOOK_SECRET)
             env.setenv("PATHWAYS_ESCALATION_WEBHOOK_SECRET", ESCALATION_SECRET)
-            running = asyncio.create_task(serve(rt, list(SERVICES), stop))
-
-            async def attached() -> bool:
-                if running.done():
-                    running.result()
-                return rt.attached
-
-            await eventually(attached, timeout=20)
+            running = Serving(rt, list(SERVICES), stop)
+            await all_serving([running])
         stack = NotifierStack(rt, nc, mail, hooks)
 
         async def answering() -> bool:
@@ -224,7 +218,7 @@ async def notifier_stack(
     finally:
         stop.set()
         if running is not None:
-            await asyncio.gather(running, return_exceptions=True)
+            await asyncio.gather(running.task, return_exceptions=True)
         await nc.close()
         await server.stop()
         hooks.stop()

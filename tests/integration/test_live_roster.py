@@ -25,7 +25,7 @@ from schemas.roster import Roster
 from schemas.roster_commands import EndAway, LoadRoster, RecordAway
 from schemas.roster_versions import canonical_json, roster_version
 from schemas.subjects import INDEX_BUCKET
-from services.app import load_runtime, serve
+from services.app import load_runtime
 from services.core import indexes, listing
 from services.core.broker import connect
 from services.core.embedded import EmbeddedNats
@@ -38,7 +38,7 @@ from services.engine.choosing import Availability
 from services.engine.tasks import load_run, load_task
 from tests.integration.conftest import Caller, _answering
 from tests.integration.helpers import log_incident, wait_for_tasks
-from tests.support import ROOT, eventually, free_port, request_id, with_key
+from tests.support import ROOT, Serving, all_serving, eventually, free_port, request_id, with_key
 
 pytestmark = pytest.mark.integration
 
@@ -75,25 +75,15 @@ async def live(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Live]:
     layout = [["engine"], ["engine"], ["intake", "projector", "timeline"]]
     runtimes = [with_key(load_runtime(settings)) for _ in layout]
     stop = asyncio.Event()
-    running = [
-        asyncio.create_task(serve(rt, names, stop))
-        for rt, names in zip(runtimes, layout, strict=True)
-    ]
+    running = [Serving(rt, names, stop) for rt, names in zip(runtimes, layout, strict=True)]
     nc: Client = await connect(server.url, name="tests-live-roster")
     try:
-
-        async def attached() -> bool:
-            for task in running:
-                if task.done():
-                    task.result()
-            return all(rt.attached for rt in runtimes)
-
-        await eventually(attached, timeout=30)
+        await all_serving(running)
         await eventually(partial(_answering, server.url), timeout=30)
         yield Live(Caller(nc), runtimes[:2], runtimes[2])
     finally:
         stop.set()
-        await asyncio.gather(*running, return_exceptions=True)
+        await asyncio.gather(*(each.task for each in running), return_exceptions=True)
         await nc.close()
         await server.stop()
 

@@ -21,7 +21,7 @@ from schemas.commands import LogIncident, TaskVerb
 from schemas.enums import Severity, TaskStatus
 from schemas.events import AnyEvent, TaskDeclined, TaskEscalated, TaskSkipped
 from schemas.metrics import FollowUpPlan, GetMetrics, MetricsReply, TaskMetricsRecord
-from services.app import load_runtime, serve
+from services.app import load_runtime
 from services.core import listing
 from services.core.broker import connect
 from services.core.embedded import EmbeddedNats
@@ -68,15 +68,9 @@ class Stack:
     async def start(self, names: list[str]) -> Runtime:
         rt = self.runtime()
         stop = asyncio.Event()
-        task = asyncio.create_task(serve(rt, names, stop))
-        self.running.append((stop, task))
-
-        async def attached() -> bool:
-            if task.done():
-                task.result()
-            return rt.attached
-
-        await eventually(attached)
+        serving = support.Serving(rt, names, stop)
+        self.running.append((stop, serving.task))
+        await support.all_serving([serving])
         return rt
 
     async def kill(self, index: int) -> None:

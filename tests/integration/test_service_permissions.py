@@ -32,7 +32,7 @@ from schemas.subjects import (
     SESSIONS_BUCKET,
     TIMERS_STREAM,
 )
-from services.app import load_runtime, serve
+from services.app import load_runtime
 from services.cli.migrating import run_migrate
 from services.core.accounts import AccountStore
 from services.core.audit import record_sign_in
@@ -46,7 +46,7 @@ from services.core.settings import PasswordProfile, Settings
 from tests.e2e.harness import PATHWAYS
 from tests.integration.conftest import Caller
 from tests.integration.helpers import log_incident, tasks_of
-from tests.support import ROOT, eventually, free_port, with_key
+from tests.support import ROOT, Serving, all_serving, eventually, free_port, with_key
 
 pytestmark = pytest.mark.integration
 
@@ -165,7 +165,7 @@ async def test_every_service_runs_as_its_own_user_after_migrate(secured: Secured
     await run_migrate(secured.url("admin"), 1)
     stop = asyncio.Event()
     runtimes: list[Runtime] = []
-    running: list[asyncio.Task[None]] = []
+    running: list[Serving] = []
     for name in SERVICES:
         settings = Settings(
             nats_url=secured.url(name),
@@ -173,16 +173,9 @@ async def test_every_service_runs_as_its_own_user_after_migrate(secured: Secured
             roster=ROOT / "rosters" / "example.yaml",
         )
         runtimes.append(with_key(load_runtime(settings)))
-        running.append(asyncio.create_task(serve(runtimes[-1], [name], stop)))
+        running.append(Serving(runtimes[-1], [name], stop))
     try:
-
-        async def attached() -> bool:
-            for task in running:
-                if task.done():
-                    task.result()  # raises what stopped it
-            return all(rt.attached for rt in runtimes)
-
-        await eventually(attached, timeout=20)
+        await all_serving(running)
         cli = await secured.connect("cli")
         try:
             caller = Caller(cli)
@@ -237,7 +230,7 @@ async def test_every_service_runs_as_its_own_user_after_migrate(secured: Secured
             await cli.close()
     finally:
         stop.set()
-        await asyncio.gather(*running, return_exceptions=True)
+        await asyncio.gather(*(each.task for each in running), return_exceptions=True)
 
 
 async def test_the_notifier_may_record_deliveries_but_no_other_event(secured: Secured) -> None:
