@@ -23,6 +23,7 @@ from playwright.async_api import Locator, Page, expect
 from tests.browser.conftest import (
     COMMAND,
     RESPONDER,
+    Logged,
     SignIn,
     assert_fits_the_screen,
     screenshot,
@@ -203,4 +204,32 @@ async def test_screenshot_of_the_library_and_on_call(
     page = await signed_in(COMMAND)
     await page.goto(path)
     await expect(page.get_by_role("heading", level=1)).to_be_visible()
+    await screenshot(page, name, tmp_path, request)
+
+
+@pytest.mark.parametrize(
+    ("path", "name", "phone"),
+    [
+        ("/incidents/{incident}/report", "report", False),
+        ("/incidents/{incident}/report", "report-phone", True),
+        ("/review/metrics", "metrics", False),
+    ],
+)
+async def test_screenshot_of_the_report_and_the_metrics(
+    signed_in: SignIn,
+    logged: Logged,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    path: str,
+    name: str,
+    phone: bool,
+) -> None:
+    """The after-action report as command staff read it, on a desktop and a phone, and the
+    response metrics; each with its chart of time to acknowledge against the window."""
+    page = await signed_in(COMMAND, phone=phone)
+    await page.goto(path.format(incident=logged.incident))
+    await expect(page.get_by_role("heading", level=1)).to_be_visible()
+    await expect(page.locator("figure svg[role=img]").first).to_be_visible()
+    if phone:
+        await assert_fits_the_screen(page)
     await screenshot(page, name, tmp_path, request)
