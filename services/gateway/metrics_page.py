@@ -63,7 +63,7 @@ def figures_context(reply: MetricsReply) -> dict[str, object]:
         "family_chart": Markup(ack_chart("role family", _ack_rows(metrics.by_family), "fam")),
         "role_chart": Markup(ack_chart("role", _ack_rows(metrics.by_role), "role")),
         "tables": [
-            _table("Overall", "All tasks", {"all tasks": metrics.overall}),
+            _table("Overall", "Tasks counted", {"every task": metrics.overall}),
             _table("Timings by role family", "Role family", metrics.by_family),
             _table("Timings by role", "Role", metrics.by_role),
             _table("Timings by phase", "Phase", metrics.by_phase),
@@ -99,6 +99,7 @@ async def metrics_page(
         errors.append(("type", TYPE_ERROR))
     context: dict[str, object] = {
         "section": "board",
+        "wide": True,
         "since": since[:LONGEST_SINCE],
         "type": type,
         "exercises": bool(exercises),

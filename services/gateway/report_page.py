@@ -68,10 +68,6 @@ def audiences_for(request: Request, principal: Principal) -> list[Audience]:
     ]
 
 
-def may_read_report(request: Request, principal: Principal) -> bool:
-    return bool(audiences_for(request, principal))
-
-
 def chosen_audience(request: Request, principal: Principal, asked: str | None) -> Audience:
     """The audience asked for, or the viewer's highest (public when they have none: the
     services then refuse, with the reason)."""
@@ -119,9 +115,13 @@ def report_context(
 ) -> dict[str, object]:
     incident = report.incident
     audience = report.audience.value
+    reader = access.reader_of(principal, console_of(request).rt.roster)
     return {
         "section": "board",
+        "wide": True,
         "incident": incident,
+        # Administrators read reports but not the incident's own page: no link to it for them.
+        "reads_incident": access.decide(reader, access.Action.LIST_INCIDENTS).allowed,
         "audience": report.audience,
         "audience_words": AUDIENCES[report.audience],
         "audiences": [(a, AUDIENCES[a]) for a in audiences_for(request, principal)],
