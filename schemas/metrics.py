@@ -81,6 +81,9 @@ class MetricsSummary(Contract):
     median_assign: timedelta | None = None
     median_acknowledge: timedelta | None = None
     p90_acknowledge: timedelta | None = None
+    median_acknowledge_window: timedelta | None = Field(
+        default=None, description="The median of the group's acknowledge windows"
+    )
     median_complete: timedelta | None = None
     p90_complete: timedelta | None = None
     windows: int = 0

@@ -33,7 +33,6 @@ from services.cli.review_options import (
 from services.cli.review_plan import actions, findings
 from services.cli.roster_source import from_server
 from services.cli.timeline_command import fetch_timeline
-from services.cli.times import BadTime, parse_since
 from services.core.activity import (
     ActivityLog,
     activity_lines,
@@ -46,6 +45,7 @@ from services.core.metrics_formats import metrics_csv, metrics_json, metrics_lin
 from services.core.report_html import report_html
 from services.core.report_text import report_document, report_markdown
 from services.core.review_html import activity_html
+from services.core.times import BadTime, parse_since
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 

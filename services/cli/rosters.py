@@ -24,9 +24,9 @@ from services.cli.output import out, print_json
 from services.cli.roster_output import roster_json, roster_text
 from services.cli.roster_source import ShownRoster, from_server, shown_roster
 from services.cli.safe import terminal_safe
-from services.cli.times import BadTime, parse_time
 from services.core import bundled
 from services.core.library import load_roster
+from services.core.times import BadTime, parse_time
 
 app = typer.Typer(help="The roster: roles, organisations, teams and people.", no_args_is_help=True)
 

@@ -190,6 +190,7 @@ def summarise(tasks: Iterable[TaskMetrics]) -> MetricsSummary:
         median_assign=nearest_rank(assign, 50),
         median_acknowledge=nearest_rank(acknowledge, 50),
         p90_acknowledge=nearest_rank(acknowledge, 90),
+        median_acknowledge_window=nearest_rank(_present(t.ack_window for t in group), 50),
         median_complete=nearest_rank(complete, 50),
         p90_complete=nearest_rank(complete, 90),
         windows=len(decided),

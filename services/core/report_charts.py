@@ -334,7 +334,12 @@ def _ack_row(row: AckRow, top: float, unit: float) -> str:
 
 
 def ack_svg(report: ReviewReport) -> str:
-    kind, rows = ack_groups(report)
+    return ack_chart(*ack_groups(report))
+
+
+def ack_chart(kind: str, rows: Sequence[AckRow], ident: str = "ack") -> str:
+    """Time to acknowledge against the window for each row (a role or a family); `ident`
+    names the chart's title and description, unique on a page that has several charts."""
     if not rows:
         return ""
     longest = max(max(_seconds(r.figures.p90_acknowledge), _seconds(r.window)) for r in rows)
@@ -343,9 +348,10 @@ def ack_svg(report: ReviewReport) -> str:
     height = LEGEND + len(rows) * 30 + 10
     parts = [
         f'<svg role="img" viewBox="0 0 {WIDTH} {height}" '
-        f'width="100%" aria-labelledby="ack-title ack-desc" font-family="system-ui, sans-serif">',
-        f'<title id="ack-title">Time to acknowledge against the window, by {kind}</title>',
-        f'<desc id="ack-desc">For each {kind}: a bar to the median time from assignment to '
+        f'width="100%" aria-labelledby="{ident}-title {ident}-desc" '
+        'font-family="system-ui, sans-serif">',
+        f'<title id="{ident}-title">Time to acknowledge against the window, by {kind}</title>',
+        f'<desc id="{ident}-desc">For each {kind}: a bar to the median time from assignment to '
         "acknowledgement (red when over the window), a line on to the 90th percentile, and an "
         "orange mark at the acknowledge window. The figures are repeated at the right.</desc>",
         f'<g font-size="12" fill="#1b1b1b" transform="translate({LABEL},18)">'

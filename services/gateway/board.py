@@ -87,6 +87,9 @@ async def _board_context(request: Request, principal: Principal) -> dict[str, ob
     return {
         "rows": await board_rows(request, principal),
         "may_log": may_log(request, principal),
+        "may_read_metrics": access.decide(
+            access.reader_of(principal, console_of(request).rt.roster), access.Action.READ_METRICS
+        ).allowed,
         "section": "board",
     }
 

@@ -129,9 +129,11 @@ def install(app: FastAPI, console: Console) -> None:
         library_pages,
         links,
         live_streams,
+        metrics_page,
         my_tasks,
         new_incident,
         on_call,
+        report_page,
         signin,
         task_forms,
         task_page,
@@ -146,6 +148,8 @@ def install(app: FastAPI, console: Console) -> None:
     for module in (account, board, new_incident, incident_page, incident_actions, live_streams):
         app.include_router(module.router)
     for pages in (my_tasks, task_page, task_forms, timeline_page, library_pages, on_call):
+        app.include_router(pages.router)
+    for pages in (report_page, metrics_page):
         app.include_router(pages.router)
     app.include_router(links.router)
     if console.oidc is not None:

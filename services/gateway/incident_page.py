@@ -23,6 +23,7 @@ from schemas.enums import IncidentStatus
 from schemas.limits import LIST_LIMIT_MAX
 from schemas.principals import Principal
 from schemas.replies import Page, PlaybookDetail
+from schemas.report import Audience
 from schemas.roster import Roster
 from schemas.tasks import TaskSnapshot
 from schemas.views import IncidentSummary, PlaybookInfo
@@ -71,6 +72,17 @@ def check_incident_id(incident_id: str) -> None:
 def is_command(request: Request, principal: Principal) -> bool:
     reader = access.reader_of(principal, console_of(request).rt.roster)
     return access.decide(reader, access.Action.ASSIGN_TASK).allowed
+
+
+def review_links(request: Request, principal: Principal) -> dict[str, bool]:
+    """Which of the incident's review pages the viewer may open (the timeline, its report for
+    some audience): a responder holding a task here gets neither link."""
+    reader = access.reader_of(principal, console_of(request).rt.roster)
+    public = access.Target(audience=Audience.PUBLIC)
+    return {
+        "reads_timeline": access.decide(reader, access.Action.READ_TIMELINE).allowed,
+        "reads_report": access.decide(reader, access.Action.READ_REPORT, public).allowed,
+    }
 
 
 def _name(roster: Roster, person: str | None) -> str:
@@ -149,6 +161,7 @@ async def incident_context(
         "trigger_key": form_key(),
         "close_key": form_key(),
         "errors": list(errors),
+        **review_links(request, principal),
     }
 
 

@@ -52,6 +52,11 @@ PAGES: list[Case] = [
     *seen_by("/my", EVERYONE, RESPONDER),
     *seen_by("/tasks/{task}", READS_TASK, RESPONDER),
     *seen_by("/incidents/{incident}/timeline", READS_INCIDENTS, COMMAND),
+    # The report, at each reader's highest audience, and the public one; metrics across incidents.
+    *seen_by("/incidents/{incident}/report", (*READS_INCIDENTS, ADMIN), COMMAND),
+    ("/incidents/{incident}/report?audience=public", REVIEWER, "desktop"),
+    *seen_by("/review/metrics", (*READS_INCIDENTS, ADMIN), REVIEWER),
+    ("/review/metrics?since=365d&exercises=1", COMMAND, "desktop"),
     *seen_by("/playbooks", EVERYONE, RESPONDER),
     *seen_by("/playbooks/{playbook}", EVERYONE, RESPONDER),
     *seen_by("/on-call", EVERYONE, RESPONDER),
@@ -151,7 +156,18 @@ async def incident_form_error(signed_in: SignIn, anonymous: Opener, logged: Logg
     return page
 
 
+async def metrics_form_error(signed_in: SignIn, anonymous: Opener, logged: Logged) -> Page:
+    """The metrics form with a "since" that is neither a span nor a date: its error summary."""
+    page = await signed_in(REVIEWER)
+    await page.goto("/review/metrics")
+    await page.get_by_label("Since").fill("last spring")
+    await page.get_by_role("button", name="Show metrics").click()
+    await page.get_by_role("alert").wait_for()
+    return page
+
+
 STATES = {
+    "metrics-error": metrics_form_error,
     "signin-error": signin_error,
     "refusal": refusal_page,
     "task-error": task_form_error,

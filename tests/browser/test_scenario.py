@@ -6,7 +6,9 @@
 (c) the responder, on a phone, acknowledges her task from My tasks and completes it with a note;
 (d) the board shows it within 2 seconds, without a reload;
 (e) the partner, who has no account, completes hers through the link in her email;
-(f) the incident page shows both tasks completed.
+(f) the incident page shows both tasks completed;
+(g) command staff open its after-action report from its page, and the response metrics from
+    the board.
 
 Each step's page is photographed (`make screenshots` keeps them in docs/screenshots/)."""
 
@@ -23,6 +25,7 @@ from playwright.async_api import Locator, Page, expect
 from tests.browser.conftest import (
     COMMAND,
     RESPONDER,
+    Logged,
     SignIn,
     assert_fits_the_screen,
     screenshot,
@@ -147,6 +150,26 @@ async def partner_completes_through_her_link(
     await expect(page.locator("main")).to_contain_text("The task is marked completed.")
 
 
+async def after_action_review(page: Page, incident: str, shots: Shots) -> None:
+    """(g) The report for command staff (their audience), its charts drawn; then the metrics."""
+    await page.goto(f"/incidents/{incident}")
+    await page.get_by_role("link", name="After-action report").click()
+    await expect(page).to_have_url(re.compile(f"/incidents/{incident}/report$"))
+    main = page.locator("main")
+    await expect(main).to_contain_text("Command staff: public and command tasks")
+    await expect(
+        page.get_by_role("img", name=re.compile("Tasks by role over time"))
+    ).to_be_visible()
+    await expect(main).not_to_contain_text("Met the officer")  # a restricted note: never
+    await shots.take(page, "report")
+    await page.goto("/")
+    await page.get_by_role("link", name="Response metrics").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Response metrics")
+    chart = page.get_by_role("img", name=re.compile("Time to acknowledge against the window"))
+    await expect(chart.first).to_be_visible()
+    await shots.take(page, "metrics")
+
+
 async def test_scenario_from_logging_an_incident_to_its_tasks_done(
     signed_in: SignIn,
     anonymous: Callable[..., Awaitable[Page]],
@@ -191,6 +214,7 @@ async def test_scenario_from_logging_an_incident_to_its_tasks_done(
     await expect(timeline).not_to_contain_text("Met the officer")
     await expect(timeline).to_contain_text("[restricted: visible to Peer Support Team only]")
     await shots.take(command, "timeline")
+    await after_action_review(command, incident, shots)  # (g)
 
 
 @pytest.mark.parametrize(
@@ -203,4 +227,26 @@ async def test_screenshot_of_the_library_and_on_call(
     page = await signed_in(COMMAND)
     await page.goto(path)
     await expect(page.get_by_role("heading", level=1)).to_be_visible()
+    await screenshot(page, name, tmp_path, request)
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [("/incidents/{incident}/report", "report-phone"), ("/review/metrics", "metrics-phone")],
+)
+async def test_screenshot_of_the_report_and_the_metrics_on_a_phone(
+    signed_in: SignIn,
+    logged: Logged,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    path: str,
+    name: str,
+) -> None:
+    """The after-action report and the response metrics on a phone: their charts keep a
+    readable size and scroll sideways on their own, the page does not."""
+    page = await signed_in(COMMAND, phone=True)
+    await page.goto(path.format(incident=logged.incident))
+    await expect(page.get_by_role("heading", level=1)).to_be_visible()
+    await expect(page.locator("figure svg[role=img]").first).to_be_visible()
+    await assert_fits_the_screen(page)
     await screenshot(page, name, tmp_path, request)

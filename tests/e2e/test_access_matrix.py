@@ -144,6 +144,13 @@ MATRIX: dict[RouteKey, Row] = {
     ("POST", "/tasks/{task_id}/claim"): (303, 403, 403, 403, 403, 303, 303),
     ("POST", "/tasks/{task_id}/notes"): (303, 403, 403, 403, 303, 303, 303),
     ("GET", "/incidents/{incident_id}/timeline"): (303, 403, 200, 403, 200, 403, 303),
+    # Its after-action report, for the highest audience the reader may have (the policy's
+    # READ_REPORT: administrators and reviewers the full one, command staff theirs), on a page
+    # and as a file; responders get none.
+    ("GET", "/incidents/{incident_id}/report"): (303, 200, 200, 403, 200, 403, 303),
+    ("GET", "/incidents/{incident_id}/report.html"): (303, 200, 200, 403, 200, 403, 303),
+    # Response metrics across incidents: figures, no incident's text.
+    ("GET", "/review/metrics"): (303, 200, 200, 403, 200, 403, 303),
     ("GET", "/playbooks"): SIGNED_IN,
     ("GET", "/playbooks/{playbook_id}"): SIGNED_IN,
     ("GET", "/on-call"): SIGNED_IN,
@@ -262,6 +269,33 @@ def test_a_restricted_note_is_in_no_answer_to_another_team(
     assert ("GET", "/api/v1/tasks/{task_id}") in seen, seen
     assert ("GET", "/tasks/{task_id}") in seen, seen  # the console's page of the task too
     assert world.canary not in world.stack.service.log_text()
+
+
+def test_the_report_reads_as_the_highest_audience_and_downloads_as_a_file(
+    world: World, answers: list[Answer]
+) -> None:
+    """Each reader's report page is their highest audience; a higher one is refused; the file
+    is an attachment with its own policy (its inline stylesheet, nothing else); only those who
+    may read a report find a link to it on the incident's page."""
+    report = f"/incidents/{world.incident}/report"
+    got = {(a.route[1], a.kind): a for a in answers}
+    assert "Reviewers: every task" in got[("/incidents/{incident_id}/report", "reviewer")].body
+    assert "Command staff: public" in got[("/incidents/{incident_id}/report", "command")].body
+    command = world.console["command"]
+    assert command.get(f"{report}?audience=full").status_code == 403
+    lower = command.get(f"{report}?audience=public")
+    assert lower.status_code == 200 and "Public: public tasks" in lower.text
+    assert command.get(f"{report}?audience=everyone").status_code == 400
+    downloaded = world.console["reviewer"].get(f"{report}.html?audience=command")
+    assert downloaded.status_code == 200, downloaded.text
+    assert downloaded.headers["content-disposition"].startswith("attachment; filename=")
+    policy = downloaded.headers["content-security-policy"]
+    assert "style-src 'unsafe-inline'" in policy and "script" not in policy, policy
+    assert "<style>" in downloaded.text and "Command staff: public" in downloaded.text
+    link = f'href="{report}"'
+    assert link in got[("/incidents/{incident_id}", "command")].body
+    assert link in got[("/incidents/{incident_id}", "reviewer")].body
+    assert link not in got[("/incidents/{incident_id}", "responder")].body
 
 
 def app_routes() -> set[RouteKey]:

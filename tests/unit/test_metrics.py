@@ -289,6 +289,16 @@ def test_aggregates_per_role_family_phase_and_overall() -> None:
     assert advocates.median_acknowledge == H and advocates.p90_acknowledge == 2 * H
 
 
+def test_each_group_has_the_median_of_its_acknowledge_windows() -> None:
+    """What the charts of time to acknowledge compare against, across incidents."""
+    found = incident_metrics(story(), NOW, families)
+    for role, group in found.aggregates.by_role.items():
+        windows = sorted(t.ack_window for t in found.tasks if t.role == role and t.ack_window)
+        expected = windows[(len(windows) - 1) // 2] if windows else None
+        assert group.median_acknowledge_window == expected, role
+    assert found.aggregates.by_role["victim_advocate"].median_acknowledge_window is not None
+
+
 def test_a_role_with_several_families_counts_in_each() -> None:
     events = [
         e.model_copy(update={"task": e.task.model_copy(update={"role": "liaison_advocate"})})

@@ -10,7 +10,13 @@ from html.parser import HTMLParser
 import pytest
 
 from schemas.report import Audience, ReviewReport
-from services.core.report_charts import ack_svg, swimlane_svg, tick_label
+from services.core.report_charts import (
+    AckRow,
+    ack_chart,
+    ack_svg,
+    swimlane_svg,
+    tick_label,
+)
 from services.core.report_figures import duration, group_row, task_row
 from services.core.report_html import report_html
 from services.core.report_text import report_document, report_markdown
@@ -143,6 +149,21 @@ def test_the_acknowledgement_chart_shows_each_role_against_its_window() -> None:
     svg = ack_svg(a_report())
     for role in ("community_liaison", "peer_support", "public_information"):
         assert f"{role}: median 5m 00s, p90 29m 00s, window 15m 00s (within the window)" in svg
+
+
+def test_a_chart_of_figures_across_incidents_compares_with_their_median_window() -> None:
+    """The metrics across incidents have no tasks to take windows from: each group's median
+    window is in its figures; a chart of its own names its title apart from another chart on
+    the same page."""
+    report = a_report(Audience.FULL)
+    rows = [
+        AckRow(n, g.model_copy(update={"median_acknowledge_window": 15 * M}), 15 * M)
+        for n, g in report.by_role.items()
+    ]
+    svg = ack_chart("role", rows, "by-role")
+    assert 'aria-labelledby="by-role-title by-role-desc"' in svg and 'id="ack-title"' not in svg
+    assert "community_liaison: median 5m 00s, p90 29m 00s, window 15m 00s (within" in svg
+    assert ack_chart("role", [], "by-role") == ""
 
 
 def test_durations_and_axis_labels_read_plainly() -> None:
