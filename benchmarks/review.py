@@ -33,6 +33,7 @@ from benchmarks.review_incident import write_incident
 from benchmarks.stack import wait_attached
 from benchmarks.stats import ms
 from schemas import subjects
+from schemas.commands import Reply
 from schemas.report import Audience, GetReviewReport, ReviewReport
 from services.app import load_runtime, serve
 from services.core import loop
@@ -44,13 +45,13 @@ from services.core.migrate import migrate
 from services.core.record_keys import record_signer
 from services.core.report_html import report_html
 from services.core.rpc import call
+from services.core.runtime import Runtime
 from services.core.settings import LogFormat, Settings
-from tests.support import caller, signing
+from services.timeline.report import get_report
+from tests.support import AUDITOR, caller, signing
 
 TARGET_RATIO = 2.0
 FETCH_BATCH = 1000
-# The reply carries every timeline entry; nats-server's default 1 MB would refuse it.
-MAX_PAYLOAD = 64 * 1024 * 1024
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -90,13 +91,30 @@ async def fetch_floor(nc: Client, incident_id: str, expected: int) -> int:
     return size
 
 
-async def report_path(nc: Client, incident_id: str) -> int:
-    """As the command line: request the report, read it, render the HTML (its length)."""
-    query = GetReviewReport(incident_id=incident_id, audience=Audience.FULL)
-    reply = await call(nc, subjects.QRY_REVIEW_REPORT, query, caller(query), timeout=300)
+def rendered(reply: Reply) -> int:
+    """What the command line does with the reply: read the report, render the HTML."""
     if not reply.ok:
         raise RuntimeError(f"report refused: {reply.error}")
     return len(report_html(ReviewReport.model_validate(reply.data)))
+
+
+async def path_in_process(rt: Runtime, incident_id: str) -> int:
+    """The timeline service's handler called here, its reply through JSON as on the wire."""
+    query = GetReviewReport(incident_id=incident_id, audience=Audience.FULL)
+    reply = await get_report(rt, query, AUDITOR)
+    return rendered(Reply.model_validate_json(reply.model_dump_json(exclude_none=True)))
+
+
+async def path_over_nats(nc: Client, incident_id: str) -> int:
+    """As `pathways review report`: the request to the running timeline service."""
+    query = GetReviewReport(incident_id=incident_id, audience=Audience.FULL)
+    return rendered(await call(nc, subjects.QRY_REVIEW_REPORT, query, caller(query), timeout=60))
+
+
+async def reply_size(rt: Runtime, incident_id: str) -> int:
+    query = GetReviewReport(incident_id=incident_id, audience=Audience.FULL)
+    reply = await get_report(rt, query, AUDITOR)
+    return len(reply.model_dump_json(exclude_none=True))
 
 
 async def timed(work: Callable[[], Awaitable[int]]) -> tuple[float, int]:
@@ -114,16 +132,31 @@ def figure(samples: list[float]) -> dict[str, Any]:
     }
 
 
-async def measure(nc: Client, incident_id: str, count: int, rounds: int) -> dict[str, Any]:
+async def over_nats(nc: Client, rt: Runtime, incident_id: str, rounds: int) -> dict[str, Any]:
+    """The same through the running service, when the reply fits in one NATS message."""
+    size = await reply_size(rt, incident_id)
+    found: dict[str, Any] = {"reply_bytes": size, "max_payload": nc.max_payload}
+    if size > nc.max_payload:
+        found["skipped"] = (
+            "the reply is larger than the server's max_payload: the service cannot send it"
+        )
+        return found
+    samples = [(await timed(lambda: path_over_nats(nc, incident_id)))[0] for _ in range(rounds)]
+    return {**found, **figure(samples)}
+
+
+async def measure(
+    nc: Client, rt: Runtime, incident_id: str, count: int, rounds: int
+) -> dict[str, Any]:
     floor: list[float] = []
     path: list[float] = []
     size = html = 0
     await fetch_floor(nc, incident_id, count)  # warm-up: caches, the first consumer
-    await report_path(nc, incident_id)
+    await path_in_process(rt, incident_id)
     for number in range(1, rounds + 1):
         took, size = await timed(lambda: fetch_floor(nc, incident_id, count))
         floor.append(took)
-        took, html = await timed(lambda: report_path(nc, incident_id))
+        took, html = await timed(lambda: path_in_process(rt, incident_id))
         path.append(took)
         say(f"review: round {number}/{rounds}: floor {floor[-1]:.0f} ms, path {path[-1]:.0f} ms")
     ratio = statistics.median(path) / statistics.median(floor)
@@ -135,14 +168,16 @@ async def measure(nc: Client, incident_id: str, count: int, rounds: int) -> dict
             "bytes": size,
         },
         "path": {
-            "definition": "pw.qry.review.report (audience full) answered by the running "
-            "timeline service, the reply read as a ReviewReport and rendered as HTML",
+            "definition": "the pw.qry.review.report handler (audience full: replay, metrics, "
+            "report) called in this process, its reply through JSON, read as a ReviewReport "
+            "and rendered as HTML",
             **figure(path),
             "html_bytes": html,
         },
         "ratio_path_over_floor": round(ratio, 3),
         "target_ratio": TARGET_RATIO,
         "pass": ratio <= TARGET_RATIO,
+        "over_nats": await over_nats(nc, rt, incident_id, rounds),
     }
 
 
@@ -184,7 +219,7 @@ async def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         running = asyncio.create_task(serve(rt, ["timeline"], stop))
         await wait_attached(rt, running)
         say(f"review: written in {write_s:.1f} s; {args.rounds} rounds")
-        measured = await measure(nc, incident_id, args.events, args.rounds)
+        measured = await measure(nc, rt, incident_id, args.events, args.rounds)
     finally:
         stop.set()
         if running is not None:
