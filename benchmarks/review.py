@@ -43,6 +43,7 @@ from services.core.eventstore import EventStore
 from services.core.logging import configure_logging
 from services.core.migrate import migrate
 from services.core.record_keys import record_signer
+from services.core.record_reader import verify_incident
 from services.core.report_html import report_html
 from services.core.rpc import call
 from services.core.runtime import Runtime
@@ -181,6 +182,14 @@ async def measure(
     }
 
 
+async def intact(nc: Client, rt: Runtime, incident_id: str) -> None:
+    """The record as written passes `pathways timeline verify`: every event sealed and linked."""
+    assert rt.sealer is not None
+    verdict = await verify_incident(nc.jetstream(), incident_id, rt.sealer.verifier)
+    if verdict.problem is not None or verdict.before_sealing:
+        raise RuntimeError(f"the written record does not verify: {verdict}")
+
+
 def settings_for(server: EmbeddedNats, port: int, workdir: Path) -> Settings:
     return Settings(
         nats_url=server.url,
@@ -216,6 +225,7 @@ async def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             store, rt.library, rt.roster, workdir / "keys", args.events
         )
         write_s = time.perf_counter() - started
+        await intact(nc, rt, incident_id)
         running = asyncio.create_task(serve(rt, ["timeline"], stop))
         await wait_attached(rt, running)
         say(f"review: written in {write_s:.1f} s; {args.rounds} rounds")
@@ -234,6 +244,7 @@ async def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             "quick": args.quick,
             "incident_id": incident_id,
             "write_seconds": round(write_s, 1),
+            "record_verified": True,
             "machine_cpu_count": os.cpu_count() or 1,
         },
         "load_average_before": None,

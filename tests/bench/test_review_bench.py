@@ -32,6 +32,7 @@ REPORT: dict[str, Any] = {
         "quick": flag,
         "incident_id": text,
         "write_seconds": non_negative,
+        "record_verified": flag,
         "machine_cpu_count": count,
     },
     "load_average_before": optional(non_negative),
