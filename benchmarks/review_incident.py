@@ -113,12 +113,12 @@ def run_events(r: Response, number: int) -> Iterator[Item]:
             scripts.append(Script(event.task, len(scripts)))
     pending = runs.follow_ups_due(run, done)
     while any(s.stage < DONE for s in scripts):
-        stages = [s.stage for s in scripts]
+        stages = [(s.stage, s.notes) for s in scripts]
         for s in list(scripts):
             if s.stage < DONE:
                 yield from advance(r, s, done)
         yield from follow_ups(r, run, pending, scripts, {s.task.key: s.task for s in scripts})
-        if stages == [s.stage for s in scripts]:
+        if stages == [(s.stage, s.notes) for s in scripts]:
             break  # only tasks waiting on one nobody can do: the run stays open
     if set(runs.required_keys(run)) <= done:
         yield (
