@@ -5,9 +5,10 @@ Starts its own nats-server (free port, temporary store) and the timeline service
 writes one incident of N events (benchmarks/review_incident.py), then, each round, times
 (a) the floor: fetching those N messages from JetStream as a plain nats-py reader would, and
 (b) the path: what `pathways review report INCIDENT --audience full --format html` does — the
-`pw.qry.review.report` request to the running timeline service (replay, metrics, report), the
-reply read into a `ReviewReport` and rendered as HTML. Prints one JSON object; progress goes to
-stderr.
+timeline service's `pw.qry.review.report` handler (replay, metrics, report) called in this
+process, its reply through JSON, read into a `ReviewReport` and rendered as HTML. The same request
+through the running service is timed too when its reply fits in one NATS message (`over_nats`).
+Prints one JSON object; progress goes to stderr.
 """
 
 from __future__ import annotations
