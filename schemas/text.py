@@ -4,11 +4,20 @@ services/core/printable.py, which shows such characters as escapes in older text
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # Bidirectional embeddings, overrides, isolates and marks: invisible, and they reorder text.
 BIDI_CONTROLS = frozenset(
     "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
+# Every character `unsafe` names, as one pattern, so whole texts are checked at C speed: Cc is
+# U+0000-U+001F and U+007F-U+009F, Cs the surrogates, Zl U+2028 and Zp U+2029 (fixed by
+# Unicode's stability policy; tests/unit/test_printable.py checks every code point against it).
+UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029" + "".join(sorted(BIDI_CONTROLS)) + "]"
 )
 
 

@@ -8,7 +8,7 @@ as a visible escape instead.
 
 from __future__ import annotations
 
-from schemas.text import BIDI_CONTROLS, unsafe
+from schemas.text import BIDI_CONTROLS, UNSAFE, unsafe
 
 __all__ = ["BIDI_CONTROLS", "unsafe", "visible", "visible_lines"]
 
@@ -20,6 +20,8 @@ def _escape(char: str) -> str:
 
 def visible(text: str) -> str:
     """One line with every unsafe character shown as an escape (`\\x1b`, `\\u202e`)."""
+    if UNSAFE.search(text) is None:
+        return text  # the common case, checked in one pass: a report shows thousands of lines
     return "".join(_escape(c) if unsafe(c) else c for c in text)
 
 
