@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Generic, TypeVar
@@ -20,7 +21,7 @@ from nats.js.errors import APIError, NotFoundError
 
 from schemas.base import Contract
 from schemas.events import AnyEvent, Event
-from schemas.evolution import UnreadableEvent, read_event
+from schemas.evolution import UnreadableEvent, read_event, read_event_for_replay
 from schemas.subjects import EVENTS_STREAM, TIMERS_STREAM
 from services.core.assertions import Signer
 from services.core.errors import Unprocessable
@@ -214,18 +215,22 @@ class EventStore:
     async def history_and_digest(
         self, subject_filter: str
     ) -> tuple[list[Stored[AnyEvent] | Unrecognised], str]:
-        """The history, and the digest of the messages it was read from (`record_digest`)."""
+        """The history as a replay reads it (each task snapshot with only its newest note:
+        `read_event_for_replay`), and the digest of the messages it was read from
+        (`record_digest`)."""
         messages = await read_messages(self._js, self._stream, subject_filter)
         stored = (Message(m.metadata.sequence.stream, m.subject, m.data, {}) for m in messages)
-        return _history(messages), record_digest(stored)
+        return _history(messages, read_event_for_replay), record_digest(stored)
 
 
-def _history(messages: list[Msg]) -> list[Stored[AnyEvent] | Unrecognised]:
+def _history(
+    messages: list[Msg], reading: Callable[[bytes], AnyEvent] = read_event
+) -> list[Stored[AnyEvent] | Unrecognised]:
     found: list[Stored[AnyEvent] | Unrecognised] = []
     for m in messages:
         seq = m.metadata.sequence.stream
         try:
-            found.append(Stored(read_event(m.data), seq, m.subject))
+            found.append(Stored(reading(m.data), seq, m.subject))
         except UnreadableEvent as exc:
             stored_at = m.metadata.timestamp.astimezone(UTC)
             found.append(Unrecognised(exc.event_type, seq, m.subject, stored_at))

@@ -10,17 +10,19 @@ import pytest
 from pydantic import ValidationError
 
 from schemas.commands import ErrorCode, LogIncident
-from schemas.enums import TaskStatus
-from schemas.events import ANY_EVENT, SCHEMA_VERSION, IncidentLogged, TaskDeclined
+from schemas.enums import TaskStatus, Tier
+from schemas.events import ANY_EVENT, SCHEMA_VERSION, IncidentLogged, TaskDeclined, TaskNoted
 from schemas.evolution import (
     UnknownEventType,
     UnreadableEvent,
     Upcasters,
     read_event,
+    read_event_for_replay,
     task_snapshot_of,
 )
 from schemas.principals import Principal
 from schemas.sealed import Sealed
+from schemas.tasks import TaskNote
 from services.core.errors import Unprocessable
 from services.core.reactors import read_as
 from services.core.rpc import answer
@@ -269,3 +271,41 @@ def test_a_sealed_decline_reads_back_as_it_was_written() -> None:
     )
     written = declined().model_copy(update={"reason": None, "reason_sealed": sealed})
     assert read_event(written.model_dump_json()) == written
+
+
+def noted(count: int) -> TaskNoted:
+    notes = tuple(
+        TaskNote(author="priya.nair", at=T0, tier=Tier.PUBLIC, text=f"note {n}")
+        for n in range(count)
+    )
+    return TaskNoted(
+        event_id=f"INC-AAAAAAAA.family-contact.noted.{count}",
+        incident_id="INC-AAAAAAAA",
+        actor="priya.nair",
+        at=T0,
+        task=a_task(notes=notes),
+    )
+
+
+def test_a_replay_reads_a_task_event_with_its_newest_note_only() -> None:
+    event = noted(5)
+    replayed = read_event_for_replay(event.model_dump_json())
+    assert isinstance(replayed, TaskNoted)
+    assert [n.text for n in replayed.task.notes] == ["note 4"]
+    # Everything else is read as the full reading reads it.
+    assert replayed.task.model_copy(update={"notes": event.task.notes}) == event.task
+    assert read_event_for_replay(noted(1).model_dump_json()) == noted(1)
+    assert read_event_for_replay(an_incident().model_dump_json()) == an_incident()
+
+
+def test_a_replay_reads_what_cannot_be_read_as_the_full_reading_does() -> None:
+    for body in ("not json", "[1, 2]", json.dumps({"type": "task.renamed"})):
+        with pytest.raises(UnreadableEvent) as full:
+            read_event(body)
+        with pytest.raises(UnreadableEvent) as replay:
+            read_event_for_replay(body)
+        assert (type(replay.value), replay.value.event_type, replay.value.reason) == (
+            type(full.value),
+            full.value.event_type,
+            full.value.reason,
+        )
