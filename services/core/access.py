@@ -504,6 +504,29 @@ AUDIENCE_TIERS = {
     Audience.FULL: frozenset({Tier.PUBLIC, Tier.COMMAND, Tier.RESTRICTED}),
 }
 
+# The audiences whose report names people. The public one does not: its timeline (whose entries
+# name who acted, and quote them) is left out, and the incident says the agency logged it. A
+# report read at a community meeting must not expose a victim advocate, or an officer in peer
+# support and the colleague who supports them.
+AUDIENCES_NAMING_PEOPLE = frozenset({Audience.COMMAND, Audience.FULL})
+AGENCY = "the agency"
+
+
+def report_incident_view(
+    reader: Reader, audience: Audience, summary: IncidentSummary
+) -> IncidentSummary:
+    """The incident as a report for `audience` shows it (`reader` is its `audience_reader`)."""
+    seen = incident_view(reader, summary)
+    if audience in AUDIENCES_NAMING_PEOPLE:
+        return seen
+    return seen.model_copy(
+        update={
+            "logged_by": AGENCY,
+            "closed_by": AGENCY if seen.closed_by else None,
+            "playbook_cancelled_by": AGENCY if seen.playbook_cancelled_by else None,
+        }
+    )
+
 
 def audience_reader(principal: Principal, audience: Audience) -> Reader:
     """The reader a report for `audience` is written for, whoever asked for it."""

@@ -150,9 +150,11 @@ def build_report(
     tasks = [t for t in (measure(r, now) for r in records.tasks) if t.tier in seen]
     escalated = _escalations(events)
     shown, left_out = _shown(entries, audience, _task_tiers(events))
+    if audience not in access.AUDIENCES_NAMING_PEOPLE:
+        shown, left_out = (), left_out + len(shown)
     plan = _plan_for(records.plan, {t.key for t in tasks})
     return ReviewReport(
-        incident=access.incident_view(reader, incident),
+        incident=access.report_incident_view(reader, audience, incident),
         audience=audience,
         generated_at=now,
         tasks=tuple(

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from schemas.metrics import MetricsSummary
 from schemas.report import Audience, ReviewReport, TaskFigures
+from services.core import access
 from services.core.printable import visible
 from services.core.timeline_formats import elapsed_seconds, incident_facts, t_plus
 
@@ -159,6 +160,11 @@ def group_tables(report: ReviewReport) -> list[tuple[str, str, dict[str, Metrics
 
 
 def withheld_line(report: ReviewReport) -> str | None:
+    if report.audience not in access.AUDIENCES_NAMING_PEOPLE:
+        return (
+            "The timeline is not part of the public report: its entries name the people who "
+            "acted. It is in the command report."
+        )
     if not report.entries_withheld:
         return None
     return (

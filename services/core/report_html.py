@@ -7,6 +7,7 @@ from __future__ import annotations
 from markupsafe import Markup
 
 from schemas.report import ReviewReport
+from services.core import access
 from services.core.report_charts import ack_groups, ack_svg, swimlane_svg
 from services.core.report_figures import (
     AUDIENCES,
@@ -47,5 +48,6 @@ def report_html(report: ReviewReport) -> str:
             findings=plan_lines(report),
             withheld=withheld_line(report),
             rows=[row(e, incident) for e in report.entries],
+            with_timeline=report.audience in access.AUDIENCES_NAMING_PEOPLE,
         )
     )

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from schemas.report import ReviewReport
+from services.core import access
 from services.core.report_charts import ack_groups
 from services.core.report_figures import (
     AUDIENCES,
@@ -46,6 +47,8 @@ def _timeline(report: ReviewReport) -> list[str]:
     lines = ["## Timeline", ""]
     withheld = withheld_line(report)
     lines += [f"*{md(withheld)}*", ""] if withheld else []
+    if report.audience not in access.AUDIENCES_NAMING_PEOPLE:
+        return lines
     lines += ["| T+ | Time (UTC) | Who | What |", "|---:|---|---|---|"]
     for entry in report.entries:
         what = md(entry.text)

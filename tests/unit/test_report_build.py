@@ -100,12 +100,14 @@ def rendered(report: ReviewReport) -> dict[str, str]:
 @pytest.mark.parametrize("audience", list(Audience))
 def test_each_audience_reads_only_its_tiers_and_restricted_words_never(audience: Audience) -> None:
     report = report_for(audience)
+    # The public report has no timeline, so none of the words people wrote.
+    with_words = audience is not Audience.PUBLIC
     for form, text in rendered(report).items():
-        assert PUBLIC_WORD in text, form
-        assert (COMMAND_WORD in text) == (audience is not Audience.PUBLIC), form
-        assert (DECLINE_WORD in text) == (audience is not Audience.PUBLIC), form
+        assert (PUBLIC_WORD in text) == with_words, form
+        assert (COMMAND_WORD in text) == with_words, form
+        assert (DECLINE_WORD in text) == with_words, form
         assert RESTRICTED_WORD not in text, form
-        assert "restricted: visible to Peer Support Team only" in text, form
+        assert ("restricted: visible to Peer Support Team only" in text) == with_words, form
         assert ("defusing" in text) == (audience is Audience.FULL), form
     tiers = {t.tier for t in report.tasks}
     assert tiers == access.AUDIENCE_TIERS[audience]
@@ -114,9 +116,24 @@ def test_each_audience_reads_only_its_tiers_and_restricted_words_never(audience:
 def test_the_public_report_has_no_figures_by_role_and_counts_what_it_leaves_out() -> None:
     public = report_for(Audience.PUBLIC)
     assert public.by_role == {} and public.by_family and public.by_phase
-    assert public.entries_withheld == 5  # three of the briefing, two of the defusing
+    # Every entry: the public report has no timeline (its entries name people).
+    assert public.entries == ()
+    # All eleven but the statement's command-tier note, not the public's to count.
+    assert public.entries_withheld == len(report_for(Audience.FULL).entries) - 1 == 10
     assert report_for(Audience.COMMAND).entries_withheld == 2
     assert report_for(Audience.FULL).entries_withheld == 0
+
+
+def test_the_public_report_names_nobody() -> None:
+    """Not the responders, not who logged the incident: only the agency."""
+    people = [(m.id, m.name) for m in roster().members]
+    report = report_for(Audience.PUBLIC)
+    assert report.incident.logged_by == access.AGENCY
+    for form, text in rendered(report).items():
+        for person, name in people:
+            assert person not in text and name not in text, (form, person)
+    command = rendered(report_for(Audience.COMMAND))["html"]
+    assert "kim.liu" in command  # the same report for command staff names who acted
 
 
 def test_escalations_are_placed_on_their_task() -> None:
