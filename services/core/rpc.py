@@ -2,7 +2,8 @@
 
 Whatever arrives, the caller gets a reply: a malformed payload is an `invalid_request` error, a
 refusal names its reason, and an unexpected failure is logged and answered as `internal`. The
-service keeps serving either way.
+service keeps serving either way. A reply too large for one NATS message travels in parts
+(services.core.reply_parts), and the caller waits for all of them.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from faststream.nats import NatsMessage, NatsRouter
-from nats.aio.client import Client
-from nats.errors import MaxPayloadError, NoRespondersError, TimeoutError
+from faststream.nats import NatsMessage, NatsResponse, NatsRouter
+from nats.aio.client import NO_RESPONDERS_STATUS, Client
+from nats.aio.msg import Msg
+from nats.errors import MaxPayloadError
+from nats.js.api import Header
 from pydantic import BaseModel, ValidationError
 
 from schemas.commands import Command, ErrorCode, ErrorInfo, Reply
@@ -22,6 +25,8 @@ from services.core.assertions import HEADER, Signer, Untrusted, Verifier
 from services.core.broker import undecoded
 from services.core.errors import Refused, Unprocessable
 from services.core.logging import get_logger
+from services.core.reply_inbox import Replies, reply_inbox
+from services.core.reply_parts import Assembly, BadPart, ReplyTooLarge, part_headers, split
 
 log = get_logger(__name__)
 
@@ -111,18 +116,41 @@ def serve(
     """Answer requests on `subject`, load-balanced over every replica in `queue`, for signed
     principals only (`verifier` gives the key, read once the service starts)."""
 
-    async def endpoint(message: NatsMessage) -> bytes:
+    async def endpoint(message: NatsMessage) -> bytes | NatsResponse:
         principal = verified(verifier(), message.headers, subject, message.body)
         if isinstance(principal, Reply):
             reply = principal
         else:
             reply = await answer(message.body, model, handler, principal)
-        return reply.model_dump_json(exclude_none=True).encode()
+        return await _sent(message, subject, _encoded(reply))
 
     endpoint.__name__ = f"serve_{subject.replace('.', '_')}"
     router.subscriber(
         subject, queue=queue, max_workers=max_workers, title=subject, decoder=undecoded
     )(endpoint)
+
+
+def _encoded(reply: Reply) -> bytes:
+    return reply.model_dump_json(exclude_none=True).encode()
+
+
+async def _sent(message: NatsMessage, subject: str, body: bytes) -> bytes | NatsResponse:
+    """What FastStream sends back: the reply itself when it fits in one message. A larger one
+    goes in parts: all but the last published here, in order, on the connection the request
+    came in on (FastStream's own), then the last returned for FastStream to publish after them."""
+    raw: Msg = message.raw_message
+    client = raw._client
+    try:
+        parts = split(body, client.max_payload)
+    except ReplyTooLarge as exc:
+        log.error("reply_too_large", subject=subject, size=exc.size)
+        return _encoded(failure(ErrorCode.INTERNAL, str(exc)))
+    if len(parts) == 1 or not message.reply_to:
+        return body
+    count = len(parts)
+    for number, part in enumerate(parts[:-1], start=1):
+        await client.publish(message.reply_to, part, headers=part_headers(number, count))
+    return NatsResponse(parts[-1], headers=part_headers(count, count))
 
 
 @dataclass(frozen=True)
@@ -141,6 +169,10 @@ class ServiceUnavailable(Exception):
     pass
 
 
+class ReplyIncomplete(ServiceUnavailable):
+    """A reply in parts that stopped coming, or came malformed: nothing of it is used."""
+
+
 class RequestTooLarge(Exception):
     """The request is bigger than the server accepts; nothing was sent."""
 
@@ -156,23 +188,57 @@ class Caller:
 async def call(
     nc: Client, subject: str, request: BaseModel, caller: Caller, timeout: float = 5.0
 ) -> Reply:
+    """Send `request` signed for `caller` and wait for the whole reply: the first message
+    within `timeout`, and each further part of one in parts within `timeout` of the last."""
     payload = request.model_dump_json().encode()
     if len(payload) > nc.max_payload:
         raise RequestTooLarge(
             f"the request is {len(payload):,} bytes, more than the server accepts "
             f"({nc.max_payload:,} bytes); nothing was sent"
         )
-    try:
-        headers = caller.signer.headers(caller.principal, subject, payload)
-        msg = await nc.request(subject, payload, timeout=timeout, headers=headers)
-    except MaxPayloadError:
-        raise RequestTooLarge(
-            f"the request is {len(payload):,} bytes, more than the server accepts; nothing was sent"
-        ) from None
-    except NoRespondersError:
-        raise ServiceUnavailable(
-            f"no Pathways service answers {subject}; is `pathways up` running?"
-        ) from None
-    except TimeoutError:
-        raise ServiceUnavailable(f"no reply on {subject} within {timeout:g}s") from None
-    return Reply.model_validate_json(msg.data)
+    headers = caller.signer.headers(caller.principal, subject, payload)
+    return Reply.model_validate_json(await _asked(nc, subject, payload, headers, timeout))
+
+
+async def _asked(
+    nc: Client, subject: str, payload: bytes, headers: dict[str, str], timeout: float
+) -> bytes:
+    """The reply's body, from the connection's reply inbox (services.core.reply_inbox)."""
+    async with reply_inbox(nc).expecting(nc) as replies:
+        try:
+            await nc.publish(subject, payload, reply=replies.subject, headers=headers)
+        except MaxPayloadError:
+            raise RequestTooLarge(
+                f"the request is {len(payload):,} bytes, more than the server accepts; "
+                "nothing was sent"
+            ) from None
+        return await _received(replies, subject, timeout)
+
+
+def _no_responders(msg: Msg) -> bool:
+    """The server's answer, on the reply subject, to a request (with headers) nobody serves."""
+    return (msg.headers or {}).get(Header.STATUS) == NO_RESPONDERS_STATUS
+
+
+async def _received(replies: Replies, subject: str, timeout: float) -> bytes:
+    parts = Assembly()
+    while True:
+        try:
+            msg = await replies.next(timeout)
+        except TimeoutError:
+            if parts.received:
+                raise ReplyIncomplete(
+                    f"the reply on {subject} arrived incomplete: {parts.received} of "
+                    f"{parts.count} parts, then nothing for {timeout:g}s"
+                ) from None
+            raise ServiceUnavailable(f"no reply on {subject} within {timeout:g}s") from None
+        if not parts.received and _no_responders(msg):
+            raise ServiceUnavailable(
+                f"no Pathways service answers {subject}; is `pathways up` running?"
+            )
+        try:
+            whole = parts.add(msg.headers, msg.data)
+        except BadPart as exc:
+            raise ReplyIncomplete(f"the reply on {subject} arrived malformed: {exc}") from None
+        if whole is not None:
+            return whole
