@@ -40,13 +40,14 @@ from services.core.broker import NatsUnreachable, connect
 from services.core.embedded import config_string, server_binary
 from services.core.migrate import MigrationRefused, require_streams
 from services.core.passwords import Passwords
-from services.core.rpc import ServiceUnavailable
+from services.core.rpc import ServiceUnavailable, call
 from services.core.runtime import Runtime
 from services.core.settings import PasswordProfile, Settings
 from tests.e2e.harness import PATHWAYS
+from tests.integration.answering import QUERY, answering, big_reply, replying
 from tests.integration.conftest import Caller
 from tests.integration.helpers import log_incident, tasks_of
-from tests.support import ROOT, Serving, all_serving, eventually, free_port, with_key
+from tests.support import ROOT, Serving, all_serving, caller, eventually, free_port, with_key
 
 pytestmark = pytest.mark.integration
 
@@ -349,3 +350,28 @@ async def test_pathways_user_as_the_cli_user_is_refused_in_one_line(secured: Sec
     assert process.returncode == 1 and stdout == b"", lines
     assert len(lines) == 1 and "JetStream access, e.g. admin" in lines[0], lines
     assert password("cli") not in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("service", "subject", "asking"),
+    [
+        ("intake", subjects.QRY_INCIDENT_LIST, "cli"),
+        ("engine", subjects.QRY_TASK_LIST, "cli"),
+        ("timeline", subjects.QRY_REVIEW_REPORT, "cli"),
+        ("timeline", subjects.QRY_TIMELINE, "gateway"),
+        ("notifier", subjects.QRY_INBOX, "cli"),
+    ],
+)
+async def test_a_reply_in_parts_reaches_whoever_asked(
+    secured: Secured, service: str, subject: str, asking: str
+) -> None:
+    """Each answering service's user may send every part of a reply too large for one
+    message, and the cli and gateway users receive them all."""
+    reply = big_reply(3 * 1024 * 1024)
+    async with answering(secured.url(service), subject, replying(reply)):
+        client = await secured.connect(asking)
+        try:
+            assert len(reply.model_dump_json()) > 2 * client.max_payload
+            assert await call(client, subject, QUERY, caller(QUERY), timeout=5) == reply
+        finally:
+            await client.close()
