@@ -7,7 +7,8 @@ writes one incident of N events (benchmarks/review_incident.py), then, each roun
 (b) the path: what `pathways review report INCIDENT --audience full --format html` does — the
 timeline service's `pw.qry.review.report` handler (replay, metrics, report) called in this
 process, its reply through JSON, read into a `ReviewReport` and rendered as HTML. The same request
-through the running service is timed too when its reply fits in one NATS message (`over_nats`).
+through the running service is timed too (`over_nats`): a reply larger than one NATS message
+travels in parts (services/core/reply_parts.py), and `parts` says how many it took.
 Prints one JSON object; progress goes to stderr.
 """
 
@@ -45,6 +46,7 @@ from services.core.logging import configure_logging
 from services.core.migrate import migrate
 from services.core.record_keys import record_signer
 from services.core.record_reader import verify_incident
+from services.core.reply_parts import parts_needed
 from services.core.report_html import report_html
 from services.core.rpc import call
 from services.core.runtime import Runtime
@@ -135,14 +137,13 @@ def figure(samples: list[float]) -> dict[str, Any]:
 
 
 async def over_nats(nc: Client, rt: Runtime, incident_id: str, rounds: int) -> dict[str, Any]:
-    """The same through the running service, when the reply fits in one NATS message."""
+    """The same through the running service, the reply in parts when one message cannot hold it."""
     size = await reply_size(rt, incident_id)
-    found: dict[str, Any] = {"reply_bytes": size, "max_payload": nc.max_payload}
-    if size > nc.max_payload:
-        found["skipped"] = (
-            "the reply is larger than the server's max_payload: the service cannot send it"
-        )
-        return found
+    found: dict[str, Any] = {
+        "reply_bytes": size,
+        "max_payload": nc.max_payload,
+        "parts": parts_needed(size, nc.max_payload),
+    }
     samples = [(await timed(lambda: path_over_nats(nc, incident_id)))[0] for _ in range(rounds)]
     return {**found, **figure(samples)}
 
