@@ -173,6 +173,13 @@ def withheld_line(report: ReviewReport) -> str | None:
     )
 
 
+def no_plan_line(report: ReviewReport) -> str:
+    """What the findings section says when it lists nothing."""
+    if report.audience is Audience.PUBLIC:
+        return "The improvement plan is not part of the public report: it is in the command report."
+    return "None recorded yet."
+
+
 def plan_lines(report: ReviewReport) -> list[str]:
     """Findings, then corrective actions, one line each (their shape is the improvement plan's)."""
     lines = []

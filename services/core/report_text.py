@@ -17,6 +17,7 @@ from services.core.report_figures import (
     duration,
     group_row,
     group_tables,
+    no_plan_line,
     overall_facts,
     plan_lines,
     report_facts,
@@ -90,7 +91,7 @@ def report_markdown(report: ReviewReport) -> str:
         "Each task this report covers", TASK_HEADINGS, [task_row(t) for t in report.tasks]
     )
     lines += ["## Findings and corrective actions", ""]
-    lines += [f"- {md(line)}" for line in plan_lines(report)] or ["None recorded yet."]
+    lines += [f"- {md(line)}" for line in plan_lines(report)] or [no_plan_line(report)]
     lines += ["", *_timeline(report)]
     if incident.exercise:
         lines += ["", "**EXERCISE: not a real incident.**"]

@@ -28,6 +28,7 @@ from services.core.report_figures import (
     TASK_HEADINGS,
     group_row,
     group_tables,
+    no_plan_line,
     overall_facts,
     plan_lines,
     report_facts,
@@ -139,6 +140,7 @@ def report_context(
         "task_headings": TASK_HEADINGS,
         "task_rows": [task_row(t) for t in report.tasks],
         "findings": plan_lines(report),
+        "no_plan": no_plan_line(report),
         "withheld": withheld_line(report),
         "entries": _entries(request, principal, report),
     }

@@ -136,6 +136,15 @@ def test_the_public_report_names_nobody() -> None:
     assert "kim.liu" in command  # the same report for command staff names who acted
 
 
+def test_the_public_report_says_the_improvement_plan_is_elsewhere() -> None:
+    """Not "none recorded": the public report leaves the plan out, it does not lack one."""
+    elsewhere = "The improvement plan is not part of the public report"
+    for form, text in rendered(report_for(Audience.PUBLIC)).items():
+        if form != "json":
+            assert elsewhere in text and "None recorded yet." not in text, form
+    assert "None recorded yet." in rendered(report_for(Audience.COMMAND))["md"]
+
+
 def test_escalations_are_placed_on_their_task() -> None:
     (briefing,) = [t for t in report_for(Audience.FULL).tasks if t.key == "briefing"]
     assert briefing.escalated_at == (T0 + 15 * M,) and briefing.escalation_steps == 1
