@@ -132,6 +132,7 @@ def install(app: FastAPI, console: Console) -> None:
         metrics_page,
         my_tasks,
         new_incident,
+        not_found,
         on_call,
         report_page,
         signin,
@@ -142,6 +143,7 @@ def install(app: FastAPI, console: Console) -> None:
 
     app.state.console = console
     install_refusals(app)
+    not_found.install_not_found(app)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(signin.router)
     # /incidents/new before /incidents/{incident_id}, which would otherwise take it.

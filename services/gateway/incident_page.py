@@ -19,8 +19,9 @@ from starlette.responses import Response
 
 from schemas import subjects
 from schemas.base import INCIDENT_ID_PATTERN, utc_now
-from schemas.enums import IncidentStatus
+from schemas.enums import IncidentStatus, TaskStatus
 from schemas.limits import LIST_LIMIT_MAX
+from schemas.playbook import AttributeSpec, AttributeType, declared_for
 from schemas.principals import Principal
 from schemas.replies import Page, PlaybookDetail
 from schemas.report import Audience
@@ -49,6 +50,8 @@ from services.gateway.signed_in import signed_in
 router = console_router()
 
 NO_SUCH_INCIDENT = "There is no incident with that id."
+# A skipped task is never assigned: its condition did not hold for this incident.
+SKIPPED_HOLDER = "Skipped: its condition did not hold for this incident"
 
 
 @dataclass(frozen=True)
@@ -90,13 +93,22 @@ def _name(roster: Roster, person: str | None) -> str:
     return member.name if member else (person or "Nobody yet")
 
 
+def holder_words(roster: Roster, task: TaskSnapshot) -> str:
+    """Who holds the task, in words: a closed task nobody held never will be held."""
+    if task.assignee is None and task.status is TaskStatus.SKIPPED:
+        return SKIPPED_HOLDER
+    if task.assignee is None and task.status is TaskStatus.CANCELLED:
+        return "Nobody"
+    return _name(roster, task.assignee)
+
+
 def _row(task: TaskSnapshot, roster: Roster, now: datetime, command: bool) -> TaskRow:
     assignable = command and task.status in OPEN
     holders = tuple((p, _name(roster, p)) for p in roster.holders(task.role)) if assignable else ()
     return TaskRow(
         task=task,
         status=STATUS_WORDS[task.status],
-        assignee=_name(roster, task.assignee),
+        assignee=holder_words(roster, task),
         deadline=deadline(task, now),
         overdue=is_overdue(task, now),
         escalation=escalation_level(task),
@@ -105,18 +117,55 @@ def _row(task: TaskSnapshot, roster: Roster, now: datetime, command: bool) -> Ta
     )
 
 
-async def _phases(
-    request: Request, principal: Principal, incident: IncidentSummary
-) -> list[tuple[str, str]]:
-    """The phases of the playbook that ran, in order, with their titles (none if unreadable)."""
-    if incident.playbook_id is None:
-        return []
-    fields = {"playbook_id": incident.playbook_id, "version": incident.playbook_version}
+async def _playbook_of(
+    request: Request, principal: Principal, playbook_id: str, version: str | None = None
+) -> PlaybookDetail | None:
+    """A playbook (the version that ran, if named), or None if this reader may not read it."""
+    fields = {"playbook_id": playbook_id, **({"version": version} if version else {})}
     try:
         detail: PlaybookDetail = await read(request, principal, subjects.QRY_PLAYBOOK_GET, fields)
     except ConsoleRefusal:
-        return []
-    return [(phase.id, phase.title) for phase in detail.playbook.phases]
+        return None
+    return detail
+
+
+async def _declared(
+    request: Request, principal: Principal, incident: IncidentSummary, ran: PlaybookDetail | None
+) -> dict[str, AttributeSpec]:
+    """The incident's attribute declarations: the run's playbook's, else its type's playbooks'."""
+    if ran is not None:
+        return declared_for([ran.playbook], incident.incident_type)
+    if not incident.attributes:
+        return {}
+    try:
+        books: list[PlaybookInfo] = await read(request, principal, subjects.QRY_PLAYBOOK_LIST, {})
+    except ConsoleRefusal:
+        return {}
+    found = [
+        await _playbook_of(request, principal, b.id)
+        for b in books
+        if incident.incident_type in b.incident_types
+    ]
+    return declared_for((d.playbook for d in found if d), incident.incident_type)
+
+
+def attribute_words(
+    attributes: dict[str, str], declared: dict[str, AttributeSpec]
+) -> list[tuple[str, str]]:
+    """Each attribute as the page shows it: its name in words, a boolean as Yes or No."""
+    shown = []
+    for name, value in attributes.items():
+        spec = declared.get(name)
+        if spec is not None and spec.type is AttributeType.BOOLEAN:
+            value = "Yes" if value.lower() == "true" else "No"
+        shown.append((name.replace("_", " ").capitalize(), value))
+    return shown
+
+
+def may_start(incident: IncidentSummary) -> bool:
+    """Whether the engine would start a playbook now: no run yet, or the last was cancelled
+    (services.engine.commands.start_run refuses another while a run is in place)."""
+    return incident.playbook_id is None or incident.playbook_cancelled_at is not None
 
 
 async def _playbooks_for(
@@ -143,9 +192,13 @@ async def incident_context(
     command = is_command(request, principal) and incident.status is not IncidentStatus.CLOSED
     rows = {t.task_id: _row(t, roster, now, command) for t in tasks.items}
     role_titles = {r.id: r.title for r in roster.roles}
-    groups = by_phase_and_role(
-        tasks.items, await _phases(request, principal, incident), role_titles
-    )
+    ran = None
+    if incident.playbook_id is not None:
+        ran = await _playbook_of(
+            request, principal, incident.playbook_id, incident.playbook_version
+        )
+    phases = [(phase.id, phase.title) for phase in ran.playbook.phases] if ran else []
+    groups = by_phase_and_role(tasks.items, phases, role_titles)
     return {
         "section": "board",
         "incident": incident,
@@ -153,6 +206,11 @@ async def incident_context(
         "logged": f"{utc(incident.logged_at)} ({age(incident, now)})",
         "logged_by": _name(roster, incident.logged_by),
         "involved": [_name(roster, p) for p in incident.involved],
+        "attributes": attribute_words(
+            incident.attributes, await _declared(request, principal, incident, ran)
+        ),
+        "ran_title": ran.playbook.title if ran else incident.playbook_id,
+        "may_start": may_start(incident),
         "attention": attention(tasks.items, now),
         "groups": groups,
         "rows": rows,

@@ -150,7 +150,7 @@ async def _on_invalid(_: Request, exc: Exception) -> JSONResponse:
     return problem_response(validation_problem(invalid_fields(list(exc.errors()))))
 
 
-async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
+async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     status = exc.status_code
     # Starlette's own details are the status phrase; a route's are meant for the client.
@@ -180,7 +180,7 @@ def install(app: FastAPI) -> None:
     """Answer every error of `app` with a problem."""
     app.add_exception_handler(ProblemException, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_invalid)
-    app.add_exception_handler(HTTPException, _on_http_error)
+    app.add_exception_handler(HTTPException, on_http_error)
     app.add_exception_handler(Exception, _on_unexpected)
 
 

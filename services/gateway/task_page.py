@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -13,7 +14,7 @@ from starlette.responses import Response
 
 from schemas import subjects
 from schemas.base import INCIDENT_ID_PATTERN, TASK_ID_PATTERN
-from schemas.enums import Tier
+from schemas.enums import TaskStatus, Tier
 from schemas.principals import Principal
 from schemas.tasks import TaskSnapshot
 from services.gateway.console import console_of, console_router
@@ -24,12 +25,22 @@ from services.gateway.pages import page
 from services.gateway.reader import page_reader
 from services.gateway.refusals import ConsoleRefusal
 from services.gateway.signed_in import signed_in
-from services.gateway.task_actions import deadline_of, escalation_level, may_note, verbs_for
+from services.gateway.task_actions import (
+    CLOSED,
+    deadline_of,
+    escalation_level,
+    may_note,
+    verbs_for,
+)
 from services.gateway.when import relative, utc, utc_now
 
 router = console_router()
 NO_SUCH_TASK = "There is no such task."
 NO_SUCH_INCIDENT = "There is no such incident."
+# Before acknowledgement (or before anyone has it): the acknowledge-by deadline still applies.
+AWAITING_ACKNOWLEDGEMENT = frozenset(
+    {TaskStatus.WAITING, TaskStatus.UNASSIGNED, TaskStatus.ASSIGNED}
+)
 
 
 @dataclass(frozen=True)
@@ -93,18 +104,29 @@ def _context(
         "verbs": [v.value for v in verbs_for(task, reader.person, reader.held_roles)],
         "may_note": may_note(task, reader.person, reader.held_roles, reader.command),
         "instructions": rendered(task.instructions) if task.instructions.strip() else None,
-        "acknowledge_by": (
-            utc(task.acknowledge_by),
-            relative(task.acknowledge_by, now, "acknowledge"),
-        ),
-        "due_by": (utc(task.due_by), relative(task.due_by, now)),
-        "overdue": deadline.overdue(now),
+        **_deadlines(task, now),
+        "overdue": task.status not in CLOSED and deadline.overdue(now),
         "escalation_level": escalation_level(task),
         "notes": [(note, utc(note.at)) for note in task.notes],
         "tiers": [t.value for t in Tier],
         "error": error,
         "entered": (entered or Entered()).values,
         "form_key": form_key,
+    }
+
+
+def _deadlines(task: TaskSnapshot, now: datetime) -> dict[str, tuple[str, str] | None]:
+    """The deadlines still ahead of the task: acknowledging only until it is acknowledged,
+    completing only until it is closed (a done task shows none, as if still pending)."""
+    pending = task.status not in CLOSED
+    acknowledging = pending and task.status in AWAITING_ACKNOWLEDGEMENT
+    return {
+        "acknowledge_by": (
+            (utc(task.acknowledge_by), relative(task.acknowledge_by, now, "acknowledge"))
+            if acknowledging
+            else None
+        ),
+        "due_by": (utc(task.due_by), relative(task.due_by, now)) if pending else None,
     }
 
 

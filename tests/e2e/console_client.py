@@ -79,8 +79,9 @@ class Browser:
                 self.cookies[name] = morsel.value
         return response
 
-    def get(self, path: str) -> httpx.Response:
-        return self._keep(self.http.get(path, headers=self._header()))
+    def get(self, path: str, headers: dict[str, str] | None = None) -> httpx.Response:
+        sent = {**self._header(), **(headers or {})}
+        return self._keep(self.http.get(path, headers=sent))
 
     def stream(self, path: str, quiet_for: float) -> AbstractContextManager[httpx.Response]:
         """A GET read as it comes (a stream of server-sent events); reading it raises

@@ -103,7 +103,7 @@ def test_the_board_lists_an_incident_logged_with_the_form(command: Browser) -> N
     assert '<noscript><meta http-equiv="refresh" content="30"></noscript>' in board.text
     page = command.get(f"/incidents/{incident_id}").text
     assert "<dt>Fatalities</dt><dd>2</dd>" in page
-    assert "<dt>Children affected</dt><dd>true</dd>" in page
+    assert "<dt>Children affected</dt><dd>Yes</dd>" in page
     assert '<span class="tag exercise">' not in page
 
 
