@@ -51,7 +51,7 @@ router = console_router()
 
 NO_SUCH_INCIDENT = "There is no incident with that id."
 # A skipped task is never assigned: its condition did not hold for this incident.
-SKIPPED_HOLDER = "Skipped: its condition did not hold for this incident"
+SKIPPED_HOLDER = "Nobody: skipped, as its condition did not hold for this incident"
 
 
 @dataclass(frozen=True)
@@ -129,6 +129,15 @@ async def _playbook_of(
     return detail
 
 
+async def _ran(
+    request: Request, principal: Principal, incident: IncidentSummary
+) -> PlaybookDetail | None:
+    """The playbook version the incident's latest run pinned, if any and readable."""
+    if incident.playbook_id is None:
+        return None
+    return await _playbook_of(request, principal, incident.playbook_id, incident.playbook_version)
+
+
 async def _declared(
     request: Request, principal: Principal, incident: IncidentSummary, ran: PlaybookDetail | None
 ) -> dict[str, AttributeSpec]:
@@ -192,11 +201,7 @@ async def incident_context(
     command = is_command(request, principal) and incident.status is not IncidentStatus.CLOSED
     rows = {t.task_id: _row(t, roster, now, command) for t in tasks.items}
     role_titles = {r.id: r.title for r in roster.roles}
-    ran = None
-    if incident.playbook_id is not None:
-        ran = await _playbook_of(
-            request, principal, incident.playbook_id, incident.playbook_version
-        )
+    ran = await _ran(request, principal, incident)
     phases = [(phase.id, phase.title) for phase in ran.playbook.phases] if ran else []
     groups = by_phase_and_role(tasks.items, phases, role_titles)
     return {

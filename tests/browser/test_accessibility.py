@@ -166,8 +166,28 @@ async def metrics_form_error(signed_in: SignIn, anonymous: Opener, logged: Logge
     return page
 
 
+async def not_found_signed_in(signed_in: SignIn, anonymous: Opener, logged: Logged) -> Page:
+    """An address the console does not have, opened by someone signed in: the 404 page."""
+    page = await signed_in(RESPONDER, phone=True)
+    answer = await page.goto("/no-such-page")
+    assert answer is not None and answer.status == 404
+    await page.get_by_role("heading", name="Page not found").wait_for()
+    return page
+
+
+async def not_found_signed_out(signed_in: SignIn, anonymous: Opener, logged: Logged) -> Page:
+    """The same 404 page for someone not signed in."""
+    page = await anonymous()
+    answer = await page.goto("/incidents/INC-00000000/no-such-page")
+    assert answer is not None and answer.status == 404
+    await page.get_by_role("heading", name="Page not found").wait_for()
+    return page
+
+
 STATES = {
     "metrics-error": metrics_form_error,
+    "not-found-signed-in": not_found_signed_in,
+    "not-found-signed-out": not_found_signed_out,
     "signin-error": signin_error,
     "refusal": refusal_page,
     "task-error": task_form_error,

@@ -95,7 +95,7 @@ def test_a_skipped_task_is_shown_as_skipped_not_waiting_for_someone(
     skipped = next(t for t in tasks if t["status"] == "skipped")
     page = command.get(f"/incidents/{incident_id}").text
     row = page[page.index(f'href="/tasks/{skipped["id"]}"') :].split("</li>", 1)[0]
-    assert "Skipped: its condition did not hold for this incident" in row
+    assert "Nobody: skipped, as its condition did not hold for this incident" in row
     assert "Nobody yet" not in row
     task_page = command.get(f"/tasks/{skipped['id']}").text
     assert "<dt>Assignee</dt><dd>Nobody: skipped, as its condition did not hold" in task_page
