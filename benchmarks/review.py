@@ -5,8 +5,8 @@ Starts its own nats-server (free port, temporary store) and the timeline service
 writes one incident of N events (benchmarks/review_incident.py), then, each round, times
 (a) the floor: fetching those N messages from JetStream as a plain nats-py reader would, and
 (b) the path: what `pathways review report INCIDENT --audience full --format html` does — the
-timeline service's `pw.qry.review.report` handler (replay, metrics, report) called in this
-process, its reply through JSON, read into a `ReviewReport` and rendered as HTML. The same request
+timeline service's `pw.qry.review.report` handler (replay, metrics, report, rendered as HTML)
+called in this process, its reply through JSON and the document read from it. The same request
 through the running service is timed too (`over_nats`): a reply larger than one NATS message
 travels in parts (services/core/reply_parts.py), and `parts` says how many it took.
 Prints one JSON object; progress goes to stderr.
@@ -36,7 +36,7 @@ from benchmarks.stack import wait_attached
 from benchmarks.stats import ms
 from schemas import subjects
 from schemas.commands import Reply
-from schemas.report import Audience, GetReviewReport, ReviewReport
+from schemas.report import Audience, GetReviewReport, ReportDocument, ReportFormat
 from services.app import load_runtime, serve
 from services.core import loop
 from services.core.broker import connect
@@ -47,7 +47,6 @@ from services.core.migrate import migrate
 from services.core.record_keys import record_signer
 from services.core.record_reader import verify_incident
 from services.core.reply_parts import parts_needed
-from services.core.report_html import report_html
 from services.core.rpc import call
 from services.core.runtime import Runtime
 from services.core.settings import LogFormat, Settings
@@ -96,28 +95,32 @@ async def fetch_floor(nc: Client, incident_id: str, expected: int) -> int:
 
 
 def rendered(reply: Reply) -> int:
-    """What the command line does with the reply: read the report, render the HTML."""
+    """What the command line does with the reply: read the document."""
     if not reply.ok:
         raise RuntimeError(f"report refused: {reply.error}")
-    return len(report_html(ReviewReport.model_validate(reply.data)))
+    return len(ReportDocument.model_validate(reply.data).text)
+
+
+def report_query(incident_id: str) -> GetReviewReport:
+    return GetReviewReport(
+        incident_id=incident_id, audience=Audience.FULL, format=ReportFormat.HTML
+    )
 
 
 async def path_in_process(rt: Runtime, incident_id: str) -> int:
     """The timeline service's handler called here, its reply through JSON as on the wire."""
-    query = GetReviewReport(incident_id=incident_id, audience=Audience.FULL)
-    reply = await get_report(rt, query, AUDITOR)
+    reply = await get_report(rt, report_query(incident_id), AUDITOR)
     return rendered(Reply.model_validate_json(reply.model_dump_json(exclude_none=True)))
 
 
 async def path_over_nats(nc: Client, incident_id: str) -> int:
     """As `pathways review report`: the request to the running timeline service."""
-    query = GetReviewReport(incident_id=incident_id, audience=Audience.FULL)
+    query = report_query(incident_id)
     return rendered(await call(nc, subjects.QRY_REVIEW_REPORT, query, caller(query), timeout=60))
 
 
 async def reply_size(rt: Runtime, incident_id: str) -> int:
-    query = GetReviewReport(incident_id=incident_id, audience=Audience.FULL)
-    reply = await get_report(rt, query, AUDITOR)
+    reply = await get_report(rt, report_query(incident_id), AUDITOR)
     return len(reply.model_dump_json(exclude_none=True))
 
 
@@ -172,8 +175,8 @@ async def measure(
         },
         "path": {
             "definition": "the pw.qry.review.report handler (audience full: replay, metrics, "
-            "report) called in this process, its reply through JSON, read as a ReviewReport "
-            "and rendered as HTML",
+            "report rendered as HTML) called in this process, its reply through JSON and the "
+            "document read from it",
             **figure(path),
             "html_bytes": html,
         },

@@ -92,7 +92,7 @@ from schemas.replies import (
     RosterLoaded,
     RosterReply,
 )
-from schemas.report import GetReviewReport, ReviewReport
+from schemas.report import GetReviewReport, ReportDocument, ReviewReport
 from schemas.roster_commands import EndAway, GetRoster, LoadRoster, RecordAway
 from schemas.roster_versions import RosterVersion
 from schemas.tasks import TaskSnapshot
@@ -320,8 +320,11 @@ OPERATIONS: tuple[Operation, ...] = (
     _query(
         subjects.QRY_REVIEW_REPORT,
         GetReviewReport,
-        ReviewReport,
-        "An incident's after-action report for one audience (public, command or full)",
+        # The document when the query names a format. Tried first: a report's data lacks its
+        # required fields, so telling the two apart costs nothing.
+        Annotated[ReportDocument | ReviewReport, Field(union_mode="left_to_right")],
+        "An incident's after-action report for one audience (public, command or full), as "
+        "data or rendered as HTML or Markdown",
         _get("/incidents/{incident_id}/report", audience="audience"),
     ),
     _query(

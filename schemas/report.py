@@ -27,9 +27,23 @@ class Audience(StrEnum):
     FULL = "full"  # reviewers: every task; restricted text still never
 
 
+class ReportFormat(StrEnum):
+    """A report rendered as one document by the service that builds it."""
+
+    HTML = "html"  # one self-contained file (services/core/report_html.py)
+    MD = "md"  # Markdown (services/core/report_text.py)
+
+
 class GetReviewReport(Query):
     incident_id: IncidentId
     audience: Audience = Audience.PUBLIC
+    # Rendering where the report is built saves sending every timeline entry as data only for
+    # the reader to turn it into text: a long incident's entries are most of the report.
+    format: ReportFormat | None = Field(
+        default=None,
+        description="Answer with the report rendered as this document (a ReportDocument); "
+        "none: the report's data (a ReviewReport)",
+    )
 
 
 class TaskFigures(Contract):
@@ -88,6 +102,18 @@ class ReviewReport(Contract):
     # Filled by the improvement plan (findings, corrective actions) once it is recorded.
     findings: tuple[dict[str, Any], ...] = ()
     actions: tuple[dict[str, Any], ...] = ()
+    record_digest: str | None = Field(
+        default=None, description="The digest of the sealed record the report was built from"
+    )
+
+
+class ReportDocument(Contract):
+    """A report rendered by the timeline service: what `GetReviewReport` answers with a format."""
+
+    incident_id: IncidentId
+    audience: Audience
+    format: ReportFormat
+    text: str
     record_digest: str | None = Field(
         default=None, description="The digest of the sealed record the report was built from"
     )

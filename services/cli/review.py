@@ -15,7 +15,7 @@ from schemas import subjects
 from schemas.base import utc_now
 from schemas.commands import GetTimeline
 from schemas.metrics import GetMetrics, MetricsReply
-from schemas.report import GetReviewReport, ReviewReport
+from schemas.report import GetReviewReport, ReportDocument, ReportFormat, ReviewReport
 from services.cli import contract
 from services.cli.client import errors, execute, make, person_option, request
 from services.cli.options import DEFAULT_URL, NatsUrl
@@ -42,8 +42,7 @@ from services.core.activity import (
     people_in,
 )
 from services.core.metrics_formats import metrics_csv, metrics_json, metrics_lines
-from services.core.report_html import report_html
-from services.core.report_text import report_document, report_markdown
+from services.core.report_text import report_document
 from services.core.review_html import activity_html
 from services.core.times import BadTime, parse_since
 
@@ -157,12 +156,14 @@ def metrics(
     contract.emit(text, None)
 
 
-def _report_text(report: ReviewReport, chosen: Format) -> str:
+def _report_text(reply_data: Any, chosen: Format) -> tuple[str, str | None]:
+    """The report's text and the digest of the record it was built from. HTML and Markdown
+    come rendered by the timeline service; JSON is the report's data, as readers of it expect."""
     if chosen is Format.JSON:
-        return json_text(report_document(report))
-    if chosen is Format.MD:
-        return report_markdown(report)
-    return report_html(report)
+        found = ReviewReport.model_validate(reply_data)
+        return json_text(report_document(found)), found.record_digest
+    document = ReportDocument.model_validate(reply_data)
+    return document.text, document.record_digest
 
 
 @app.command()
@@ -180,10 +181,16 @@ def report(
     """The after-action report of an incident: metrics, charts and the timeline as the
     audience may read them. HTML is one self-contained file that prints as a clean PDF."""
     chosen = report_format(output_format)
-    query = make(GetReviewReport, incident_id=incident_id, audience=chosen_audience(audience))
+    rendered_as = None if chosen is Format.JSON else ReportFormat(chosen.value)
+    query = make(
+        GetReviewReport,
+        incident_id=incident_id,
+        audience=chosen_audience(audience),
+        format=rendered_as,
+    )
     person_option(viewer, "--as")
     reply = execute(request(nats_url, subjects.QRY_REVIEW_REPORT, query, reader=viewer))
-    found = ReviewReport.model_validate(reply.data)
-    contract.emit(_report_text(found, chosen), out_file)
-    if found.record_digest:
-        errors.print(f"Record digest: {found.record_digest}", markup=False)
+    text, digest = _report_text(reply.data, chosen)
+    contract.emit(text, out_file)
+    if digest:
+        errors.print(f"Record digest: {digest}", markup=False)

@@ -154,7 +154,9 @@ def _writable(directory: Path) -> bool:
 
 
 @functools.cache
+@functools.cache
 def _adapter(subject: str) -> TypeAdapter[Any]:
+    # Building an adapter costs far more than validating with it: one per subject.
     return TypeAdapter(BY_SUBJECT[subject].data)
 
 

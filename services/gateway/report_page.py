@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from schemas import subjects
 from schemas.principals import Principal
-from schemas.report import Audience, ReviewReport
+from schemas.report import Audience, ReportDocument, ReportFormat, ReviewReport
 from services.core import access
 from services.core.report_charts import ack_groups, ack_svg, swimlane_svg
 from services.core.report_figures import (
@@ -35,7 +35,6 @@ from services.core.report_figures import (
     task_row,
     withheld_line,
 )
-from services.core.report_html import report_html
 from services.gateway.console import console_of, console_router
 from services.gateway.console_calls import read
 from services.gateway.incident_page import check_incident_id
@@ -166,11 +165,13 @@ async def report_file(
     audience: str | None = None,
 ) -> Response:
     chosen = chosen_audience(request, principal, audience)
-    report = await _report(request, principal, incident_id, chosen)
-    name = f"{report.incident.incident_id}-{chosen.value}-report.html"
+    check_incident_id(incident_id)
+    fields = {"incident_id": incident_id, "audience": chosen, "format": ReportFormat.HTML}
+    document: ReportDocument = await read(request, principal, subjects.QRY_REVIEW_REPORT, fields)
+    name = f"{document.incident_id}-{chosen.value}-report.html"
     headers = {
         "content-disposition": f'attachment; filename="{name}"',
         "content-security-policy": FILE_POLICY,
         "cache-control": "no-store",
     }
-    return Response(report_html(report), media_type="text/html; charset=utf-8", headers=headers)
+    return Response(document.text, media_type="text/html; charset=utf-8", headers=headers)

@@ -8,7 +8,7 @@ from schemas.base import utc_now
 from schemas.commands import ErrorCode, Reply
 from schemas.events import IncidentLogged
 from schemas.principals import Principal
-from schemas.report import GetReviewReport
+from schemas.report import GetReviewReport, ReportDocument, ReportFormat, ReviewReport
 from schemas.views import IncidentSummary
 from services.core import access
 from services.core.access import Action, Target
@@ -16,6 +16,8 @@ from services.core.errors import Refused
 from services.core.eventstore import Stored
 from services.core.metrics import families_in
 from services.core.report_build import build_report
+from services.core.report_html import report_html
+from services.core.report_text import report_markdown
 from services.core.rpc import ok
 from services.core.runtime import Runtime
 from services.timeline.render import Reading, entries
@@ -49,4 +51,17 @@ async def get_report(rt: Runtime, query: GetReviewReport, principal: Principal) 
         now,
         record_digest=digest,
     )
-    return ok(report, changed=False)
+    if query.format is None:
+        return ok(report, changed=False)
+    return ok(rendered(report, query.format), changed=False)
+
+
+def rendered(report: ReviewReport, chosen: ReportFormat) -> ReportDocument:
+    text = report_html(report) if chosen is ReportFormat.HTML else report_markdown(report)
+    return ReportDocument(
+        incident_id=report.incident.incident_id,
+        audience=report.audience,
+        format=chosen,
+        text=text,
+        record_digest=report.record_digest,
+    )

@@ -7,6 +7,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from schemas.commands import ErrorCode, LogIncident
@@ -296,6 +298,50 @@ def test_a_replay_reads_a_task_event_with_its_newest_note_only() -> None:
     assert replayed.task.model_copy(update={"notes": event.task.notes}) == event.task
     assert read_event_for_replay(noted(1).model_dump_json()) == noted(1)
     assert read_event_for_replay(an_incident().model_dump_json()) == an_incident()
+
+
+def with_newest_note(event: TaskNoted) -> TaskNoted:
+    task = event.task.model_copy(update={"notes": event.task.notes[-1:]})
+    return event.model_copy(update={"task": task})
+
+
+def noted_with(texts: list[str]) -> TaskNoted:
+    notes = tuple(TaskNote(author="priya.nair", at=T0, tier=Tier.PUBLIC, text=t) for t in texts)
+    return noted(0).model_copy(update={"task": a_task(notes=notes)})
+
+
+# Text that looks like the bytes the replay cuts by: inside a JSON string every quote is escaped.
+TRICKY = [
+    '"notes":[{',
+    ',{"author":"omar.haddad"}',
+    '}],"follow_up_of":"x"',
+    '\\"}],',
+    "Заметка\u2028 \x00 ملاحظة",
+]
+
+
+@given(st.lists(st.sampled_from(TRICKY) | st.text(max_size=40), min_size=1, max_size=6))
+def test_a_replay_cuts_notes_only_where_the_full_reading_would(texts: list[str]) -> None:
+    event = noted_with(texts)
+    assert read_event_for_replay(event.model_dump_json()) == with_newest_note(event)
+
+
+def test_a_body_not_shaped_as_the_services_write_it_is_read_in_full() -> None:
+    event = noted_with(["first", "second", "third"])
+    spaced = json.dumps(json.loads(event.model_dump_json()), indent=1)
+    assert read_event_for_replay(spaced) == read_event(spaced) == event
+    # The markers appear, but cutting by them would not leave the event: read in full.
+    raw = json.loads(event.model_dump_json())
+    raw["task"]["notes"][0]["sealed"] = None
+    raw["task"]["follow_up_of"] = None
+    body = json.dumps(raw, separators=(",", ":")).replace(
+        '"notes":[', '"notes":[{"author":"x"},{"author":"y"}],"follow_up_of":null,"n":[', 1
+    )
+    with pytest.raises(UnreadableEvent) as full:
+        read_event(body)
+    with pytest.raises(UnreadableEvent) as replay:
+        read_event_for_replay(body)
+    assert replay.value.reason == full.value.reason
 
 
 def test_a_replay_reads_what_cannot_be_read_as_the_full_reading_does() -> None:
