@@ -25,7 +25,7 @@ from schemas.evolution import UnreadableEvent, read_event, read_event_for_replay
 from schemas.subjects import EVENTS_STREAM, TIMERS_STREAM
 from services.core.assertions import Signer
 from services.core.errors import Unprocessable
-from services.core.readers import read_messages
+from services.core.readers import read_messages, stream_sequence
 from services.core.record_seal import HEADER as SEAL_HEADER
 from services.core.record_seal import Linked, Message, record_digest, seal
 
@@ -219,7 +219,7 @@ class EventStore:
         `read_event_for_replay`), and the digest of the messages it was read from
         (`record_digest`)."""
         messages = await read_messages(self._js, self._stream, subject_filter)
-        stored = (Message(m.metadata.sequence.stream, m.subject, m.data, {}) for m in messages)
+        stored = (Message(stream_sequence(m), m.subject, m.data, {}) for m in messages)
         return _history(messages, read_event_for_replay), record_digest(stored)
 
 
@@ -228,7 +228,7 @@ def _history(
 ) -> list[Stored[AnyEvent] | Unrecognised]:
     found: list[Stored[AnyEvent] | Unrecognised] = []
     for m in messages:
-        seq = m.metadata.sequence.stream
+        seq = stream_sequence(m)
         try:
             found.append(Stored(reading(m.data), seq, m.subject))
         except UnreadableEvent as exc:
