@@ -118,16 +118,15 @@ _NOTES_CLOSE = b'}],"follow_up_of":'
 def _with_newest_note_only(body: bytes) -> bytes | None:
     """The body with every note but the newest cut out of its task snapshot, found by bytes
     rather than by parsing the notes (which is the cost this saves); None when the body holds
-    fewer than two notes or is not shaped exactly as the services write it. Such a body (an
-    older version's, or one not written by the services, which `pathways timeline verify`
-    reports) is read in full instead, as is one that cutting made unreadable."""
+    fewer than two notes or is not shaped as the services write it. Such a body (an older
+    version's, or one not written by the services, which `pathways timeline verify` reports)
+    is read in full instead, as is one that cutting made unreadable. Each search is short: the
+    notes open before the snapshot's other long fields end, and close near the body's end."""
     opened = body.find(_NOTES_OPEN)
-    if opened < 0 or body.find(_NOTES_OPEN, opened + 1) >= 0:
+    if opened < 0:
         return None
-    closed = body.find(_NOTES_CLOSE, opened)
-    if closed < 0 or body.find(_NOTES_CLOSE, closed + 1) >= 0:
-        return None
-    newest = body.rfind(_NOTE_START, opened, closed)
+    closed = body.rfind(_NOTES_CLOSE, opened)
+    newest = body.rfind(_NOTE_START, opened, closed) if closed > opened else -1
     if newest < 0:
         return None
     return body[: opened + len(_NOTES_OPEN) - 1] + body[newest + 1 :]

@@ -12,6 +12,7 @@ from schemas.report import GetReviewReport, ReportDocument, ReportFormat, Review
 from schemas.views import IncidentSummary
 from services.core import access
 from services.core.access import Action, Target
+from services.core.collector import collector_paused
 from services.core.errors import Refused
 from services.core.eventstore import Stored
 from services.core.metrics import families_in
@@ -24,6 +25,11 @@ from services.timeline.render import Reading, entries
 
 
 async def get_report(rt: Runtime, query: GetReviewReport, principal: Principal) -> Reply:
+    with collector_paused():
+        return await _report(rt, query, principal)
+
+
+async def _report(rt: Runtime, query: GetReviewReport, principal: Principal) -> Reply:
     reader = access.reader_of(principal, rt.roster)
     stored, digest = await rt.store.history_and_digest(subjects.incident_events(query.incident_id))
     readable = [s for s in stored if isinstance(s, Stored)]

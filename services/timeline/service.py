@@ -17,6 +17,7 @@ from schemas.report import GetReviewReport
 from schemas.views import IncidentSummary, Timeline, TimelineEntry
 from services.core import access
 from services.core.access import Action, Target
+from services.core.collector import collector_paused
 from services.core.errors import Refused
 from services.core.eventstore import Stored, Unrecognised
 from services.core.rpc import ok, serve
@@ -31,6 +32,11 @@ QUEUE = "timeline"
 
 
 async def get_timeline(rt: Runtime, query: GetTimeline, principal: Principal) -> Reply:
+    with collector_paused():
+        return await _timeline(rt, query, principal)
+
+
+async def _timeline(rt: Runtime, query: GetTimeline, principal: Principal) -> Reply:
     reader = access.reader_of(principal, rt.roster)
     stored, digest = await rt.store.history_and_digest(subjects.incident_events(query.incident_id))
     readable = [s for s in stored if isinstance(s, Stored)]
