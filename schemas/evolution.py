@@ -119,9 +119,13 @@ def _with_newest_note_only(body: bytes) -> bytes | None:
     """The body with every note but the newest cut out of its task snapshot, found by bytes
     rather than by parsing the notes (which is the cost this saves); None when the body holds
     fewer than two notes or is not shaped as the services write it. Such a body (an older
-    version's, or one not written by the services, which `pathways timeline verify` reports)
-    is read in full instead, as is one that cutting made unreadable. Each search is short: the
-    notes open before the snapshot's other long fields end, and close near the body's end."""
+    version's, say) is read in full instead, as is one that cutting made unreadable. Each search
+    is short: the notes open before the snapshot's long fields end, and close near the body's end.
+
+    Only the services write events, always in this shape. A body written by anyone else and
+    crafted to look like it (its notes closed early, say) could read differently cut than in
+    full; `pathways timeline verify` names every such event, and the record's digest, printed
+    on every timeline and report, covers its bytes as stored."""
     opened = body.find(_NOTES_OPEN)
     if opened < 0:
         return None
