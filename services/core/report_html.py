@@ -8,6 +8,7 @@ from markupsafe import Markup
 
 from schemas.report import ReviewReport
 from services.core import access
+from services.core.entry_rows import entry_rows
 from services.core.report_charts import ack_groups, ack_svg, swimlane_svg
 from services.core.report_figures import (
     AUDIENCES,
@@ -22,7 +23,7 @@ from services.core.report_figures import (
     task_row,
     withheld_line,
 )
-from services.core.review_html import environment, page, row
+from services.core.review_html import environment, page
 
 
 def report_html(report: ReviewReport) -> str:
@@ -49,7 +50,7 @@ def report_html(report: ReviewReport) -> str:
             findings=plan_lines(report),
             no_plan=no_plan_line(report),
             withheld=withheld_line(report),
-            rows=[row(e, incident) for e in report.entries],
+            rows=entry_rows(report.entries, incident, with_who=True),
             with_timeline=report.audience in access.AUDIENCES_NAMING_PEOPLE,
         )
     )

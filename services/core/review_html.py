@@ -1,6 +1,7 @@
 """The timeline and the activity log as one self-contained HTML file each: inline CSS only, no
 external resource (a Content-Security-Policy forbids loading any), everything people wrote
-escaped by Jinja2's autoescape after its control characters were made visible."""
+escaped by Jinja2's autoescape (the entries' rows by services.core.entry_rows, with the same
+function) after its control characters were made visible."""
 
 from __future__ import annotations
 
@@ -10,17 +11,11 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from schemas.commands import GetTimeline
-from schemas.views import IncidentSummary, Timeline, TimelineEntry
+from schemas.views import IncidentSummary, Timeline
 from services.core.activity import ActivityLog, header_facts, heading, period_text
-from services.core.printable import visible, visible_lines
-from services.core.timeline_formats import (
-    STAMP,
-    entry_t_plus,
-    filters_line,
-    incident_facts,
-    note_of,
-    record_facts,
-)
+from services.core.entry_rows import entry_rows
+from services.core.printable import visible
+from services.core.timeline_formats import filters_line, incident_facts, record_facts
 
 
 @cache
@@ -33,19 +28,6 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-
-
-def row(entry: TimelineEntry, incident: IncidentSummary) -> dict[str, Any]:
-    note = note_of(entry)
-    return {
-        "t_plus": entry_t_plus(entry, incident),
-        "at": f"{entry.at:{STAMP}}",
-        "actor": visible(entry.actor),
-        "text": visible(entry.text),
-        "note": visible_lines(note) if note else None,
-        "tier": entry.tier.value,
-        "redacted": entry.redacted,
-    }
 
 
 def page(incident: IncidentSummary, title: str) -> dict[str, Any]:
@@ -66,7 +48,7 @@ def timeline_html(timeline: Timeline, query: GetTimeline | None = None) -> str:
             **page(incident, f"Timeline of {incident.incident_id}"),
             facts=incident_facts(incident) + record_facts(timeline),
             narrowed=filters_line(query),
-            rows=[row(e, incident) for e in timeline.entries],
+            rows=entry_rows(timeline.entries, incident, with_who=True),
         )
     )
 
@@ -77,7 +59,7 @@ def activity_html(log: ActivityLog) -> str:
         {
             "heading": heading(each.responder),
             "facts": header_facts(each.responder),
-            "rows": [row(e, incident) for e in each.activities],
+            "rows": entry_rows(each.activities, incident, with_who=False),
         }
         for each in log.logs
     ]

@@ -27,13 +27,17 @@ def elapsed_seconds(at: datetime, origin: datetime) -> float:
     return round((at - origin).total_seconds(), 3)
 
 
+# `hh:mm` for each minute of a day, written once: a report shows a T+ for each of thousands of
+# entries, and formatting the two numbers took most of each one's time.
+_CLOCK = tuple(f"{m // 60:02d}:{m % 60:02d}" for m in range(_SECONDS_PER_DAY // 60))
+
+
 def t_plus(seconds: float) -> str:
     """`T+hh:mm`, `T+1d 02:15` past a day, `T-…` before the origin; whole minutes, rounded
     down, so T+00:59 is still within the first hour."""
     sign = "-" if seconds < 0 else "+"
-    minutes = int(abs(seconds)) // 60
-    days, minutes = divmod(minutes, _SECONDS_PER_DAY // 60)
-    clock = f"{minutes // 60:02d}:{minutes % 60:02d}"
+    days, minutes = divmod(int(abs(seconds)) // 60, _SECONDS_PER_DAY // 60)
+    clock = _CLOCK[minutes]
     return f"T{sign}{days}d {clock}" if days else f"T{sign}{clock}"
 
 
