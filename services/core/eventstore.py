@@ -7,7 +7,6 @@ so two replicas can never both decide the same transition.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from collections.abc import Callable
@@ -220,12 +219,8 @@ class EventStore:
         `read_event_for_replay`), and the digest of the messages it was read from
         (`record_digest`)."""
         messages = await read_messages(self._js, self._stream, subject_filter)
-        stored = [Message(stream_sequence(m), m.subject, m.data, {}) for m in messages]
-        # Hashing lets go of the interpreter: the digest is worked out on another core while
-        # this one reads the events.
-        digest = asyncio.get_running_loop().run_in_executor(None, record_digest, stored)
-        history = _history(messages, read_event_for_replay)
-        return history, await digest
+        stored = (Message(stream_sequence(m), m.subject, m.data, {}) for m in messages)
+        return _history(messages, read_event_for_replay), record_digest(stored)
 
 
 def _history(
