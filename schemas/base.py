@@ -2,9 +2,17 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    StringConstraints,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
 
 
 class Contract(BaseModel):
@@ -19,7 +27,33 @@ def _require_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-UtcDateTime = Annotated[datetime, AfterValidator(_require_utc)]
+class _InUtc:
+    """A time with its timezone, kept in UTC. A time already in UTC — every time the services
+    write — is taken as it is without leaving pydantic's core; any other offset is converted.
+    Replaying a long incident reads some 40,000 times, and calling Python for each was a sixth
+    of reading its events."""
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: type[Any], handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        converted = core_schema.no_info_after_validator_function(_require_utc, handler(source))
+        return core_schema.union_schema(
+            [core_schema.datetime_schema(tz_constraint=0), converted],
+            mode="left_to_right",
+            custom_error_type="datetime_utc",
+            custom_error_message="Input should be a date and time with its timezone, e.g. "
+            "2026-11-22T09:30:00Z",
+        )
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return handler(core_schema.datetime_schema())
+
+
+UtcDateTime = Annotated[datetime, _InUtc]
 
 # Ids end up as NATS subject tokens and key-value keys, so they are limited to characters that
 # are safe in both (no dots, spaces or wildcards).

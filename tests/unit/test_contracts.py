@@ -1,9 +1,11 @@
 from __future__ import annotations
 
-import pytest
-from pydantic import ValidationError
+from datetime import UTC, datetime, timedelta, timezone
 
-from schemas.base import incident_id_for, split_task_id, task_id_for
+import pytest
+from pydantic import TypeAdapter, ValidationError
+
+from schemas.base import UtcDateTime, incident_id_for, split_task_id, task_id_for
 from schemas.commands import ErrorCode, ErrorInfo, LogIncident
 from schemas.events import ANY_EVENT
 from schemas.principals import Principal
@@ -74,3 +76,22 @@ def test_embedded_server_syncs_every_write(tmp_path: object) -> None:
     config = server_config(Path("/data"), 4333)
     assert "sync_interval: always" in config
     assert "listen: 127.0.0.1:4333" in config
+
+
+def test_times_are_kept_in_utc_and_must_carry_a_timezone() -> None:
+    times = TypeAdapter(UtcDateTime)
+    utc = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
+    assert times.validate_json('"2026-11-22T09:30:00Z"') == utc
+    assert times.validate_python(utc) is utc
+    for elsewhere in ('"2026-11-22T10:30:00+01:00"', '"2026-11-22T04:30:00-05:00"'):
+        moved = times.validate_json(elsewhere)
+        assert moved == utc and moved.utcoffset() == timedelta(0) and moved.tzinfo is UTC
+    chicago = datetime(2026, 11, 22, 3, 30, tzinfo=timezone(timedelta(hours=-6)))
+    assert times.validate_python(chicago).tzinfo is UTC
+    for wrong in ('"2026-11-22T09:30:00"', '"yesterday"', "null"):
+        with pytest.raises(ValidationError, match="a date and time with its timezone"):
+            times.validate_json(wrong)
+    assert times.json_schema() == {"type": "string", "format": "date-time"}
+    assert (
+        times.dump_json(times.validate_json('"2026-11-22T09:30:00Z"')) == b'"2026-11-22T09:30:00Z"'
+    )
