@@ -6,7 +6,7 @@ and folding an event twice, or two events in either order, gives it too."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -66,71 +66,98 @@ def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
     return b if a is None else a if b is None else min(a, b)
 
 
-def _with(ids: tuple[str, ...], event_id: str) -> tuple[str, ...]:
-    return ids if event_id in ids else tuple(sorted((*ids, event_id)))
+def _added(name: str, ids: tuple[str, ...], event_id: str) -> dict[str, Any]:
+    return {} if event_id in ids else {name: tuple(sorted((*ids, event_id)))}
 
 
-def _counted(record: TaskMetricsRecord, event: TaskEvent) -> dict[str, Any]:
-    match event:
-        case TaskEscalated():
-            return {"escalations": _with(record.escalations, event.event_id)}
-        case TaskReminded():
-            return {"reminders": _with(record.reminders, event.event_id)}
-        case TaskDeclined():
-            return {"declines": _with(record.declines, event.event_id)}
-        case TaskSkipped():
-            return {"skipped_reason": event.reason}
-        case TaskCancelled():
-            return {"cancelled_at": _earliest(record.cancelled_at, event.at)}
-    return {}
+def _skipped(record: TaskMetricsRecord, event: TaskSkipped) -> dict[str, Any]:
+    return {} if record.skipped_reason == event.reason else {"skipped_reason": event.reason}
 
 
-def _firsts(record: TaskMetricsRecord, event: TaskEvent) -> dict[str, Any]:
-    """The first acknowledgement and completion keep the deadlines they were measured against
-    (an earlier one found later replaces a later one)."""
+def _cancelled(record: TaskMetricsRecord, event: TaskCancelled) -> dict[str, Any]:
+    if record.cancelled_at is not None and record.cancelled_at <= event.at:
+        return {}
+    return {"cancelled_at": event.at}
+
+
+# The first acknowledgement and completion keep the deadlines they were measured against (an
+# earlier one found later replaces a later one).
+
+
+def _acknowledged(record: TaskMetricsRecord, event: TaskAcknowledged) -> dict[str, Any]:
+    if record.acknowledged_at is not None and record.acknowledged_at <= event.at:
+        return {}
+    return {
+        "acknowledged_at": event.at,
+        "acknowledge_by_then": event.task.acknowledge_by,
+        "acknowledge_window_then": event.task.acknowledge_window,
+    }
+
+
+def _completed(record: TaskMetricsRecord, event: TaskCompleted) -> dict[str, Any]:
+    if record.completed_at is not None and record.completed_at <= event.at:
+        return {}
+    return {
+        "completed_at": event.at,
+        "due_by_then": event.task.due_by,
+        "due_window_then": event.task.due_window,
+    }
+
+
+# What each kind of task event counts, or marks the first of, as changes to the record. Found by
+# the event's class: most events of a long incident are none of these (notes, starts).
+_TALLIES: dict[type[TaskEvent], Callable[[TaskMetricsRecord, Any], dict[str, Any]]] = {
+    TaskEscalated: lambda record, e: _added("escalations", record.escalations, e.event_id),
+    TaskReminded: lambda record, e: _added("reminders", record.reminders, e.event_id),
+    TaskDeclined: lambda record, e: _added("declines", record.declines, e.event_id),
+    TaskSkipped: _skipped,
+    TaskCancelled: _cancelled,
+    TaskAcknowledged: _acknowledged,
+    TaskCompleted: _completed,
+}
+
+
+def _new(event: TaskEvent, facts: IncidentFacts) -> TaskMetricsRecord:
     task = event.task
-    if isinstance(event, TaskAcknowledged) and (
-        record.acknowledged_at is None or event.at < record.acknowledged_at
+    return TaskMetricsRecord(
+        task_id=task.task_id,
+        incident_id=task.incident_id,
+        incident_type=facts.incident_type,
+        incident_logged_at=facts.logged_at,
+        created_at=event.at,
+        **_current(task, 0),
+    )
+
+
+def _order_free(record: TaskMetricsRecord, event: TaskEvent) -> dict[str, Any]:
+    """What `event` changes of the fields that do not depend on the order events come in: the
+    earliest times, the most assignments, and what it counts or marks the first of."""
+    task = event.task
+    changes: dict[str, Any] = {}
+    if event.at < record.created_at:
+        changes["created_at"] = event.at
+    assigned_at = task.assigned_at
+    if assigned_at is not None and (
+        record.first_assigned_at is None or assigned_at < record.first_assigned_at
     ):
-        return {
-            "acknowledged_at": event.at,
-            "acknowledge_by_then": task.acknowledge_by,
-            "acknowledge_window_then": task.acknowledge_window,
-        }
-    if isinstance(event, TaskCompleted) and (
-        record.completed_at is None or event.at < record.completed_at
-    ):
-        return {
-            "completed_at": event.at,
-            "due_by_then": task.due_by,
-            "due_window_then": task.due_window,
-        }
-    return {}
+        changes["first_assigned_at"] = assigned_at
+    if task.assignment > record.assignments:
+        changes["assignments"] = task.assignment
+    tally = _TALLIES.get(type(event))
+    if tally is not None:
+        changes |= tally(record, event)
+    return changes
 
 
 def fold_task(
     record: TaskMetricsRecord | None, event: TaskEvent, seq: int, facts: IncidentFacts
 ) -> TaskMetricsRecord:
     """The task's record with `event` (at stream sequence `seq`) folded in."""
-    task = event.task
     if record is None:
-        record = TaskMetricsRecord(
-            task_id=task.task_id,
-            incident_id=task.incident_id,
-            incident_type=facts.incident_type,
-            incident_logged_at=facts.logged_at,
-            created_at=event.at,
-            **_current(task, 0),
-        )
-    update: dict[str, Any] = {
-        "created_at": min(record.created_at, event.at),
-        "first_assigned_at": _earliest(record.first_assigned_at, task.assigned_at),
-        "assignments": max(record.assignments, task.assignment),
-        **_counted(record, event),
-        **_firsts(record, event),
-    }
+        record = _new(event, facts)
+    update = _order_free(record, event)
     if seq > record.seq:
-        update |= _current(task, seq)
+        update |= _current(event.task, seq)
     return record.model_copy(update=update)
 
 
@@ -178,24 +205,35 @@ class IncidentRecords:
 
 def records_of(events: Iterable[AnyEvent]) -> IncidentRecords:
     """An incident's records from its events in stream order (the position stands for the
-    stream sequence). The events start with the incident being logged."""
+    stream sequence). The events start with the incident being logged.
+
+    The records are those `fold_task` gives event by event; in stream order each event is the
+    task's latest so far, so what follows the latest state is taken once, from the task's last
+    event, and an event that changes nothing else (most of a long incident's are notes) is not
+    copied into a new record."""
     facts: IncidentFacts | None = None
     tasks: dict[str, TaskMetricsRecord] = {}
+    latest: dict[str, tuple[TaskSnapshot, int]] = {}
     plan: FollowUpPlan | None = None
-    incident_id = ""
+    last: AnyEvent | None = None
     for position, event in enumerate(events, start=1):
-        incident_id = event.incident_id
-        if isinstance(event, IncidentLogged):
-            facts = IncidentFacts.of(event)
-        elif isinstance(event, TaskEvent):
+        last = event
+        if isinstance(event, TaskEvent):
             if facts is None:
                 raise ValueError(f"{event.event_id}: a task event before the incident was logged")
             key = event.task.task_id
-            tasks[key] = fold_task(tasks.get(key), event, position, facts)
+            record = tasks.get(key)
+            if record is None:
+                record = _new(event, facts)
+            changes = _order_free(record, event)
+            tasks[key] = record.model_copy(update=changes) if changes else record
+            latest[key] = (event.task, position)
+        elif isinstance(event, IncidentLogged):
+            facts = IncidentFacts.of(event)
         elif plans_follow_ups(event):
             plan = fold_plan(plan, event)
     if facts is None:
         raise ValueError("the events do not include the incident being logged")
-    return IncidentRecords(
-        incident_id, tuple(tasks.values()), plan or FollowUpPlan(incident_id=incident_id)
-    )
+    incident_id = last.incident_id if last is not None else ""
+    folded = tuple(r.model_copy(update=_current(*latest[k])) for k, r in tasks.items())
+    return IncidentRecords(incident_id, folded, plan or FollowUpPlan(incident_id=incident_id))
