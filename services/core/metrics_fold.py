@@ -6,7 +6,7 @@ and folding an event twice, or two events in either order, gives it too."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -66,16 +66,21 @@ def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
     return b if a is None else a if b is None else min(a, b)
 
 
+# A record's fields by name: the record's own (`vars(record)`), or the working copy `records_of`
+# folds an incident's events into before it makes the record.
+Held = Mapping[str, Any]
+
+
 def _added(name: str, ids: tuple[str, ...], event_id: str) -> dict[str, Any]:
     return {} if event_id in ids else {name: tuple(sorted((*ids, event_id)))}
 
 
-def _skipped(record: TaskMetricsRecord, event: TaskSkipped) -> dict[str, Any]:
-    return {} if record.skipped_reason == event.reason else {"skipped_reason": event.reason}
+def _skipped(held: Held, event: TaskSkipped) -> dict[str, Any]:
+    return {} if held["skipped_reason"] == event.reason else {"skipped_reason": event.reason}
 
 
-def _cancelled(record: TaskMetricsRecord, event: TaskCancelled) -> dict[str, Any]:
-    if record.cancelled_at is not None and record.cancelled_at <= event.at:
+def _cancelled(held: Held, event: TaskCancelled) -> dict[str, Any]:
+    if held["cancelled_at"] is not None and held["cancelled_at"] <= event.at:
         return {}
     return {"cancelled_at": event.at}
 
@@ -84,8 +89,8 @@ def _cancelled(record: TaskMetricsRecord, event: TaskCancelled) -> dict[str, Any
 # earlier one found later replaces a later one).
 
 
-def _acknowledged(record: TaskMetricsRecord, event: TaskAcknowledged) -> dict[str, Any]:
-    if record.acknowledged_at is not None and record.acknowledged_at <= event.at:
+def _acknowledged(held: Held, event: TaskAcknowledged) -> dict[str, Any]:
+    if held["acknowledged_at"] is not None and held["acknowledged_at"] <= event.at:
         return {}
     return {
         "acknowledged_at": event.at,
@@ -94,8 +99,8 @@ def _acknowledged(record: TaskMetricsRecord, event: TaskAcknowledged) -> dict[st
     }
 
 
-def _completed(record: TaskMetricsRecord, event: TaskCompleted) -> dict[str, Any]:
-    if record.completed_at is not None and record.completed_at <= event.at:
+def _completed(held: Held, event: TaskCompleted) -> dict[str, Any]:
+    if held["completed_at"] is not None and held["completed_at"] <= event.at:
         return {}
     return {
         "completed_at": event.at,
@@ -106,10 +111,10 @@ def _completed(record: TaskMetricsRecord, event: TaskCompleted) -> dict[str, Any
 
 # What each kind of task event counts, or marks the first of, as changes to the record. Found by
 # the event's class: most events of a long incident are none of these (notes, starts).
-_TALLIES: dict[type[TaskEvent], Callable[[TaskMetricsRecord, Any], dict[str, Any]]] = {
-    TaskEscalated: lambda record, e: _added("escalations", record.escalations, e.event_id),
-    TaskReminded: lambda record, e: _added("reminders", record.reminders, e.event_id),
-    TaskDeclined: lambda record, e: _added("declines", record.declines, e.event_id),
+_TALLIES: dict[type[TaskEvent], Callable[[Held, Any], dict[str, Any]]] = {
+    TaskEscalated: lambda held, e: _added("escalations", held["escalations"], e.event_id),
+    TaskReminded: lambda held, e: _added("reminders", held["reminders"], e.event_id),
+    TaskDeclined: lambda held, e: _added("declines", held["declines"], e.event_id),
     TaskSkipped: _skipped,
     TaskCancelled: _cancelled,
     TaskAcknowledged: _acknowledged,
@@ -129,23 +134,23 @@ def _new(event: TaskEvent, facts: IncidentFacts) -> TaskMetricsRecord:
     )
 
 
-def _order_free(record: TaskMetricsRecord, event: TaskEvent) -> dict[str, Any]:
+def _order_free(held: Held, event: TaskEvent) -> dict[str, Any]:
     """What `event` changes of the fields that do not depend on the order events come in: the
     earliest times, the most assignments, and what it counts or marks the first of."""
     task = event.task
     changes: dict[str, Any] = {}
-    if event.at < record.created_at:
+    if event.at < held["created_at"]:
         changes["created_at"] = event.at
     assigned_at = task.assigned_at
     if assigned_at is not None and (
-        record.first_assigned_at is None or assigned_at < record.first_assigned_at
+        held["first_assigned_at"] is None or assigned_at < held["first_assigned_at"]
     ):
         changes["first_assigned_at"] = assigned_at
-    if task.assignment > record.assignments:
+    if task.assignment > held["assignments"]:
         changes["assignments"] = task.assignment
     tally = _TALLIES.get(type(event))
     if tally is not None:
-        changes |= tally(record, event)
+        changes |= tally(held, event)
     return changes
 
 
@@ -155,7 +160,7 @@ def fold_task(
     """The task's record with `event` (at stream sequence `seq`) folded in."""
     if record is None:
         record = _new(event, facts)
-    update = _order_free(record, event)
+    update = _order_free(vars(record), event)
     if seq > record.seq:
         update |= _current(event.task, seq)
     return record.model_copy(update=update)
@@ -207,33 +212,36 @@ def records_of(events: Iterable[AnyEvent]) -> IncidentRecords:
     """An incident's records from its events in stream order (the position stands for the
     stream sequence). The events start with the incident being logged.
 
-    The records are those `fold_task` gives event by event; in stream order each event is the
-    task's latest so far, so what follows the latest state is taken once, from the task's last
-    event, and an event that changes nothing else (most of a long incident's are notes) is not
-    copied into a new record."""
+    The records are those `fold_task` gives event by event, folded into a working copy of each
+    task's fields that is made the record once, after the last event: in stream order each event
+    is the task's latest so far, so what follows the latest state is taken from that last one."""
     facts: IncidentFacts | None = None
-    tasks: dict[str, TaskMetricsRecord] = {}
+    held: dict[str, dict[str, Any]] = {}
     latest: dict[str, tuple[TaskSnapshot, int]] = {}
     plan: FollowUpPlan | None = None
     last: AnyEvent | None = None
     for position, event in enumerate(events, start=1):
         last = event
         if isinstance(event, TaskEvent):
-            if facts is None:
-                raise ValueError(f"{event.event_id}: a task event before the incident was logged")
-            key = event.task.task_id
-            record = tasks.get(key)
-            if record is None:
-                record = _new(event, facts)
-            changes = _order_free(record, event)
-            tasks[key] = record.model_copy(update=changes) if changes else record
-            latest[key] = (event.task, position)
+            task = event.task
+            fields = held.get(task.task_id)
+            if fields is None:
+                if facts is None:
+                    raise ValueError(
+                        f"{event.event_id}: a task event before the incident was logged"
+                    )
+                fields = held[task.task_id] = dict(vars(_new(event, facts)))
+            fields.update(_order_free(fields, event))
+            latest[task.task_id] = (task, position)
         elif isinstance(event, IncidentLogged):
             facts = IncidentFacts.of(event)
         elif plans_follow_ups(event):
             plan = fold_plan(plan, event)
-    if facts is None:
+    if facts is None or last is None:
         raise ValueError("the events do not include the incident being logged")
-    incident_id = last.incident_id if last is not None else ""
-    folded = tuple(r.model_copy(update=_current(*latest[k])) for k, r in tasks.items())
+    folded = tuple(
+        TaskMetricsRecord.model_validate(fields | _current(*latest[key]))
+        for key, fields in held.items()
+    )
+    incident_id = last.incident_id
     return IncidentRecords(incident_id, folded, plan or FollowUpPlan(incident_id=incident_id))
