@@ -11,6 +11,7 @@ use it only where every value is already of its field's type."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Hashable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -36,6 +37,9 @@ def _layout(model: type[BaseModel]) -> tuple[dict[str, Any], frozenset[str]]:
             raise TypeError(f"{model.__name__}.{name}: a default factory is not supported")
         if info.is_required():
             required.add(name)
+        elif not isinstance(info.default, Hashable):
+            # Validation copies a mutable default for each instance; sharing it would not do.
+            raise TypeError(f"{model.__name__}.{name}: a mutable default is not supported")
         defaults[name] = None if info.is_required() else info.default
     return defaults, frozenset(required)
 
@@ -49,7 +53,7 @@ def trusted(model: type[M], values: dict[str, Any]) -> M:
         unknown = sorted(values.keys() - defaults.keys())
         missing = sorted(required - values.keys())
         raise TypeError(f"{model.__name__}: unknown fields {unknown}, missing {missing}")
-    instance = model.__new__(model)
+    instance = object.__new__(model)
     _setattr(instance, "__dict__", fields)
     _setattr(instance, "__pydantic_fields_set__", set(values))
     _setattr(instance, "__pydantic_extra__", None)

@@ -205,9 +205,9 @@ def entry(
         shown = reading.note(tier, note, author, assignee)
     elif has_note and tier is Tier.RESTRICTED:
         shown = (WITHHELD, None)
-    # Every value is already of its field's type: taken from the event, validated when it was read
-    # (or built), or made here from such values. So the entry is not validated again: for a long
-    # incident that was a third of the time (services/core/trusted.py).
+    # Every value is already of its field's type: the stream sequence, a value of the event
+    # (validated when it was read or built), or one made here of such values. So the entry is not
+    # validated again (services/core/trusted.py): that was a third of a long incident's timeline.
     return trusted(
         TimelineEntry,
         {

@@ -54,6 +54,12 @@ class _Listed(Contract):
     names: list[str] = Field(default_factory=list)
 
 
-def test_a_model_with_a_default_factory_is_refused() -> None:
+class _Mapped(Contract):
+    attributes: dict[str, str] = {}
+
+
+def test_a_model_whose_defaults_cannot_be_shared_is_refused() -> None:
     with pytest.raises(TypeError, match="default factory"):
         trusted(_Listed, {})
+    with pytest.raises(TypeError, match="mutable default"):
+        trusted(_Mapped, {})
