@@ -4,15 +4,14 @@ For a hot path that builds many small models (a timeline entry per event of a lo
 out of values taken from models that were validated when read: validation would only find them
 valid again, and it costs more than everything else such a path does. pydantic's own
 `model_construct` does the same but is slower still (it looks up aliases and copies defaults
-field by field), so this builds the instance as it does, with each model's field order and
-defaults worked out once. The result equals what validation gives (tests/unit/test_trusted.py);
-use it only where every value is already of its field's type."""
+field by field), so a `Builder` makes the instance as it does, with the model's fields worked out
+once. The result equals what validation gives (tests/unit/test_trusted.py); use it only where
+every value is already of its field's type."""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Hashable
-from typing import Any, TypeVar
+from collections.abc import Hashable, Iterable
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
@@ -20,10 +19,9 @@ M = TypeVar("M", bound=BaseModel)
 _setattr = object.__setattr__
 
 
-@functools.cache
-def _layout(model: type[BaseModel]) -> tuple[dict[str, Any], frozenset[str]]:
-    """Every field in declared order with its default (None where there is none), and the
-    names of the required fields."""
+def _defaults(model: type[BaseModel]) -> dict[str, Any]:
+    """Each optional field's default, refusing a model whose instances validation would make
+    otherwise than by taking the values given and these defaults."""
     if (
         model.__pydantic_post_init__
         or model.__private_attributes__
@@ -31,31 +29,42 @@ def _layout(model: type[BaseModel]) -> tuple[dict[str, Any], frozenset[str]]:
     ):
         raise TypeError(f"{model.__name__}: post-init, private attributes or extras unsupported")
     defaults: dict[str, Any] = {}
-    required: set[str] = set()
     for name, info in model.__pydantic_fields__.items():
         if info.default_factory is not None:
             raise TypeError(f"{model.__name__}.{name}: a default factory is not supported")
-        if info.is_required():
-            required.add(name)
-        elif not isinstance(info.default, Hashable):
-            # Validation copies a mutable default for each instance; sharing it would not do.
-            raise TypeError(f"{model.__name__}.{name}: a mutable default is not supported")
-        defaults[name] = None if info.is_required() else info.default
-    return defaults, frozenset(required)
+        if not info.is_required():
+            if not isinstance(info.default, Hashable):
+                # Validation copies a mutable default for each instance; sharing it would not do.
+                raise TypeError(f"{model.__name__}.{name}: a mutable default is not supported")
+            defaults[name] = info.default
+    return defaults
 
 
-def trusted(model: type[M], values: dict[str, Any]) -> M:
-    """`model(**values)` for values already of their fields' types: the same instance (same
-    values, fields set, field order), without validating them."""
-    defaults, required = _layout(model)
-    fields = {**defaults, **values}
-    if len(fields) != len(defaults) or not values.keys() >= required:
-        unknown = sorted(values.keys() - defaults.keys())
-        missing = sorted(required - values.keys())
-        raise TypeError(f"{model.__name__}: unknown fields {unknown}, missing {missing}")
-    instance = object.__new__(model)
-    _setattr(instance, "__dict__", fields)
-    _setattr(instance, "__pydantic_fields_set__", set(values))
-    _setattr(instance, "__pydantic_extra__", None)
-    _setattr(instance, "__pydantic_private__", None)
-    return instance
+class Builder(Generic[M]):
+    """Makes `model` instances from every field's value, in the model's declared order, as
+    validation makes them of the same values passed but for `unset` (optional fields left at
+    their defaults, so not in `model_fields_set`). Each call checks the fields' names and order
+    and that the unset ones hold their defaults, not the values' types."""
+
+    def __init__(self, model: type[M], unset: Iterable[str] = ()) -> None:
+        defaults, left = _defaults(model), tuple(unset)
+        if not defaults.keys() >= set(left):
+            raise TypeError(f"{model.__name__}: only optional fields can be left unset")
+        self._model = model
+        self._names = tuple(model.__pydantic_fields__)
+        self._unset = tuple((name, defaults[name]) for name in left)
+        self._given = set(self._names) - {name for name, _ in self._unset}
+
+    def __call__(self, fields: dict[str, Any]) -> M:
+        """The instance, whose own field values `fields` becomes."""
+        if tuple(fields) != self._names:
+            raise TypeError(f"{self._model.__name__}: fields {list(fields)}, not {self._names}")
+        for name, default in self._unset:
+            if fields[name] is not default and fields[name] != default:
+                raise TypeError(f"{self._model.__name__}.{name} is set, not left at its default")
+        instance = object.__new__(self._model)
+        _setattr(instance, "__dict__", fields)
+        _setattr(instance, "__pydantic_fields_set__", self._given.copy())
+        _setattr(instance, "__pydantic_extra__", None)
+        _setattr(instance, "__pydantic_private__", None)
+        return instance

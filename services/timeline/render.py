@@ -45,11 +45,13 @@ from schemas.tasks import TaskSnapshot
 from schemas.views import TimelineEntry
 from services.core import access
 from services.core.access import Reader
-from services.core.trusted import trusted
+from services.core.trusted import Builder
 from services.timeline.describe import describe
 
 WITHHELD = "[restricted: withheld from the timeline]"
 UNKNOWN_ACTOR = "unknown"
+# An entry of an event this version reads: `recognised` is left at its default.
+_ENTRY = Builder(TimelineEntry, unset=("recognised",))
 
 
 # An event's note: as plain text, or sealed for its author's scope (restricted text).
@@ -208,8 +210,7 @@ def entry(
     # Every value is already of its field's type: the stream sequence, a value of the event
     # (validated when it was read or built), or one made here of such values. So the entry is not
     # validated again (services/core/trusted.py): that was a third of a long incident's timeline.
-    return trusted(
-        TimelineEntry,
+    return _ENTRY(
         {
             "seq": seq,
             "at": event.at,
@@ -221,11 +222,12 @@ def entry(
             "note": shown[0],
             "note_sealed": shown[1],
             "note_by": author,
-            "redacted": shown != note,
             "role": task.role if task is not None else None,
             "phase": phase,
             "assignee": assignee,
-        },
+            "redacted": shown != note,
+            "recognised": True,
+        }
     )
 
 

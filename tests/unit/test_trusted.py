@@ -1,6 +1,7 @@
 """A contract built from values already valid is the one validation makes of them: the same
-values, fields set and field order, and it copies like one; a field it does not have, or a
-required one missing, is refused, as is a model it cannot build the same way."""
+values, fields set and field order, and it copies like one. Fields missing, unknown or out of
+order, or one meant to be left unset that is set, are refused, as is a model whose instances
+validation would make otherwise."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pydantic import Field
 from schemas.base import Contract
 from schemas.enums import Tier
 from schemas.views import TimelineEntry
-from services.core.trusted import trusted
+from services.core.trusted import Builder
 from tests.unit.factories import T0
 
 GIVEN: dict[str, object] = {
@@ -22,17 +23,22 @@ GIVEN: dict[str, object] = {
     "task_id": "INC-AAAAAAAA.defusing",
     "tier": Tier.RESTRICTED,
     "note": "[restricted: visible to Peer Support Team only]",
+    "note_sealed": None,
     "note_by": "aisha.grant",
-    "redacted": True,
     "role": "peer_support",
+    "phase": None,
+    "assignee": "aisha.grant",
+    "redacted": True,
 }
+UNSET = {"recognised": True}
 
 
-@pytest.mark.parametrize(
-    "given", [GIVEN, {k: GIVEN[k] for k in ("seq", "at", "type", "actor", "text")}]
-)
-def test_it_is_the_validated_contract(given: dict[str, object]) -> None:
-    built, validated = trusted(TimelineEntry, given), TimelineEntry.model_validate(given)
+@pytest.mark.parametrize("unset", [UNSET, {}])
+def test_it_is_the_validated_contract(unset: dict[str, object]) -> None:
+    given = GIVEN | {"recognised": True} if not unset else GIVEN
+    build = Builder(TimelineEntry, unset=unset)
+    built = build(GIVEN | {"recognised": True})
+    validated = TimelineEntry.model_validate(given)
     assert built == validated
     assert built.model_fields_set == validated.model_fields_set == set(given)
     assert list(vars(built)) == list(vars(validated))
@@ -41,13 +47,23 @@ def test_it_is_the_validated_contract(given: dict[str, object]) -> None:
     changed = built.model_copy(update={"note": None})
     assert changed == validated.model_copy(update={"note": None})
     assert built == validated and built.model_fields_set == set(given)  # the copy is its own
+    # Each instance has fields set of its own, as each validated one has.
+    assert build(GIVEN | {"recognised": True}).model_fields_set is not built.model_fields_set
 
 
-def test_unknown_or_missing_fields_are_refused() -> None:
-    with pytest.raises(TypeError, match=r"unknown fields \['colour'\]"):
-        trusted(TimelineEntry, GIVEN | {"colour": "red"})
-    with pytest.raises(TypeError, match=r"missing \['seq'\]"):
-        trusted(TimelineEntry, {k: v for k, v in GIVEN.items() if k != "seq"})
+def test_fields_missing_unknown_out_of_order_or_set_when_unset_are_refused() -> None:
+    build = Builder(TimelineEntry, unset=UNSET)
+    without_seq = {k: v for k, v in GIVEN.items() if k != "seq"}
+    for fields in (
+        without_seq | UNSET,
+        GIVEN | UNSET | {"colour": "red"},
+        without_seq | {"seq": 7} | UNSET,
+        {"recognised": True} | GIVEN,
+    ):
+        with pytest.raises(TypeError, match="fields"):
+            build(fields)
+    with pytest.raises(TypeError, match="recognised is set"):
+        build(GIVEN | {"recognised": False})
 
 
 class _Listed(Contract):
@@ -58,8 +74,10 @@ class _Mapped(Contract):
     attributes: dict[str, str] = {}
 
 
-def test_a_model_whose_defaults_cannot_be_shared_is_refused() -> None:
+def test_a_model_whose_instances_it_cannot_make_alike_is_refused() -> None:
     with pytest.raises(TypeError, match="default factory"):
-        trusted(_Listed, {})
+        Builder(_Listed)
     with pytest.raises(TypeError, match="mutable default"):
-        trusted(_Mapped, {})
+        Builder(_Mapped)
+    with pytest.raises(TypeError, match="only optional fields"):
+        Builder(TimelineEntry, unset=("seq",))
