@@ -122,16 +122,25 @@ _TALLIES: dict[type[TaskEvent], Callable[[Held, Any], dict[str, Any]]] = {
 }
 
 
-def _new(event: TaskEvent, facts: IncidentFacts) -> TaskMetricsRecord:
+def _started(event: TaskEvent, facts: IncidentFacts) -> dict[str, Any]:
+    """The fields a task's record starts with, from whichever of its events comes first."""
     task = event.task
-    return TaskMetricsRecord(
-        task_id=task.task_id,
-        incident_id=task.incident_id,
-        incident_type=facts.incident_type,
-        incident_logged_at=facts.logged_at,
-        created_at=event.at,
+    return {
+        "task_id": task.task_id,
+        "incident_id": task.incident_id,
+        "incident_type": facts.incident_type,
+        "incident_logged_at": facts.logged_at,
+        "created_at": event.at,
         **_current(task, 0),
-    )
+    }
+
+
+# What a new record holds of the fields it does not start with.
+_UNSET = {
+    name: info.default
+    for name, info in TaskMetricsRecord.model_fields.items()
+    if not info.is_required()
+}
 
 
 def _order_free(held: Held, event: TaskEvent) -> dict[str, Any]:
@@ -159,7 +168,7 @@ def fold_task(
 ) -> TaskMetricsRecord:
     """The task's record with `event` (at stream sequence `seq`) folded in."""
     if record is None:
-        record = _new(event, facts)
+        record = TaskMetricsRecord(**_started(event, facts))
     update = _order_free(vars(record), event)
     if seq > record.seq:
         update |= _current(event.task, seq)
@@ -230,7 +239,7 @@ def records_of(events: Iterable[AnyEvent]) -> IncidentRecords:
                     raise ValueError(
                         f"{event.event_id}: a task event before the incident was logged"
                     )
-                fields = held[task.task_id] = dict(vars(_new(event, facts)))
+                fields = held[task.task_id] = _UNSET | _started(event, facts)
             fields.update(_order_free(fields, event))
             latest[task.task_id] = (task, position)
         elif isinstance(event, IncidentLogged):
