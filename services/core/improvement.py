@@ -66,16 +66,17 @@ def improvement_plan(incident_id: str, events: Iterable[AnyEvent]) -> Improvemen
     findings: list[Finding] = []
     actions: dict[str, CorrectiveAction] = {}
     for event in events:
-        if isinstance(event, FindingAdded):
+        # Task events first: they are most of a long incident's, and few of them are actions.
+        if isinstance(event, TaskEvent):
+            if not event.task.corrective_action:
+                continue
+            task_id = event.task.task_id
+            if isinstance(event, TaskCreated):
+                actions.setdefault(task_id, _given(event))
+            elif task_id in actions:
+                actions[task_id] = _moved(actions[task_id], event)
+        elif isinstance(event, FindingAdded):
             findings.append(finding_of(event))
-            continue
-        if not isinstance(event, TaskEvent) or not event.task.corrective_action:
-            continue
-        task_id = event.task.task_id
-        if isinstance(event, TaskCreated):
-            actions.setdefault(task_id, _given(event))
-        elif task_id in actions:
-            actions[task_id] = _moved(actions[task_id], event)
     return ImprovementPlan(
         incident_id=incident_id, findings=tuple(findings), actions=tuple(actions.values())
     )

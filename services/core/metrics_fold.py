@@ -6,7 +6,7 @@ and folding an event twice, or two events in either order, gives it too."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -66,71 +66,112 @@ def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
     return b if a is None else a if b is None else min(a, b)
 
 
-def _with(ids: tuple[str, ...], event_id: str) -> tuple[str, ...]:
-    return ids if event_id in ids else tuple(sorted((*ids, event_id)))
+# A record's fields by name: the record's own (`vars(record)`), or the working copy `records_of`
+# folds an incident's events into before it makes the record.
+Held = Mapping[str, Any]
 
 
-def _counted(record: TaskMetricsRecord, event: TaskEvent) -> dict[str, Any]:
-    match event:
-        case TaskEscalated():
-            return {"escalations": _with(record.escalations, event.event_id)}
-        case TaskReminded():
-            return {"reminders": _with(record.reminders, event.event_id)}
-        case TaskDeclined():
-            return {"declines": _with(record.declines, event.event_id)}
-        case TaskSkipped():
-            return {"skipped_reason": event.reason}
-        case TaskCancelled():
-            return {"cancelled_at": _earliest(record.cancelled_at, event.at)}
-    return {}
+def _added(name: str, ids: tuple[str, ...], event_id: str) -> dict[str, Any]:
+    return {} if event_id in ids else {name: tuple(sorted((*ids, event_id)))}
 
 
-def _firsts(record: TaskMetricsRecord, event: TaskEvent) -> dict[str, Any]:
-    """The first acknowledgement and completion keep the deadlines they were measured against
-    (an earlier one found later replaces a later one)."""
+def _skipped(held: Held, event: TaskSkipped) -> dict[str, Any]:
+    return {} if held["skipped_reason"] == event.reason else {"skipped_reason": event.reason}
+
+
+def _cancelled(held: Held, event: TaskCancelled) -> dict[str, Any]:
+    if held["cancelled_at"] is not None and held["cancelled_at"] <= event.at:
+        return {}
+    return {"cancelled_at": event.at}
+
+
+# The first acknowledgement and completion keep the deadlines they were measured against (an
+# earlier one found later replaces a later one).
+
+
+def _acknowledged(held: Held, event: TaskAcknowledged) -> dict[str, Any]:
+    if held["acknowledged_at"] is not None and held["acknowledged_at"] <= event.at:
+        return {}
+    return {
+        "acknowledged_at": event.at,
+        "acknowledge_by_then": event.task.acknowledge_by,
+        "acknowledge_window_then": event.task.acknowledge_window,
+    }
+
+
+def _completed(held: Held, event: TaskCompleted) -> dict[str, Any]:
+    if held["completed_at"] is not None and held["completed_at"] <= event.at:
+        return {}
+    return {
+        "completed_at": event.at,
+        "due_by_then": event.task.due_by,
+        "due_window_then": event.task.due_window,
+    }
+
+
+# What each kind of task event counts, or marks the first of, as changes to the record. Found by
+# the event's class: most events of a long incident are none of these (notes, starts).
+_TALLIES: dict[type[TaskEvent], Callable[[Held, Any], dict[str, Any]]] = {
+    TaskEscalated: lambda held, e: _added("escalations", held["escalations"], e.event_id),
+    TaskReminded: lambda held, e: _added("reminders", held["reminders"], e.event_id),
+    TaskDeclined: lambda held, e: _added("declines", held["declines"], e.event_id),
+    TaskSkipped: _skipped,
+    TaskCancelled: _cancelled,
+    TaskAcknowledged: _acknowledged,
+    TaskCompleted: _completed,
+}
+
+
+def _started(event: TaskEvent, facts: IncidentFacts) -> dict[str, Any]:
+    """The fields a task's record starts with, from whichever of its events comes first."""
     task = event.task
-    if isinstance(event, TaskAcknowledged) and (
-        record.acknowledged_at is None or event.at < record.acknowledged_at
+    return {
+        "task_id": task.task_id,
+        "incident_id": task.incident_id,
+        "incident_type": facts.incident_type,
+        "incident_logged_at": facts.logged_at,
+        "created_at": event.at,
+        **_current(task, 0),
+    }
+
+
+# What a new record holds of the fields it does not start with.
+_UNSET = {
+    name: info.default
+    for name, info in TaskMetricsRecord.model_fields.items()
+    if not info.is_required()
+}
+
+
+def _order_free(held: Held, event: TaskEvent) -> dict[str, Any]:
+    """What `event` changes of the fields that do not depend on the order events come in: the
+    earliest times, the most assignments, and what it counts or marks the first of."""
+    task = event.task
+    changes: dict[str, Any] = {}
+    if event.at < held["created_at"]:
+        changes["created_at"] = event.at
+    assigned_at = task.assigned_at
+    if assigned_at is not None and (
+        held["first_assigned_at"] is None or assigned_at < held["first_assigned_at"]
     ):
-        return {
-            "acknowledged_at": event.at,
-            "acknowledge_by_then": task.acknowledge_by,
-            "acknowledge_window_then": task.acknowledge_window,
-        }
-    if isinstance(event, TaskCompleted) and (
-        record.completed_at is None or event.at < record.completed_at
-    ):
-        return {
-            "completed_at": event.at,
-            "due_by_then": task.due_by,
-            "due_window_then": task.due_window,
-        }
-    return {}
+        changes["first_assigned_at"] = assigned_at
+    if task.assignment > held["assignments"]:
+        changes["assignments"] = task.assignment
+    tally = _TALLIES.get(type(event))
+    if tally is not None:
+        changes |= tally(held, event)
+    return changes
 
 
 def fold_task(
     record: TaskMetricsRecord | None, event: TaskEvent, seq: int, facts: IncidentFacts
 ) -> TaskMetricsRecord:
     """The task's record with `event` (at stream sequence `seq`) folded in."""
-    task = event.task
     if record is None:
-        record = TaskMetricsRecord(
-            task_id=task.task_id,
-            incident_id=task.incident_id,
-            incident_type=facts.incident_type,
-            incident_logged_at=facts.logged_at,
-            created_at=event.at,
-            **_current(task, 0),
-        )
-    update: dict[str, Any] = {
-        "created_at": min(record.created_at, event.at),
-        "first_assigned_at": _earliest(record.first_assigned_at, task.assigned_at),
-        "assignments": max(record.assignments, task.assignment),
-        **_counted(record, event),
-        **_firsts(record, event),
-    }
+        record = TaskMetricsRecord(**_started(event, facts))
+    update = _order_free(vars(record), event)
     if seq > record.seq:
-        update |= _current(task, seq)
+        update |= _current(event.task, seq)
     return record.model_copy(update=update)
 
 
@@ -178,24 +219,38 @@ class IncidentRecords:
 
 def records_of(events: Iterable[AnyEvent]) -> IncidentRecords:
     """An incident's records from its events in stream order (the position stands for the
-    stream sequence). The events start with the incident being logged."""
+    stream sequence). The events start with the incident being logged.
+
+    The records are those `fold_task` gives event by event, folded into a working copy of each
+    task's fields that is made the record once, after the last event: in stream order each event
+    is the task's latest so far, so what follows the latest state is taken from that last one."""
     facts: IncidentFacts | None = None
-    tasks: dict[str, TaskMetricsRecord] = {}
+    held: dict[str, dict[str, Any]] = {}
+    latest: dict[str, tuple[TaskSnapshot, int]] = {}
     plan: FollowUpPlan | None = None
-    incident_id = ""
+    last: AnyEvent | None = None
     for position, event in enumerate(events, start=1):
-        incident_id = event.incident_id
-        if isinstance(event, IncidentLogged):
+        last = event
+        if isinstance(event, TaskEvent):
+            task = event.task
+            fields = held.get(task.task_id)
+            if fields is None:
+                if facts is None:
+                    raise ValueError(
+                        f"{event.event_id}: a task event before the incident was logged"
+                    )
+                fields = held[task.task_id] = _UNSET | _started(event, facts)
+            fields.update(_order_free(fields, event))
+            latest[task.task_id] = (task, position)
+        elif isinstance(event, IncidentLogged):
             facts = IncidentFacts.of(event)
-        elif isinstance(event, TaskEvent):
-            if facts is None:
-                raise ValueError(f"{event.event_id}: a task event before the incident was logged")
-            key = event.task.task_id
-            tasks[key] = fold_task(tasks.get(key), event, position, facts)
         elif plans_follow_ups(event):
             plan = fold_plan(plan, event)
-    if facts is None:
+    if facts is None or last is None:
         raise ValueError("the events do not include the incident being logged")
-    return IncidentRecords(
-        incident_id, tuple(tasks.values()), plan or FollowUpPlan(incident_id=incident_id)
+    folded = tuple(
+        TaskMetricsRecord.model_validate(fields | _current(*latest[key]))
+        for key, fields in held.items()
     )
+    incident_id = last.incident_id
+    return IncidentRecords(incident_id, folded, plan or FollowUpPlan(incident_id=incident_id))

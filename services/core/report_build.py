@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
 from schemas.enums import Tier
-from schemas.events import AnyEvent, TaskEscalated, TaskEvent
+from schemas.events import AnyEvent, TaskEscalated
 from schemas.metrics import FollowUpPlan, MetricsSummary
 from schemas.report import Audience, ReviewReport, TaskFigures
 from schemas.views import IncidentSummary, TimelineEntry
@@ -84,10 +84,6 @@ def _figures(
     )
 
 
-def _task_tiers(events: Iterable[AnyEvent]) -> dict[str, Tier]:
-    return {e.task.task_id: e.task.tier for e in events if isinstance(e, TaskEvent)}
-
-
 def _escalations(events: Iterable[AnyEvent]) -> dict[str, tuple[datetime, ...]]:
     found: dict[str, list[datetime]] = defaultdict(list)
     for event in events:
@@ -149,7 +145,9 @@ def build_report(
     records = records_of(events)
     tasks = [t for t in (measure(r, now) for r in records.tasks) if t.tier in seen]
     escalated = _escalations(events)
-    shown, left_out = _shown(entries, audience, _task_tiers(events))
+    # Each task's tier as its latest event has it, which is what its record keeps.
+    tiers = {r.task_id: r.tier for r in records.tasks}
+    shown, left_out = _shown(entries, audience, tiers)
     if audience not in access.AUDIENCES_NAMING_PEOPLE:
         shown, left_out = (), left_out + len(shown)
     plan = _plan_for(records.plan, {t.key for t in tasks})

@@ -3,15 +3,16 @@ access policy decides) is never copied into an entry: the entry says it exists a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from schemas.base import split_task_id
 from schemas.enums import Tier
 from schemas.events import (
     AnyEvent,
     DeadlineReached,
+    Event,
     FindingAdded,
     FollowUpDue,
     IncidentClosed,
@@ -38,199 +39,120 @@ from schemas.events import (
     TaskSkipped,
     TaskStarted,
 )
-from schemas.notifications import Channel, NoticeKind
 from schemas.roster import Roster
 from schemas.sealed import Sealed
+from schemas.tasks import TaskSnapshot
 from schemas.views import TimelineEntry
 from services.core import access
 from services.core.access import Reader
+from services.core.trusted import Builder
+from services.timeline.describe import describe
 
 WITHHELD = "[restricted: withheld from the timeline]"
 UNKNOWN_ACTOR = "unknown"
-
-
-def _waits(depends_on: Sequence[str], skipped: frozenset[str]) -> str:
-    """What a new task waits for, leaving out prerequisites that were skipped."""
-    pending = [k for k in depends_on if k not in skipped]
-    gone = [k for k in depends_on if k in skipped]
-    if not depends_on:
-        return ""
-    if not pending:
-        return f"; its prerequisites were skipped ({', '.join(gone)}), so it is released at once"
-    also = f" ({', '.join(gone)} skipped)" if gone else ""
-    return f"; waits for {', '.join(pending)}{also}"
-
-
-def describe(event: AnyEvent, skipped: frozenset[str] = frozenset()) -> str:
-    match event:
-        case IncidentLogged():
-            return f"Incident logged: {event.incident_type}, severity {event.severity}"
-        case IncidentClosed():
-            return f"{event.actor} closed the incident; open tasks cancelled, nothing pending fires"
-        case TaskCancelled() if event.cause == "playbook_cancelled":
-            return f"Task {event.task.key} cancelled: its playbook was cancelled"
-        case TaskCancelled():
-            return f"Task {event.task.key} cancelled: the incident was closed"
-        case PlaybookCancelled():
-            return (
-                f"{event.actor} cancelled playbook {event.playbook_id}; its open tasks are "
-                "cancelled and nothing of it fires later"
-            )
-        case PlaybookTriggered():
-            how = "automatically" if event.trigger == "automatic" else "by hand"
-            return (
-                f"Playbook {event.playbook_id} (version {event.version}) triggered {how}: "
-                f"{len(event.tasks)} tasks"
-            )
-        case RunInPlace():
-            return (
-                f"Response in place: {event.created} tasks out, {event.skipped} skipped, "
-                f"{event.follow_ups} follow-ups scheduled"
-            )
-        case TaskCreated() if event.task.corrective_action:
-            task = event.task
-            due = f", due {task.due_by:%Y-%m-%d %H:%M} UTC" if task.due_by else ""
-            return f"{event.actor} gave corrective action {task.key} to {task.assignee}{due}"
-        case FindingAdded():
-            return _finding(event)
-        case TaskCreated():
-            task = event.task
-            who = task.assignee or "nobody (unassigned)"
-            return f"Task {task.key} ({task.role}) created for {who}" + _waits(
-                task.depends_on, skipped
-            )
-        case TaskSkipped():
-            return f"Task {event.task.key} skipped: {event.reason}"
-        case DeadlineReached():  # a timer's body; it lives in the timers stream only
-            return f"Deadline step {event.kind} {event.number} of {event.task_key} came"
-        case FollowUpDue():
-            return f"Follow-up {event.number} of {event.parent_key} came due"
-        case TaskReleased():
-            return (
-                f"Task {event.task.key} released to {event.task.assignee}: prerequisites complete"
-            )
-        case TaskAssigned() if event.actor == event.task.assignee:
-            return f"{event.actor} claimed {event.task.key}"
-        case TaskAssigned() if event.actor != "engine":
-            return f"{event.actor} assigned {event.task.key} to {event.task.assignee}"
-        case TaskAssigned():
-            return f"Task {event.task.key} reassigned to {event.task.assignee}"
-        case TaskReminded():
-            return (
-                f"Reminder to {event.task.assignee}: {event.task.key} is due "
-                f"{event.due_by:%Y-%m-%d %H:%M} UTC"
-            )
-        case TaskEscalated():
-            return _escalation(event)
-        case TaskNoted():
-            return f"{event.actor} added a note to {event.task.key}"
-        case TaskAcknowledged():
-            return f"{event.actor} acknowledged {event.task.key}"
-        case TaskStarted():
-            return f"{event.actor} started {event.task.key}"
-        case TaskCompleted():
-            return f"{event.actor} completed {event.task.key}"
-        case TaskDeclined():
-            return f"{event.actor} declined {event.task.key}; it returns to the pool"
-        case ResponseCompleted():
-            return f"Response complete: all {event.completed_tasks} required tasks done"
-        case NoticeSent() | NoticeFailed():
-            return _notice(event)
-        case RecordSealed():
-            return f"Record sealed: {event.events} events pinned, digest {event.digest[:12]}"
-    raise AssertionError(f"unhandled event {type(event).__name__}")
-
-
-_FINDING_KINDS = {"strength": "a strength", "improvement": "an area for improvement"}
-
-
-def _finding(event: FindingAdded) -> str:
-    about = event.family or event.phase
-    what = f" ({'family' if event.family else 'phase'} {about})" if about else ""
-    return f"{event.actor} recorded {_FINDING_KINDS[event.kind]}{what}"
-
-
-def _escalation(event: TaskEscalated) -> str:
-    missed = "not acknowledged" if event.deadline == "acknowledge" else "not completed"
-    head = f"Escalation step {event.step} for {event.task.key} ({missed} in time)"
-    match event.action:
-        case "remind":
-            return f"{head}: reminded {', '.join(event.notify) or 'nobody'}"
-        case "reassign":
-            return f"{head}: reassigned from {event.missed_by} to {event.task.assignee or 'nobody'}"
-        case "notify_coordinator":
-            return f"{head}: told the role's coordinators {', '.join(event.notify) or '(none)'}"
-        case "notify_command":
-            return f"{head}: told command staff {', '.join(event.notify) or '(none)'}"
-    return f"{head}: called the escalation webhook"
-
-
-# The recipient an escalation chain's webhook step is recorded under (services.notifier).
-_ESCALATION_WEBHOOK = "escalation-webhook"
-_SENT = {
-    Channel.INBOX: "Notified {who} in the inbox",
-    Channel.EMAIL: "Emailed {who}",
-    Channel.WEBHOOK: "Called {who}'s webhook",
-    Channel.APPRISE: "Messaged {who} through Apprise",
-}
-_FAILED = {
-    Channel.INBOX: "Could not notify {who} in the inbox",
-    Channel.EMAIL: "Could not email {who}",
-    Channel.WEBHOOK: "Could not call {who}'s webhook",
-    Channel.APPRISE: "Could not message {who} through Apprise",
-}
-_ABOUT = {
-    NoticeKind.ASSIGNED: "",
-    NoticeKind.REMINDER: " (reminder)",
-    NoticeKind.ACKNOWLEDGE_OVERDUE: " (not acknowledged in time)",
-    NoticeKind.ESCALATED_TO_YOU: " (reassigned to them)",
-    NoticeKind.ESCALATION: " (escalation)",
-    NoticeKind.DELIVERY_FAILED: " (someone could not be reached)",
-}
-_ERROR_SHOWN = 200
-
-
-def _notice(event: NoticeEvent) -> str:
-    """One line per delivery, naming the person and the channel, never an address."""
-    key = split_task_id(event.task_id)[1]
-    if event.recipient == _ESCALATION_WEBHOOK:
-        done = "Called" if isinstance(event, NoticeSent) else "Could not call"
-        head = f"{done} the escalation webhook"
-    else:
-        forms = _SENT if isinstance(event, NoticeSent) else _FAILED
-        head = forms[event.channel].format(who=event.recipient)
-    line = f"{head} about {key}{_ABOUT[event.kind]}"
-    if isinstance(event, NoticeFailed):
-        tries = "" if event.attempt == 1 else f" after {event.attempt} tries"
-        line += f"{tries}: {event.error[:_ERROR_SHOWN]}"
-    return line
+# An entry of an event this version reads: `recognised` is left at its default.
+_ENTRY = Builder(TimelineEntry, unset=("recognised",))
 
 
 # An event's note: as plain text, or sealed for its author's scope (restricted text).
 Note = tuple[str | None, Sealed | None]
 NO_NOTE: Note = (None, None)
 
-
-def _note(event: AnyEvent) -> Note:
-    if isinstance(event, IncidentClosed | PlaybookCancelled):
-        return event.reason, None
-    if isinstance(event, FindingAdded):
-        return event.text, None
-    if isinstance(event, TaskNoted) and event.task.notes:
-        last = event.task.notes[-1]
-        return last.text, last.sealed
-    if isinstance(event, TaskCompleted):
-        return event.task.note, event.task.note_sealed
-    if isinstance(event, TaskDeclined):
-        return event.reason, event.reason_sealed
-    return NO_NOTE
+# What an entry takes of its event: the tier of what it says, its note and who would have
+# written it, the task (if any), the phase and the task id.
+Parts = tuple[Tier, Note, str | None, TaskSnapshot | None, str | None, str | None]
 
 
-def _author(event: AnyEvent) -> str | None:
-    """Who wrote the event's note: a note's author, else whoever acted."""
-    if isinstance(event, TaskNoted) and event.task.notes:
-        return event.task.notes[-1].author
-    return event.actor
+def _of_task(event: TaskEvent) -> Parts:
+    task = event.task
+    return task.tier, NO_NOTE, None, task, task.phase, task.task_id
+
+
+def _of_noted(event: TaskNoted) -> Parts:
+    task = event.task
+    if not task.notes:
+        return _of_task(event)
+    last = task.notes[-1]  # the note this event added
+    return last.tier, (last.text, last.sealed), last.author, task, task.phase, task.task_id
+
+
+def _of_completed(event: TaskCompleted) -> Parts:
+    task = event.task
+    note = (task.note, task.note_sealed)
+    return task.tier, note, event.actor, task, task.phase, task.task_id
+
+
+def _of_declined(event: TaskDeclined) -> Parts:
+    task = event.task
+    note = (event.reason, event.reason_sealed)
+    return task.tier, note, event.actor, task, task.phase, task.task_id
+
+
+def _of_ending(event: IncidentClosed | PlaybookCancelled) -> Parts:
+    # Why a response ended: for command staff and reviewers.
+    return Tier.COMMAND, (event.reason, None), event.actor, None, None, None
+
+
+def _of_finding(event: FindingAdded) -> Parts:
+    # What a review found: for command staff and reviewers.
+    return Tier.COMMAND, (event.text, None), event.actor, None, event.phase, None
+
+
+def _of_notice(event: NoticeEvent) -> Parts:
+    # Who was reached how, and what failed: for command staff and reviewers.
+    tier = Tier.RESTRICTED if event.restricted else Tier.COMMAND
+    return tier, NO_NOTE, None, None, None, event.task_id
+
+
+def _of_incident(event: Event) -> Parts:
+    return Tier.PUBLIC, NO_NOTE, None, None, None, None
+
+
+# Each event type's parts, found by its class (cheaper than trying each type in turn). A type
+# missing here is an error, never an entry shown to everyone.
+_PARTS: dict[type[Event], Callable[[Any], Parts]] = {
+    TaskNoted: _of_noted,
+    TaskCompleted: _of_completed,
+    TaskDeclined: _of_declined,
+    IncidentClosed: _of_ending,
+    PlaybookCancelled: _of_ending,
+    FindingAdded: _of_finding,
+    NoticeSent: _of_notice,
+    NoticeFailed: _of_notice,
+    **dict.fromkeys(
+        (
+            TaskCreated,
+            TaskSkipped,
+            TaskReleased,
+            TaskAssigned,
+            TaskReminded,
+            TaskEscalated,
+            TaskCancelled,
+            TaskAcknowledged,
+            TaskStarted,
+        ),
+        _of_task,
+    ),
+    **dict.fromkeys(
+        (
+            IncidentLogged,
+            PlaybookTriggered,
+            RunInPlace,
+            FollowUpDue,
+            DeadlineReached,
+            ResponseCompleted,
+            RecordSealed,
+        ),
+        _of_incident,
+    ),
+}
+
+
+def parts_of(event: AnyEvent) -> Parts:
+    found = _PARTS.get(type(event))
+    if found is None:
+        raise AssertionError(f"unhandled event {type(event).__name__}")
+    return found(event)
 
 
 @dataclass(frozen=True)
@@ -239,13 +161,29 @@ class Reading:
 
     reader: Reader
     roster: Roster
+    # What the policy answered, per (tier, author, assignee, scope sealed for): its answer
+    # depends on nothing else for one reader and roster, and a long incident asks the same
+    # few questions thousands of times. None: the reader reads the note as it is.
+    _answers: dict[tuple[Tier, str | None, str | None, str | None], Note | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def note(self, tier: Tier, note: Note, author: str | None, assignee: str | None) -> Note:
         """The note as this reader sees it: as it is (a sealed one still sealed), a marker in
         place of restricted text, or nothing."""
         sealed_for = note[1].scope if note[1] is not None else None
+        asked = (tier, author, assignee, sealed_for)
+        if asked in self._answers:
+            shown = self._answers[asked]
+        else:
+            shown = self._answers[asked] = self._decide(*asked)
+        return note if shown is None else shown
+
+    def _decide(
+        self, tier: Tier, author: str | None, assignee: str | None, sealed_for: str | None
+    ) -> Note | None:
         if access.may_read(self.reader, self.roster, tier, author, assignee, sealed_for):
-            return note
+            return None
         if tier is Tier.RESTRICTED:
             return access.withheld(self.roster, author, sealed_for), None
         return NO_NOTE
@@ -259,53 +197,38 @@ def entry(
 ) -> TimelineEntry:
     """The entry for `event` as `reading` may see it (without one, restricted notes are
     withheld and the rest shown)."""
-    tier = event.task.tier if isinstance(event, TaskEvent) else Tier.PUBLIC
-    if isinstance(event, IncidentClosed | PlaybookCancelled | FindingAdded):
-        # Why a response ended, and what its review found: for command staff and reviewers.
-        tier = Tier.COMMAND
-    if isinstance(event, NoticeEvent):
-        # Who was reached how, and what failed: for command staff and reviewers.
-        tier = Tier.RESTRICTED if event.restricted else Tier.COMMAND
-    if isinstance(event, TaskNoted) and event.task.notes:
-        tier = event.task.notes[-1].tier
-    note = _note(event)
+    tier, note, author, task, phase, task_id = parts_of(event)
     has_note = bool(note[0]) or note[1] is not None
-    author = _author(event) if has_note else None
-    task = event.task if isinstance(event, TaskEvent) else None
+    if not has_note:
+        author = None
     assignee = task.assignee if task is not None else None
     shown = note
     if has_note and reading is not None:
         shown = reading.note(tier, note, author, assignee)
     elif has_note and tier is Tier.RESTRICTED:
         shown = (WITHHELD, None)
-    return TimelineEntry(
-        seq=seq,
-        at=event.at,
-        type=event.type,
-        actor=event.actor,
-        text=describe(event, skipped),
-        task_id=_task_of(event),
-        tier=tier,
-        note=shown[0],
-        note_sealed=shown[1],
-        note_by=author,
-        redacted=shown != note,
-        role=task.role if task is not None else None,
-        phase=_phase_of(event),
-        assignee=assignee,
+    # Every value is already of its field's type: the stream sequence, a value of the event
+    # (validated when it was read or built), or one made here of such values. So the entry is not
+    # validated again (services/core/trusted.py): that was a third of a long incident's timeline.
+    return _ENTRY(
+        {
+            "seq": seq,
+            "at": event.at,
+            "type": event.type,
+            "actor": event.actor,
+            "text": describe(event, skipped),
+            "task_id": task_id,
+            "tier": tier,
+            "note": shown[0],
+            "note_sealed": shown[1],
+            "note_by": author,
+            "role": task.role if task is not None else None,
+            "phase": phase,
+            "assignee": assignee,
+            "redacted": shown != note,
+            "recognised": True,
+        }
     )
-
-
-def _phase_of(event: AnyEvent) -> str | None:
-    if isinstance(event, FindingAdded):
-        return event.phase
-    return event.task.phase if isinstance(event, TaskEvent) else None
-
-
-def _task_of(event: AnyEvent) -> str | None:
-    if isinstance(event, TaskEvent):
-        return event.task.task_id
-    return event.task_id if isinstance(event, NoticeEvent) else None
 
 
 def unrecognised_entry(event_type: str | None, at: datetime, seq: int) -> TimelineEntry:
