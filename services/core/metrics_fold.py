@@ -62,10 +62,6 @@ def _current(task: TaskSnapshot, seq: int) -> dict[str, Any]:
     }
 
 
-def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
-    return b if a is None else a if b is None else min(a, b)
-
-
 # A record's fields by name: the record's own (`vars(record)`), or the working copy `records_of`
 # folds an incident's events into before it makes the record.
 Held = Mapping[str, Any]

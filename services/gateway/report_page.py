@@ -11,7 +11,7 @@ policy (no script, nothing loaded), sent as its header too."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from markupsafe import Markup
@@ -80,12 +80,23 @@ def chosen_audience(request: Request, principal: Principal, asked: str | None) -
     return allowed[0] if allowed else Audience.PUBLIC
 
 
+async def _ask(
+    request: Request,
+    principal: Principal,
+    incident_id: str,
+    audience: Audience,
+    rendered_as: ReportFormat | None = None,
+) -> Any:
+    """The report's data, or with `rendered_as` the document the timeline service renders."""
+    check_incident_id(incident_id)
+    fields = {"incident_id": incident_id, "audience": audience, "format": rendered_as}
+    return await read(request, principal, subjects.QRY_REVIEW_REPORT, fields)
+
+
 async def _report(
     request: Request, principal: Principal, incident_id: str, audience: Audience
 ) -> ReviewReport:
-    check_incident_id(incident_id)
-    fields = {"incident_id": incident_id, "audience": audience}
-    found: ReviewReport = await read(request, principal, subjects.QRY_REVIEW_REPORT, fields)
+    found: ReviewReport = await _ask(request, principal, incident_id, audience)
     return found
 
 
@@ -165,9 +176,9 @@ async def report_file(
     audience: str | None = None,
 ) -> Response:
     chosen = chosen_audience(request, principal, audience)
-    check_incident_id(incident_id)
-    fields = {"incident_id": incident_id, "audience": chosen, "format": ReportFormat.HTML}
-    document: ReportDocument = await read(request, principal, subjects.QRY_REVIEW_REPORT, fields)
+    document: ReportDocument = await _ask(
+        request, principal, incident_id, chosen, ReportFormat.HTML
+    )
     name = f"{document.incident_id}-{chosen.value}-report.html"
     headers = {
         "content-disposition": f'attachment; filename="{name}"',
